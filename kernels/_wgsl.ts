@@ -1,0 +1,33 @@
+/**
+ * WGSL snippets shared by several kernels.
+ *
+ * @module
+ */
+
+/**
+ * `flat_index(gid, nwg)`: the flat invocation index of a 1-D launch folded by `grid1d`. Needs
+ * the `WG` override and the `num_workgroups` builtin.
+ */
+export const FLAT_INDEX = /* wgsl */ `
+fn flat_index(gid: vec3u, nwg: vec3u) -> u32 {
+  return gid.x + gid.y * nwg.x * WG;
+}
+`;
+
+/**
+ * `erf_approx(x)`: WGSL has no `erf`. This is the Chebyshev fit of erfc (Numerical Recipes,
+ * 2nd ed., §6.2, `erfcc`), fractional error below 1.2e-7 everywhere, which is at f32 precision.
+ * Exact-erf GELU builds on it.
+ */
+export const ERF_FN = /* wgsl */ `
+fn erf_approx(x: f32) -> f32 {
+  // erfc(|x|) = t * exp(-x^2 + poly(t)) with t = 1 / (1 + |x| / 2)
+  let z = abs(x);
+  let t = 1.0 / (1.0 + 0.5 * z);
+  let p = -z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 +
+    t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 +
+    t * (-0.82215223 + t * 0.17087277))))))));
+  let r = 1.0 - t * exp(p);
+  return select(-r, r, x >= 0.0);
+}
+`;

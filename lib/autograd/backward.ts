@@ -1,0 +1,100 @@
+/**
+ * The reverse-mode walk: orders the recorded graph topologically from the loss, calls each
+ * node's backward with the gradient of its output, and sums gradients that meet. Leaf tensors
+ * that require gradients (parameters) accumulate into their persistent `.grad`, as PyTorch's
+ * `.backward()` does, until `zeroGrad`.
+ *
+ * @module
+ */
+
+import { accumulateInto, add, fillTensor, zeros } from "../ops/elementwise.ts";
+import { empty } from "../ops/_dispatch.ts";
+import { noGradSync } from "./grad_mode.ts";
+import type { Tensor } from "./tensor.ts";
+
+function topoOrder(root: Tensor): Tensor[] {
+  const order: Tensor[] = [];
+  const seen = new Set<Tensor>();
+  // Iterative DFS: BERT-large graphs are deep enough to overflow a recursive walk.
+  const stack: [Tensor, boolean][] = [[root, false]];
+  while (stack.length > 0) {
+    const [t, expanded] = stack.pop()!;
+    if (expanded) {
+      order.push(t);
+      continue;
+    }
+    if (seen.has(t)) continue;
+    seen.add(t);
+    stack.push([t, true]);
+    if (t.node) {
+      for (const input of Object.values(t.node.inputs)) {
+        if (input.requiresGrad && !seen.has(input)) stack.push([input, false]);
+      }
+    }
+  }
+  return order;
+}
+
+/**
+ * Backpropagates from `root`. A scalar root gets gradient 1; otherwise pass `grad` of the
+ * same shape. The graph is freed as it is walked, so backward runs once per forward.
+ *
+ * @throws {TypeError} when `root` does not require a gradient or `grad` has the wrong size.
+ */
+export function backward(root: Tensor, grad?: Tensor): void {
+  if (!root.requiresGrad) {
+    throw new TypeError("Cannot run backward: the root tensor does not require a gradient");
+  }
+  if (!grad && root.size !== 1) {
+    throw new TypeError(
+      `Cannot run backward: root is [${root.shape.join(", ")}], pass a gradient for non-scalars`,
+    );
+  }
+  if (grad && grad.size !== root.size) {
+    throw new TypeError(
+      `Cannot run backward: gradient is [${grad.shape.join(", ")}], root is [${
+        root.shape.join(", ")
+      }]`,
+    );
+  }
+  noGradSync(() => {
+    const grads = new Map<Tensor, Tensor>();
+    grads.set(root, grad ?? fillTensor(empty(root.gpu, root.shape), 1));
+    const order = topoOrder(root);
+    for (let i = order.length - 1; i >= 0; i--) {
+      const t = order[i];
+      const g = grads.get(t);
+      if (!g) continue;
+      grads.delete(t);
+      if (!t.node) {
+        if (!t.grad) {
+          t.grad = zeros(t.gpu, t.shape, { persistent: true });
+          t.grad.name = t.name ? `${t.name}.grad` : undefined;
+        }
+        accumulateInto(t.grad, g);
+        continue;
+      }
+      const node = t.node;
+      const inputGrads = node.backward(g);
+      for (const [name, input] of Object.entries(node.inputs)) {
+        const ig = inputGrads[name];
+        if (!input.requiresGrad || !ig) continue;
+        if (ig.size !== input.size) {
+          throw new Error(
+            `Cannot run backward of "${node.opName}": gradient for "${name}" is ` +
+              `[${ig.shape.join(", ")}], input is [${input.shape.join(", ")}]`,
+          );
+        }
+        const prev = grads.get(input);
+        // Out of place: an op may return the same tensor as the gradient of two inputs.
+        grads.set(input, prev ? add({ a: prev, b: ig }) : ig);
+      }
+      if (!t.persistent) t.node = null;
+    }
+  });
+}
+
+/** Zeroes the accumulated gradients of `params` (keeps their buffers). */
+export function zeroGrad(params: Iterable<Tensor>): void {
+  for (const p of params) if (p.grad) fillTensor(p.grad, 0);
+}

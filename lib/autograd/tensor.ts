@@ -1,0 +1,188 @@
+/**
+ * `Tensor`: an f32 or i32 array on the GPU with a shape, an owner and, for autograd, the node
+ * that produced it. Tensors are created inside a `Scope` (released together when the step
+ * ends) or as persistent tensors (parameters, optimizer state) that the caller disposes.
+ *
+ * @module
+ */
+
+import type { Gpu } from "../gpu/device.ts";
+import { currentScope } from "./scope.ts";
+
+/** Element type of a tensor. */
+export type DType = "f32" | "i32";
+
+/** The autograd record of the op that produced a tensor. */
+export interface GraphNode {
+  readonly opName: string;
+  readonly inputs: Readonly<Record<string, Tensor>>;
+  backward(dout: Tensor): Record<string, Tensor | undefined>;
+}
+
+let nextId = 1;
+
+/** Product of a shape's dimensions. */
+export function shapeSize(shape: readonly number[]): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return n;
+}
+
+function checkShape(shape: readonly number[], what: string): void {
+  for (const d of shape) {
+    if (!Number.isInteger(d) || d < 0) {
+      throw new TypeError(`Cannot create ${what}: shape [${shape.join(", ")}] is not valid`);
+    }
+  }
+}
+
+/** A GPU array with autograd bookkeeping. */
+export class Tensor {
+  readonly id = nextId++;
+  readonly gpu: Gpu;
+  readonly shape: readonly number[];
+  readonly dtype: DType;
+  readonly size: number;
+  /** Persistent tensors outlive scopes; the caller must `dispose` them. */
+  readonly persistent: boolean;
+  /** Gradient flows to this tensor (parameters set it; ops propagate it). */
+  requiresGrad = false;
+  /** Accumulated gradient, for leaf tensors that require it. */
+  grad: Tensor | null = null;
+  /** The op that produced this tensor, when recorded for backward. */
+  node: GraphNode | null = null;
+  /** Optional name, e.g. the checkpoint key of a parameter. */
+  name?: string;
+  #buffer: GPUBuffer | null;
+
+  /** Allocates an uninitialised tensor; most code uses `empty`, `zeros` or `fromArray`. */
+  constructor(
+    gpu: Gpu,
+    shape: readonly number[],
+    options: { dtype?: DType; persistent?: boolean } = {},
+  ) {
+    checkShape(shape, "tensor");
+    this.gpu = gpu;
+    this.shape = Object.freeze([...shape]);
+    this.dtype = options.dtype ?? "f32";
+    this.size = shapeSize(shape);
+    this.persistent = options.persistent ?? false;
+    this.#buffer = gpu.pool.acquire(Math.max(4, this.size * 4));
+    if (!this.persistent) currentScope(gpu)?.track(this);
+  }
+
+  /** The GPU buffer; throws once the tensor has been disposed. */
+  get buffer(): GPUBuffer {
+    if (!this.#buffer) {
+      throw new Error(
+        `Cannot use tensor #${this.id}${this.name ? ` "${this.name}"` : ""}: it was disposed`,
+      );
+    }
+    return this.#buffer;
+  }
+
+  /** Bytes of data (the buffer may be larger: pool size classes). */
+  get byteLength(): number {
+    return this.size * 4;
+  }
+
+  /** True once disposed. */
+  get disposed(): boolean {
+    return this.#buffer === null;
+  }
+
+  /** A binding of exactly this tensor's bytes, for dispatch. */
+  get ref(): { buffer: GPUBuffer; size: number } {
+    return { buffer: this.buffer, size: Math.max(4, this.byteLength) };
+  }
+
+  /** Returns the buffer to the pool. Safe to call twice. */
+  dispose(): void {
+    if (!this.#buffer) return;
+    this.gpu.pool.release(this.#buffer);
+    this.#buffer = null;
+    this.node = null;
+  }
+
+  /** Copies the data back to the CPU (flushes recorded work first). */
+  async read(): Promise<Float32Array | Int32Array> {
+    const bytes = await this.gpu.recorder.read(this.buffer, this.byteLength);
+    return this.dtype === "f32" ? new Float32Array(bytes) : new Int32Array(bytes);
+  }
+
+  /** Reads an f32 tensor; throws `TypeError` on an i32 tensor. */
+  async readFloat(): Promise<Float32Array> {
+    assertDType(this, "f32", "read");
+    return new Float32Array(await this.gpu.recorder.read(this.buffer, this.byteLength));
+  }
+
+  /** Overwrites the contents from CPU data of the same size. */
+  write(data: ArrayLike<number>): void {
+    if (data.length !== this.size) {
+      throw new TypeError(
+        `Cannot write tensor [${
+          this.shape.join(", ")
+        }]: got ${data.length} values, expected ${this.size}`,
+      );
+    }
+    const typed = this.dtype === "f32"
+      ? (data instanceof Float32Array ? data : Float32Array.from(data))
+      : (data instanceof Int32Array ? data : Int32Array.from(data));
+    if (this.size > 0) this.gpu.recorder.write(this.buffer, typed);
+  }
+
+  toString(): string {
+    return `Tensor(#${this.id}, [${this.shape.join(", ")}], ${this.dtype})`;
+  }
+}
+
+/** A new tensor holding `data`. */
+export function fromArray(
+  gpu: Gpu,
+  data: ArrayLike<number>,
+  shape: readonly number[],
+  options: { dtype?: DType; persistent?: boolean } = {},
+): Tensor {
+  const t = new Tensor(gpu, shape, options);
+  t.write(data);
+  return t;
+}
+
+/** Throws `TypeError` unless `t` has dtype `dtype`. */
+export function assertDType(t: Tensor, dtype: DType, action: string, label = "input"): void {
+  if (t.dtype !== dtype) {
+    throw new TypeError(`Cannot ${action}: "${label}" is ${t.dtype}, expected ${dtype}`);
+  }
+}
+
+/**
+ * Throws `TypeError` unless `t` has the given shape; `-1` matches any size, and named
+ * dimensions in `dims` must agree across calls that share the record.
+ */
+export function assertShape(
+  t: Tensor,
+  expected: readonly (number | string)[],
+  label: string,
+  dims: Record<string, number> = {},
+  action = "run op",
+): Record<string, number> {
+  const bad = () =>
+    new TypeError(
+      `Cannot ${action}: "${label}" is [${t.shape.join(", ")}], expected [${expected.join(", ")}]` +
+        (Object.keys(dims).length
+          ? ` with ${Object.entries(dims).map(([k, v]) => `${k}=${v}`).join(", ")}`
+          : ""),
+    );
+  if (t.shape.length !== expected.length) throw bad();
+  expected.forEach((e, i) => {
+    const d = t.shape[i];
+    if (typeof e === "number") {
+      if (e !== -1 && e !== d) throw bad();
+    } else if (e in dims) {
+      if (dims[e] !== d) throw bad();
+    } else {
+      dims[e] = d;
+    }
+  });
+  return dims;
+}

@@ -1,0 +1,147 @@
+/**
+ * The WebGPU device: adapter acquisition with the adapter's real limits, adapter reporting,
+ * and the `Gpu` object that owns the buffer pool, the pipeline cache and the command recorder.
+ *
+ * There is no global device: every tensor holds the `Gpu` it lives on.
+ *
+ * @module
+ */
+
+import { BufferPool } from "./buffer_pool.ts";
+import { GpuUnavailableError } from "./errors.ts";
+import { PipelineCache } from "./pipeline_cache.ts";
+import { Recorder } from "./recorder.ts";
+
+/** What the adapter says about itself. */
+export interface AdapterReport {
+  /** Human-readable adapter name, e.g. "llvmpipe (LLVM 15.0.6, 256 bits)". */
+  description: string;
+  vendor: string;
+  architecture: string;
+  /** True for software or fallback adapters (lavapipe, llvmpipe, SwiftShader). */
+  isFallbackAdapter: boolean;
+  features: string[];
+}
+
+/** Options for {@linkcode requestGpu}. */
+export interface GpuOptions {
+  powerPreference?: GPUPowerPreference;
+  /** Ask for the fallback (software) adapter, as `--no_cuda` does. */
+  forceFallbackAdapter?: boolean;
+  /** Features the caller needs, e.g. `["shader-f16"]`; missing ones throw. */
+  requiredFeatures?: GPUFeatureName[];
+}
+
+const FIX = "install a WebGPU driver: on Debian `apt-get install mesa-vulkan-drivers` gives the " +
+  "lavapipe software adapter; run with --allow-all (or --unstable-webgpu on older Deno)";
+
+/** The limits camtl asks for: the adapter's own values, not WebGPU's conservative defaults. */
+const LIMITS = [
+  "maxStorageBuffersPerShaderStage",
+  "maxComputeWorkgroupStorageSize",
+  "maxComputeInvocationsPerWorkgroup",
+  "maxComputeWorkgroupSizeX",
+  "maxComputeWorkgroupSizeY",
+  "maxStorageBufferBindingSize",
+  "maxBufferSize",
+  "maxComputeWorkgroupsPerDimension",
+] as const;
+
+/**
+ * Acquires an adapter and a device with the adapter's real limits.
+ *
+ * @throws {GpuUnavailableError} when WebGPU, an adapter or a required feature is missing.
+ * @example Report the adapter
+ * ```ts ignore
+ * const gpu = await requestGpu();
+ * console.log(gpu.adapter.description, gpu.adapter.isFallbackAdapter);
+ * gpu.destroy();
+ * ```
+ */
+export async function requestGpu(options: GpuOptions = {}): Promise<Gpu> {
+  if (typeof navigator === "undefined" || !("gpu" in navigator) || !navigator.gpu) {
+    throw new GpuUnavailableError(`Cannot acquire a GPU: WebGPU is not available; ${FIX}`);
+  }
+  const adapter = await navigator.gpu.requestAdapter({
+    powerPreference: options.powerPreference,
+    forceFallbackAdapter: options.forceFallbackAdapter,
+  });
+  if (!adapter) {
+    throw new GpuUnavailableError(`Cannot acquire a GPU: no WebGPU adapter was found; ${FIX}`);
+  }
+  const missing = (options.requiredFeatures ?? []).filter((f) => !adapter.features.has(f));
+  if (missing.length > 0) {
+    throw new GpuUnavailableError(
+      `Cannot acquire a GPU: adapter "${adapter.info.description}" lacks feature(s) ` +
+        `${missing.map((f) => `"${f}"`).join(", ")}`,
+    );
+  }
+  const requiredLimits: Record<string, number> = {};
+  for (const k of LIMITS) requiredLimits[k] = adapter.limits[k];
+  const device = await adapter.requestDevice({
+    requiredLimits,
+    requiredFeatures: options.requiredFeatures ?? [],
+  });
+  const info = adapter.info;
+  const report: AdapterReport = {
+    description: info.description || info.device || info.vendor || "unknown adapter",
+    vendor: info.vendor,
+    architecture: info.architecture,
+    // Deno reports the flag on the info object; older builds on the adapter.
+    isFallbackAdapter: Boolean(
+      (info as unknown as { isFallbackAdapter?: boolean }).isFallbackAdapter ??
+        (adapter as unknown as { isFallbackAdapter?: boolean }).isFallbackAdapter,
+    ),
+    features: [...adapter.features].sort(),
+  };
+  return new Gpu(device, report);
+}
+
+/** A WebGPU device with its buffer pool, pipeline cache and command recorder. */
+export class Gpu {
+  readonly device: GPUDevice;
+  readonly adapter: AdapterReport;
+  readonly pool: BufferPool;
+  readonly pipelines: PipelineCache;
+  readonly recorder: Recorder;
+  #lost = false;
+
+  constructor(device: GPUDevice, adapter: AdapterReport) {
+    this.device = device;
+    this.adapter = adapter;
+    this.pool = new BufferPool(device);
+    this.pipelines = new PipelineCache(device);
+    this.recorder = new Recorder(device, this.pipelines);
+    device.lost.then(() => {
+      this.#lost = true;
+    });
+  }
+
+  /** The device's limits (the adapter's real values). */
+  get limits(): GPUSupportedLimits {
+    return this.device.limits;
+  }
+
+  /** True once the device has been lost or destroyed. */
+  get lost(): boolean {
+    return this.#lost;
+  }
+
+  /** Whether the device can run f16 kernels. */
+  get hasF16(): boolean {
+    return this.device.features.has("shader-f16");
+  }
+
+  /** Submits recorded work and waits until the GPU has finished it. */
+  async sync(): Promise<void> {
+    this.recorder.flush();
+    await this.device.queue.onSubmittedWorkDone();
+  }
+
+  /** Releases the device and every buffer it owns. */
+  destroy(): void {
+    this.recorder.flush();
+    this.pool.trim();
+    this.device.destroy();
+  }
+}

@@ -1,0 +1,167 @@
+/**
+ * Records many dispatches into one command encoder and one compute pass, and submits them
+ * together. Uniform values for every dispatch of a batch live in one arena buffer that is
+ * uploaded once, just before the submit. Reading back flushes first, so results are ordered.
+ *
+ * @module
+ */
+
+import type { BindingSpec, Kernel, Params, UniformType } from "../../kernels/_kernel.ts";
+import type { PipelineCache } from "./pipeline_cache.ts";
+
+/** A storage binding: a whole buffer, or a byte range of one. */
+export type BufferRef = GPUBuffer | { buffer: GPUBuffer; offset?: number; size?: number };
+
+const ARENA_BYTES = 1 << 20;
+
+/** Counters for benchmarks: work recorded and submitted since the recorder was made. */
+export interface RecorderStats {
+  dispatches: number;
+  submits: number;
+  readbacks: number;
+}
+
+/** The command recorder of one device. */
+export class Recorder {
+  readonly #device: GPUDevice;
+  readonly #pipelines: PipelineCache;
+  readonly #align: number;
+  readonly #arena: GPUBuffer;
+  readonly #arenaData = new ArrayBuffer(ARENA_BYTES);
+  readonly #arenaView = new DataView(this.#arenaData);
+  #arenaUsed = 0;
+  #encoder: GPUCommandEncoder | null = null;
+  #pass: GPUComputePassEncoder | null = null;
+  #staging: GPUBuffer[] = [];
+  readonly stats: RecorderStats = { dispatches: 0, submits: 0, readbacks: 0 };
+
+  constructor(device: GPUDevice, pipelines: PipelineCache) {
+    this.#device = device;
+    this.#pipelines = pipelines;
+    this.#align = Math.max(16, device.limits.minUniformBufferOffsetAlignment);
+    this.#arena = device.createBuffer({
+      label: "uniform_arena",
+      size: ARENA_BYTES,
+      usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
+    });
+  }
+
+  #encoderOpen(): GPUCommandEncoder {
+    return (this.#encoder ??= this.#device.createCommandEncoder());
+  }
+
+  #passOpen(): GPUComputePassEncoder {
+    return (this.#pass ??= this.#encoderOpen().beginComputePass());
+  }
+
+  #endPass(): void {
+    this.#pass?.end();
+    this.#pass = null;
+  }
+
+  /**
+   * Records one dispatch of `kernel` with storage `buffers` (by binding name) and uniform
+   * `params`. Nothing runs until `flush` (or a readback) submits.
+   */
+  dispatch<
+    U extends Record<string, UniformType>,
+    B extends Record<string, BindingSpec>,
+    O extends Record<string, number>,
+  >(
+    kernel: Kernel<U, B, O>,
+    buffers: Record<string, BufferRef>,
+    params: Params<U>,
+    overrides?: Partial<O>,
+  ): void {
+    const ov = (overrides ? { ...kernel.overrides, ...overrides } : kernel.overrides) as O;
+    const [gx, gy, gz] = kernel.grid(params, ov);
+    if (gx === 0 || gy === 0 || gz === 0) return;
+    const { pipeline, layout } = this.#pipelines.get(kernel as unknown as Kernel, ov);
+    const entries: GPUBindGroupEntry[] = [];
+    let slot = 0;
+    if (kernel.uniformNames.length > 0) {
+      const size = Math.ceil((kernel.uniformNames.length * 4) / 16) * 16;
+      if (this.#arenaUsed + size > ARENA_BYTES) this.flush();
+      const offset = this.#arenaUsed;
+      kernel.uniformNames.forEach((name, i) => {
+        const value = params[name];
+        if (value === undefined || Number.isNaN(value)) {
+          throw new TypeError(`Cannot run "${kernel.name}": uniform "${name}" is ${value}`);
+        }
+        const at = offset + 4 * i;
+        const type = kernel.uniformTypes[i];
+        if (type === "f32") this.#arenaView.setFloat32(at, value, true);
+        else if (type === "i32") this.#arenaView.setInt32(at, value, true);
+        else this.#arenaView.setUint32(at, value, true);
+      });
+      this.#arenaUsed = Math.ceil((offset + size) / this.#align) * this.#align;
+      entries.push({ binding: slot++, resource: { buffer: this.#arena, offset, size } });
+    }
+    for (const name of kernel.bindingNames) {
+      const ref = buffers[name];
+      if (!ref) throw new TypeError(`Cannot run "${kernel.name}": binding "${name}" is missing`);
+      const resource = "buffer" in ref && !(ref instanceof GPUBuffer)
+        ? { buffer: ref.buffer, offset: ref.offset ?? 0, size: ref.size }
+        : { buffer: ref as GPUBuffer };
+      entries.push({ binding: slot++, resource });
+    }
+    const group = this.#device.createBindGroup({ layout, entries });
+    const pass = this.#passOpen();
+    pass.setPipeline(pipeline);
+    pass.setBindGroup(0, group);
+    pass.dispatchWorkgroups(gx, gy, gz);
+    this.stats.dispatches++;
+  }
+
+  /** Records a buffer-to-buffer copy, ordered with the dispatches around it. */
+  copy(src: GPUBuffer, srcOffset: number, dst: GPUBuffer, dstOffset: number, bytes: number): void {
+    this.#endPass();
+    this.#encoderOpen().copyBufferToBuffer(src, srcOffset, dst, dstOffset, bytes);
+  }
+
+  /** Uploads `data` into `buffer` at `offset`, after everything recorded so far. */
+  write(buffer: GPUBuffer, data: ArrayBufferView, offset = 0): void {
+    if (this.#encoder) this.flush();
+    const bytes = new Uint8Array(data.buffer as ArrayBuffer, data.byteOffset, data.byteLength);
+    if (bytes.byteLength % 4 === 0) {
+      this.#device.queue.writeBuffer(buffer, offset, bytes);
+    } else {
+      const padded = new Uint8Array(Math.ceil(bytes.byteLength / 4) * 4);
+      padded.set(bytes);
+      this.#device.queue.writeBuffer(buffer, offset, padded);
+    }
+  }
+
+  /** Submits everything recorded so far. */
+  flush(): void {
+    if (!this.#encoder) return;
+    this.#endPass();
+    if (this.#arenaUsed > 0) {
+      this.#device.queue.writeBuffer(this.#arena, 0, this.#arenaData, 0, this.#arenaUsed);
+      this.#arenaUsed = 0;
+    }
+    this.#device.queue.submit([this.#encoder.finish()]);
+    this.#encoder = null;
+    this.stats.submits++;
+  }
+
+  /** Reads `bytes` bytes of `buffer` from `offset` back to the CPU, after all recorded work. */
+  async read(buffer: GPUBuffer, bytes: number, offset = 0): Promise<ArrayBuffer> {
+    const size = Math.max(4, Math.ceil(bytes / 4) * 4);
+    const index = this.#staging.findIndex((b) => b.size >= size && b.size <= 4 * size);
+    const staging = index >= 0 ? this.#staging.splice(index, 1)[0] : this.#device.createBuffer({
+      size,
+      usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+    });
+    this.#endPass();
+    this.#encoderOpen().copyBufferToBuffer(buffer, offset, staging, 0, size);
+    this.flush();
+    this.stats.readbacks++;
+    await staging.mapAsync(GPUMapMode.READ, 0, size);
+    const out = staging.getMappedRange(0, size).slice(0, bytes);
+    staging.unmap();
+    if (this.#staging.length < 8) this.#staging.push(staging);
+    else staging.destroy();
+    return out;
+  }
+}

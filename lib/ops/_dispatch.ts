@@ -1,0 +1,38 @@
+/**
+ * Glue between ops and kernels: allocate outputs on the inputs' device and record a dispatch
+ * with tensors bound by name.
+ *
+ * @module
+ */
+
+import type { BindingSpec, Kernel, Params, UniformType } from "../../kernels/_kernel.ts";
+import { type DType, Tensor } from "../autograd/tensor.ts";
+import type { Gpu } from "../gpu/device.ts";
+
+/** Records `kernel` with tensors bound by binding name. */
+export function dispatch<
+  U extends Record<string, UniformType>,
+  B extends Record<string, BindingSpec>,
+  O extends Record<string, number>,
+>(
+  kernel: Kernel<U, B, O>,
+  tensors: { [K in keyof B]: Tensor },
+  params: Params<U>,
+  overrides?: Partial<O>,
+): void {
+  const entries = Object.entries(tensors) as [string, Tensor][];
+  const first = entries[0][1];
+  const refs: Record<string, { buffer: GPUBuffer; size: number }> = {};
+  for (const [k, t] of entries) {
+    if (t.gpu !== first.gpu) {
+      throw new TypeError(`Cannot run "${kernel.name}": "${k}" lives on another device`);
+    }
+    refs[k] = t.ref;
+  }
+  first.gpu.recorder.dispatch(kernel, refs, params, overrides);
+}
+
+/** An uninitialised temporary tensor (owned by the current scope). */
+export function empty(gpu: Gpu, shape: readonly number[], dtype: DType = "f32"): Tensor {
+  return new Tensor(gpu, shape, { dtype });
+}

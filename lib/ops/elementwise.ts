@@ -1,0 +1,158 @@
+/**
+ * Broadcasting `add`, `mul` and `scale`, plus `fillTensor`, `zeros` and `reduceToShape`, on the
+ * kernels of `kernels/elementwise.ts`.
+ *
+ * @module
+ */
+
+import {
+  accumulate,
+  binaryForward,
+  broadcastShape,
+  broadcastStrides,
+  fill,
+  pad4,
+  reduceTo,
+  scaleForward,
+} from "../../kernels/elementwise.ts";
+import { defineOp } from "../autograd/op.ts";
+import { assertDType, type DType, Tensor } from "../autograd/tensor.ts";
+import type { Gpu } from "../gpu/device.ts";
+import { dispatch, empty } from "./_dispatch.ts";
+
+function binary(a: Tensor, b: Tensor, op: 0 | 1, name: string): Tensor {
+  assertDType(a, "f32", `run "${name}"`, "a");
+  assertDType(b, "f32", `run "${name}"`, "b");
+  const shape = broadcastShape(a.shape, b.shape);
+  const full = pad4(shape);
+  const sa = broadcastStrides(a.shape, full), sb = broadcastStrides(b.shape, full);
+  const out = empty(a.gpu, shape);
+  dispatch(binaryForward, { a, b, out }, {
+    n: out.size,
+    op,
+    d1: full[1],
+    d2: full[2],
+    d3: full[3],
+    sa0: sa[0],
+    sa1: sa[1],
+    sa2: sa[2],
+    sa3: sa[3],
+    sb0: sb[0],
+    sb1: sb[1],
+    sb2: sb[2],
+    sb3: sb[3],
+  });
+  return out;
+}
+
+/**
+ * Sums `t` over its broadcast dimensions down to `shape` (returns `t` itself when the shapes
+ * already agree).
+ */
+export function reduceToShape(t: Tensor, shape: readonly number[]): Tensor {
+  if (t.shape.length === shape.length && t.shape.every((d, i) => d === shape[i])) return t;
+  const full = pad4(t.shape), o = pad4(shape);
+  let r = 1;
+  for (let k = 0; k < 4; k++) if (o[k] !== full[k]) r *= full[k];
+  const out = empty(t.gpu, shape);
+  dispatch(reduceTo, { inp: t, out }, {
+    n: out.size,
+    r,
+    d0: full[0],
+    d1: full[1],
+    d2: full[2],
+    d3: full[3],
+    o0: o[0],
+    o1: o[1],
+    o2: o[2],
+    o3: o[3],
+  });
+  return out;
+}
+
+/** `a + b` with broadcasting. @throws {TypeError} on incompatible shapes or i32 inputs. */
+export const add = defineOp<
+  { a: Tensor; b: Tensor },
+  Record<string, never>,
+  { aShape: readonly number[]; bShape: readonly number[] }
+>({
+  name: "add",
+  forward(ctx, { a, b }) {
+    ctx.save({ aShape: a.shape, bShape: b.shape });
+    return binary(a, b, 0, "add");
+  },
+  backward(ctx, dout) {
+    const { aShape, bShape } = ctx.saved;
+    return {
+      a: ctx.needsGrad.a ? reduceToShape(dout, aShape) : undefined,
+      b: ctx.needsGrad.b ? reduceToShape(dout, bShape) : undefined,
+    };
+  },
+});
+
+/** `a * b` elementwise with broadcasting. */
+export const mul = defineOp<
+  { a: Tensor; b: Tensor },
+  Record<string, never>,
+  { a: Tensor; b: Tensor }
+>({
+  name: "mul",
+  forward(ctx, { a, b }) {
+    ctx.save({ a, b });
+    return binary(a, b, 1, "mul");
+  },
+  backward(ctx, dout) {
+    const { a, b } = ctx.saved;
+    return {
+      a: ctx.needsGrad.a ? reduceToShape(binary(dout, b, 1, "mul"), a.shape) : undefined,
+      b: ctx.needsGrad.b ? reduceToShape(binary(dout, a, 1, "mul"), b.shape) : undefined,
+    };
+  },
+});
+
+function scaled(a: Tensor, s: number): Tensor {
+  assertDType(a, "f32", `run "scale"`, "a");
+  const out = empty(a.gpu, a.shape);
+  dispatch(scaleForward, { a, out }, { n: a.size, s });
+  return out;
+}
+
+/** `s · a` for a constant `s`. */
+export const scale = defineOp<{ a: Tensor }, { s: number }, { s: number }>({
+  name: "scale",
+  forward(ctx, { a }, { s }) {
+    ctx.save({ s });
+    return scaled(a, s);
+  },
+  backward(ctx, dout) {
+    return { a: scaled(dout, ctx.saved.s) };
+  },
+});
+
+/** Sets every element of `t` to `value`. */
+export function fillTensor(t: Tensor, value: number): Tensor {
+  assertDType(t, "f32", "fill tensor", "t");
+  dispatch(fill, { out: t }, { n: t.size, value });
+  return t;
+}
+
+/** A new tensor of zeros (persistent when asked). */
+export function zeros(
+  gpu: Gpu,
+  shape: readonly number[],
+  options: { persistent?: boolean; dtype?: DType } = {},
+): Tensor {
+  const t = new Tensor(gpu, shape, options);
+  dispatch(fill, { out: t }, { n: t.size, value: 0 });
+  return t;
+}
+
+/** `dst += s · src` in place (same size). */
+export function accumulateInto(dst: Tensor, src: Tensor, s = 1): void {
+  if (dst.size !== src.size) {
+    throw new TypeError(
+      `Cannot accumulate [${src.shape.join(", ")}] into [${dst.shape.join(", ")}]: sizes differ`,
+    );
+  }
+  dispatch(accumulate, { src, dst }, { n: dst.size, s });
+}
