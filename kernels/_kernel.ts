@@ -68,6 +68,12 @@ export interface Kernel<
   readonly headerLines: number;
 }
 
+/** The parts of any kernel that compiling it needs (variance-free, so every kernel fits). */
+export type CompilableKernel = Pick<
+  Kernel,
+  "name" | "source" | "headerLines" | "bindings" | "bindingNames" | "uniformNames"
+>;
+
 function bindingOf(spec: BindingSpec): { access: Access; type: ElementType } {
   return typeof spec === "string" ? { access: spec, type: "f32" } : spec;
 }

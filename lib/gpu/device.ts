@@ -30,6 +30,8 @@ export interface GpuOptions {
   forceFallbackAdapter?: boolean;
   /** Features the caller needs, e.g. `["shader-f16"]`; missing ones throw. */
   requiredFeatures?: GPUFeatureName[];
+  /** The WebGPU entry point; defaults to `navigator.gpu` (tests pass their own). */
+  webgpu?: GPU | null;
 }
 
 const FIX = "install a WebGPU driver: on Debian `apt-get install mesa-vulkan-drivers` gives the " +
@@ -59,10 +61,13 @@ const LIMITS = [
  * ```
  */
 export async function requestGpu(options: GpuOptions = {}): Promise<Gpu> {
-  if (typeof navigator === "undefined" || !("gpu" in navigator) || !navigator.gpu) {
+  const webgpu = "webgpu" in options
+    ? options.webgpu
+    : (typeof navigator !== "undefined" ? navigator.gpu : undefined);
+  if (!webgpu) {
     throw new GpuUnavailableError(`Cannot acquire a GPU: WebGPU is not available; ${FIX}`);
   }
-  const adapter = await navigator.gpu.requestAdapter({
+  const adapter = await webgpu.requestAdapter({
     powerPreference: options.powerPreference,
     forceFallbackAdapter: options.forceFallbackAdapter,
   });

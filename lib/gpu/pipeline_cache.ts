@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { Kernel } from "../../kernels/_kernel.ts";
+import type { CompilableKernel } from "../../kernels/_kernel.ts";
 import { KernelCompileError } from "./errors.ts";
 
 /** A compiled kernel: its pipeline and bind group layout. */
@@ -33,7 +33,7 @@ export class PipelineCache {
    * The compiled pipeline for `kernel` with `overrides`; compiles and checks it on first use.
    * Call `check` once before first use to get compile errors as `KernelCompileError`.
    */
-  get(kernel: Kernel, overrides: Record<string, number>): CompiledKernel {
+  get(kernel: CompilableKernel, overrides: Record<string, number>): CompiledKernel {
     const key = kernel.name + JSON.stringify(overrides);
     let hit = this.#cache.get(key);
     if (hit) return hit;
@@ -68,7 +68,7 @@ export class PipelineCache {
   }
 
   /** Compiles `kernel`'s WGSL and throws `KernelCompileError` on the first error. */
-  async check(kernel: Kernel): Promise<void> {
+  async check(kernel: CompilableKernel): Promise<void> {
     if (this.#checked.has(kernel.name)) return;
     this.#device.pushErrorScope("validation");
     const module = this.#device.createShaderModule({ label: kernel.name, code: kernel.source });

@@ -76,7 +76,7 @@ export class Recorder {
     const ov = (overrides ? { ...kernel.overrides, ...overrides } : kernel.overrides) as O;
     const [gx, gy, gz] = kernel.grid(params, ov);
     if (gx === 0 || gy === 0 || gz === 0) return;
-    const { pipeline, layout } = this.#pipelines.get(kernel as unknown as Kernel, ov);
+    const { pipeline, layout } = this.#pipelines.get(kernel, ov);
     const entries: GPUBindGroupEntry[] = [];
     let slot = 0;
     if (kernel.uniformNames.length > 0) {

@@ -1,0 +1,87 @@
+import assert from "node:assert/strict";
+import { backward, zeroGrad } from "./backward.ts";
+import { noGrad } from "./grad_mode.ts";
+import { beginScope, withScope } from "./scope.ts";
+import { fromArray, Tensor } from "./tensor.ts";
+import { add, mul, scale } from "../ops/elementwise.ts";
+import { gpuTest } from "../../tests/_util/gpu.ts";
+import { assertAllClose } from "../../tests/_util/allclose.ts";
+
+function param(gpu: Tensor["gpu"], data: number[], shape: number[], name: string): Tensor {
+  const t = fromArray(gpu, data, shape, { persistent: true });
+  t.requiresGrad = true;
+  t.name = name;
+  return t;
+}
+
+gpuTest("backward() sums gradients of a tensor used twice", async (gpu) => {
+  // y = sum over broadcast of (x * x + 3x) → dy/dx = 2x + 3, reached through two paths.
+  const x = param(gpu, [1, -2, 0.5], [3], "x");
+  const y = add({ a: mul({ a: x, b: x }), b: scale({ a: x }, { s: 3 }) });
+  const ones = fromArray(gpu, [1, 1, 1], [3]);
+  backward(y, ones);
+  assertAllClose(await x.grad!.read(), [5, -1, 4], { atol: 1e-6 });
+  x.grad!.dispose();
+  x.dispose();
+});
+
+gpuTest("backward() accumulates into .grad until zeroGrad()", async (gpu) => {
+  const w = param(gpu, [2], [1], "w");
+  for (let i = 0; i < 3; i++) backward(scale({ a: w }, { s: 1.5 }));
+  assertAllClose(await w.grad!.read(), [4.5], { atol: 1e-6 });
+  zeroGrad([w]);
+  assertAllClose(await w.grad!.read(), [0], { atol: 0 });
+  w.grad!.dispose();
+  w.dispose();
+});
+
+gpuTest("backward() reduces gradients of broadcast operands", async (gpu) => {
+  const b = param(gpu, [1, 2], [2], "b");
+  const x = fromArray(gpu, [1, 2, 3, 4, 5, 6], [3, 2]);
+  const y = mul({ a: x, b });
+  backward(y, fromArray(gpu, [1, 1, 1, 1, 1, 1], [3, 2]));
+  assertAllClose(await b.grad!.read(), [9, 12], { atol: 1e-6 });
+  b.grad!.dispose();
+  b.dispose();
+});
+
+gpuTest("noGrad() records no graph", async (gpu) => {
+  const w = param(gpu, [1], [1], "w");
+  const y = await noGrad(() => scale({ a: w }, { s: 2 }));
+  assert.equal(y.requiresGrad, false);
+  assert.equal(y.node, null);
+  assert.throws(() => backward(y), /does not require a gradient/);
+  w.dispose();
+});
+
+gpuTest("backward() rejects a non-scalar root without a gradient", (gpu) => {
+  const w = param(gpu, [1, 2], [2], "w");
+  assert.throws(() => backward(scale({ a: w }, { s: 2 })), /pass a gradient for non-scalars/);
+  w.dispose();
+});
+
+gpuTest("scopes release every temporary; live bytes return to their start", async (gpu) => {
+  const w = param(gpu, new Array(1000).fill(0.5), [1000], "w");
+  const wBytes = w.buffer.size;
+  const before = gpu.pool.stats().liveBytes;
+  for (let step = 0; step < 50; step++) {
+    await withScope(gpu, () => {
+      const y = mul({ a: add({ a: w, b: w }), b: w });
+      backward(y, fromArray(gpu, new Float32Array(1000).fill(1), [1000]));
+    });
+    if (step === 0) assert.ok(w.grad, "grad allocated on first step");
+    if (step === 1) assert.equal(gpu.pool.stats().liveBytes, before + w.grad!.buffer.size);
+  }
+  assert.equal(gpu.pool.stats().liveBytes, before + w.grad!.buffer.size);
+  w.grad!.dispose();
+  w.dispose();
+  assert.equal(gpu.pool.stats().liveBytes, before - wBytes);
+});
+
+gpuTest("a disposed tensor cannot be used", (gpu) => {
+  const scope = beginScope(gpu);
+  const t = fromArray(gpu, [1, 2], [2]);
+  scope.end();
+  assert.equal(t.disposed, true);
+  assert.throws(() => t.buffer, /it was disposed/);
+});
