@@ -211,7 +211,8 @@ function readNormalizer(node: unknown, into: NormalizerSettings): void {
  * @throws {TypeError} When the model is not WordPiece or its ids are not 0…V−1 without gaps.
  */
 export function parseTokenizerJson(json: unknown, source: string): TokenizerJson {
-  const model = isObject(json) ? json.model : undefined;
+  const root: Json = isObject(json) ? json : {};
+  const model = root.model;
   if (!isObject(model) || !isObject(model.vocab)) {
     throw new TypeError(`Cannot read "${source}": it has no "model.vocab" object`);
   }
@@ -234,8 +235,8 @@ export function parseTokenizerJson(json: unknown, source: string): TokenizerJson
     byId[id as number] = token;
   };
   for (const [token, id] of Object.entries(model.vocab)) place(token, id, "vocab token");
-  if (Array.isArray(json.added_tokens)) {
-    for (const added of json.added_tokens) {
+  if (Array.isArray(root.added_tokens)) {
+    for (const added of root.added_tokens) {
       if (isObject(added) && typeof added.content === "string") {
         place(added.content, added.id, "added token");
       }
@@ -247,7 +248,7 @@ export function parseTokenizerJson(json: unknown, source: string): TokenizerJson
     }
   }
   const normalizer: NormalizerSettings = {};
-  readNormalizer(json.normalizer, normalizer);
+  readNormalizer(root.normalizer, normalizer);
   const result: TokenizerJson = { vocab: new Vocab(byId, source), normalizer };
   if (typeof model.unk_token === "string") result.unkToken = model.unk_token;
   if (typeof model.continuing_subword_prefix === "string") {
