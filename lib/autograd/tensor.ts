@@ -21,6 +21,12 @@ export interface GraphNode {
 
 let nextId = 1;
 
+/** A pool buffer shared by a tensor and its views; returned to the pool when the last goes. */
+interface Storage {
+  buffer: GPUBuffer;
+  refs: number;
+}
+
 /** Product of a shape's dimensions. */
 export function shapeSize(shape: readonly number[]): number {
   let n = 1;
@@ -53,13 +59,18 @@ export class Tensor {
   node: GraphNode | null = null;
   /** Optional name, e.g. the checkpoint key of a parameter. */
   name?: string;
-  #buffer: GPUBuffer | null;
+  #storage: Storage | null;
 
-  /** Allocates an uninitialised tensor; most code uses `empty`, `zeros` or `fromArray`. */
+  /**
+   * Allocates an uninitialised tensor; most code uses `empty`, `zeros` or `fromArray`. With
+   * `viewOf`, the tensor is a zero-copy view that shares the buffer of a tensor of the same
+   * size and dtype (a reshape); the buffer goes back to the pool when the base and every view
+   * have been disposed, so either may outlive the other.
+   */
   constructor(
     gpu: Gpu,
     shape: readonly number[],
-    options: { dtype?: DType; persistent?: boolean } = {},
+    options: { dtype?: DType; persistent?: boolean; viewOf?: Tensor } = {},
   ) {
     checkShape(shape, "tensor");
     this.gpu = gpu;
@@ -67,18 +78,32 @@ export class Tensor {
     this.dtype = options.dtype ?? "f32";
     this.size = shapeSize(shape);
     this.persistent = options.persistent ?? false;
-    this.#buffer = gpu.pool.acquire(Math.max(4, this.size * 4));
+    const base = options.viewOf;
+    if (base) {
+      if (base.size !== this.size || base.dtype !== this.dtype || base.gpu !== gpu) {
+        throw new TypeError(
+          `Cannot view ${base} as [${
+            shape.join(", ")
+          }] ${this.dtype}: size, dtype or device differ`,
+        );
+      }
+      if (!base.#storage) throw new Error(`Cannot view tensor #${base.id}: it was disposed`);
+      this.#storage = base.#storage;
+      this.#storage.refs++;
+    } else {
+      this.#storage = { buffer: gpu.pool.acquire(Math.max(4, this.size * 4)), refs: 1 };
+    }
     if (!this.persistent) currentScope(gpu)?.track(this);
   }
 
   /** The GPU buffer; throws once the tensor has been disposed. */
   get buffer(): GPUBuffer {
-    if (!this.#buffer) {
+    if (!this.#storage) {
       throw new Error(
         `Cannot use tensor #${this.id}${this.name ? ` "${this.name}"` : ""}: it was disposed`,
       );
     }
-    return this.#buffer;
+    return this.#storage.buffer;
   }
 
   /** Bytes of data (the buffer may be larger: pool size classes). */
@@ -88,7 +113,7 @@ export class Tensor {
 
   /** True once disposed. */
   get disposed(): boolean {
-    return this.#buffer === null;
+    return this.#storage === null;
   }
 
   /** A binding of exactly this tensor's bytes, for dispatch. */
@@ -96,11 +121,11 @@ export class Tensor {
     return { buffer: this.buffer, size: Math.max(4, this.byteLength) };
   }
 
-  /** Returns the buffer to the pool. Safe to call twice. */
+  /** Returns the buffer to the pool (once no view shares it). Safe to call twice. */
   dispose(): void {
-    if (!this.#buffer) return;
-    this.gpu.pool.release(this.#buffer);
-    this.#buffer = null;
+    if (!this.#storage) return;
+    if (--this.#storage.refs === 0) this.gpu.pool.release(this.#storage.buffer);
+    this.#storage = null;
     this.node = null;
   }
 
