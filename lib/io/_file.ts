@@ -15,7 +15,7 @@ export async function readExactAt(
   file: Deno.FsFile,
   range: { offset: number; length: number },
   path: string,
-): Promise<Uint8Array> {
+): Promise<Uint8Array<ArrayBuffer>> {
   const out = new Uint8Array(range.length);
   await file.seek(range.offset, Deno.SeekMode.Start);
   let done = 0;
