@@ -85,8 +85,9 @@ export function unpickle(
   };
   const take = (n: number) => (need(n), pos += n, bytes.subarray(pos - n, pos));
   const text = (n: number) => {
+    const b = take(n);
     try {
-      return utf8.decode(take(n));
+      return utf8.decode(b);
     } catch {
       return fail("string is not valid UTF-8");
     }
