@@ -1,0 +1,130 @@
+/**
+ * BERT model inputs for one example: `[CLS] A [SEP]` or `[CLS] A [SEP] B [SEP]`, truncated
+ * "longest first" to a maximum length and optionally padded.
+ *
+ * Token types are 0 for `[CLS]`, A and the first `[SEP]`, and 1 for B and its `[SEP]`
+ * (CAMTL_SPEC §6.3). Truncation follows HF's `longest_first` strategy: tokens are removed
+ * one at a time from the end of the longer sequence, and from B when both are equally long.
+ *
+ * @module
+ */
+
+/** The model inputs of one example, all of the same length T. */
+export interface Encoding {
+  /** Token ids, `[T]`. */
+  inputIds: number[];
+  /** Segment ids: 0 for the first segment (with `[CLS]` and its `[SEP]`), 1 for the second, `[T]`. */
+  tokenTypeIds: number[];
+  /** 1 on real tokens, 0 on padding, `[T]`. */
+  attentionMask: number[];
+}
+
+/** Length options of an encoding. */
+export interface EncodeOptions {
+  /** Total length including special tokens, after truncation. Default {@linkcode DEFAULT_MAX_LENGTH}. */
+  maxLength?: number;
+  /** Pad with `[PAD]` (mask 0, type 0) up to `maxLength`. Default false. */
+  padToMaxLength?: boolean;
+}
+
+/** The default `maxLength` (CA-MTL's `max_seq_length`). */
+export const DEFAULT_MAX_LENGTH = 128;
+
+/** The special-token ids an encoding needs. */
+export interface SpecialIds {
+  /** `[CLS]`. */
+  cls: number;
+  /** `[SEP]`. */
+  sep: number;
+  /** `[PAD]`. */
+  pad: number;
+}
+
+/**
+ * How many tokens of A and B survive "longest first" truncation to `budget` tokens.
+ *
+ * Equivalent to HF's loop "remove one token from the longer sequence, from B on a tie",
+ * in closed form: first the longer one is cut down to the other's length, then the rest
+ * is shared with B taking the odd token.
+ *
+ * @param lengthA Tokens in A (no special tokens).
+ * @param lengthB Tokens in B, or `undefined` for a single sequence.
+ * @param budget Tokens allowed for A and B together (maxLength minus special tokens), ≥ 0.
+ * @returns The kept lengths `[a, b]` (`b` = 0 without B).
+ *
+ * @example A pair of 5 and 5 tokens cut to 7
+ * ```ts
+ * import { truncateLongestFirst } from "./encoding.ts";
+ * console.assert(truncateLongestFirst(5, 5, 7).join() === "4,3");
+ * ```
+ */
+export function truncateLongestFirst(
+  lengthA: number,
+  lengthB: number | undefined,
+  budget: number,
+): [number, number] {
+  let a = lengthA;
+  let b = lengthB ?? 0;
+  let remove = a + b - budget;
+  if (remove <= 0) return [a, b];
+  if (lengthB === undefined) return [a - remove, 0];
+  const gap = Math.min(remove, Math.abs(a - b));
+  if (a > b) a -= gap;
+  else b -= gap;
+  remove -= gap;
+  b -= Math.ceil(remove / 2);
+  a -= Math.floor(remove / 2);
+  return [a, b];
+}
+
+/**
+ * Builds the model inputs from the WordPiece ids of A and (optionally) B.
+ *
+ * @param idsA Ids of the first text, without special tokens.
+ * @param idsB Ids of the second text, or `undefined`.
+ * @param special The `[CLS]`, `[SEP]` and `[PAD]` ids.
+ * @param options Maximum length and padding.
+ * @returns The encoding; its length is `maxLength` when padding, else at most `maxLength`.
+ * @throws {RangeError} When `maxLength` is not an integer large enough for the special tokens.
+ *
+ * @example A pair with token types
+ * ```ts
+ * import { assembleEncoding } from "./encoding.ts";
+ * const e = assembleEncoding([7, 8], [9], { cls: 1, sep: 2, pad: 0 }, {});
+ * console.assert(e.inputIds.join() === "1,7,8,2,9,2" && e.tokenTypeIds.join() === "0,0,0,0,1,1");
+ * ```
+ */
+export function assembleEncoding(
+  idsA: ArrayLike<number>,
+  idsB: ArrayLike<number> | undefined,
+  special: SpecialIds,
+  options: EncodeOptions,
+): Encoding {
+  const maxLength = options.maxLength ?? DEFAULT_MAX_LENGTH;
+  const specials = idsB === undefined ? 2 : 3;
+  if (!Number.isInteger(maxLength) || maxLength < specials) {
+    throw new RangeError(
+      `Cannot encode ${idsB === undefined ? "a single text" : "a text pair"}: "maxLength" is ` +
+        `${maxLength}, it must be an integer of at least ${specials} to hold the special tokens`,
+    );
+  }
+  const [a, b] = truncateLongestFirst(idsA.length, idsB?.length, maxLength - specials);
+  const used = a + b + specials;
+  const total = options.padToMaxLength ? maxLength : used;
+  const inputIds = new Array<number>(total);
+  const tokenTypeIds = new Array<number>(total).fill(0);
+  const attentionMask = new Array<number>(total).fill(0);
+  let t = 0;
+  inputIds[t++] = special.cls;
+  for (let i = 0; i < a; i++) inputIds[t++] = idsA[i];
+  inputIds[t++] = special.sep;
+  if (idsB !== undefined) {
+    const start = t;
+    for (let i = 0; i < b; i++) inputIds[t++] = idsB[i];
+    inputIds[t++] = special.sep;
+    tokenTypeIds.fill(1, start, t);
+  }
+  attentionMask.fill(1, 0, used);
+  inputIds.fill(special.pad, used);
+  return { inputIds, tokenTypeIds, attentionMask };
+}
