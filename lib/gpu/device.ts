@@ -140,6 +140,7 @@ export class Gpu {
   /** Submits recorded work and waits until the GPU has finished it. */
   async sync(): Promise<void> {
     this.recorder.flush();
+    await this.pipelines.settle();
     await this.device.queue.onSubmittedWorkDone();
   }
 

@@ -19,6 +19,7 @@ export class PipelineCache {
   readonly #device: GPUDevice;
   readonly #cache = new Map<string, CompiledKernel>();
   readonly #checked = new Set<string>();
+  #pending: Promise<void>[] = [];
 
   constructor(device: GPUDevice) {
     this.#device = device;
@@ -64,7 +65,17 @@ export class PipelineCache {
     });
     hit = { pipeline, layout };
     this.#cache.set(key, hit);
+    // Compile errors arrive asynchronously; `settle` (called before every readback) rethrows
+    // them as KernelCompileError instead of letting the kernel silently do nothing.
+    this.#pending.push(this.check(kernel));
     return hit;
+  }
+
+  /** Waits for the compile checks of kernels used so far; throws the first error. */
+  async settle(): Promise<void> {
+    const pending = this.#pending;
+    this.#pending = [];
+    await Promise.all(pending);
   }
 
   /** Compiles `kernel`'s WGSL and throws `KernelCompileError` on the first error. */

@@ -156,6 +156,7 @@ export class Recorder {
     this.#endPass();
     this.#encoderOpen().copyBufferToBuffer(buffer, offset, staging, 0, size);
     this.flush();
+    await this.#pipelines.settle();
     this.stats.readbacks++;
     await staging.mapAsync(GPUMapMode.READ, 0, size);
     const out = staging.getMappedRange(0, size).slice(0, bytes);
