@@ -78,8 +78,10 @@ const memo = new Map<number, number>();
  *
  * @example Classify a comma and a letter
  * ```ts
+ * import assert from "node:assert/strict";
  * import { charFlags, PUNCT } from "./_char_class.ts";
- * console.assert(charFlags(0x2c) === PUNCT && charFlags(0x61) === 0);
+ * assert.equal(charFlags(0x2c), PUNCT);
+ * assert.equal(charFlags(0x61), 0);
  * ```
  */
 export function charFlags(cp: number): number {

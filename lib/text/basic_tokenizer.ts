@@ -56,9 +56,10 @@ function hasNonAscii(s: string): boolean {
  *
  * @example Lower-case, strip accents and split punctuation
  * ```ts
+ * import assert from "node:assert/strict";
  * import { BasicTokenizer } from "./basic_tokenizer.ts";
  * const basic = new BasicTokenizer({ doLowerCase: true });
- * console.assert(basic.tokenize("UNwantéd,running").join(" ") === "unwanted , running");
+ * assert.deepEqual(basic.tokenize("UNwantéd,running"), ["unwanted", ",", "running"]);
  * ```
  */
 export class BasicTokenizer {

@@ -54,8 +54,9 @@ export interface SpecialIds {
  *
  * @example A pair of 5 and 5 tokens cut to 7
  * ```ts
+ * import assert from "node:assert/strict";
  * import { truncateLongestFirst } from "./encoding.ts";
- * console.assert(truncateLongestFirst(5, 5, 7).join() === "4,3");
+ * assert.deepEqual(truncateLongestFirst(5, 5, 7), [4, 3]);
  * ```
  */
 export function truncateLongestFirst(
@@ -89,9 +90,11 @@ export function truncateLongestFirst(
  *
  * @example A pair with token types
  * ```ts
+ * import assert from "node:assert/strict";
  * import { assembleEncoding } from "./encoding.ts";
  * const e = assembleEncoding([7, 8], [9], { cls: 1, sep: 2, pad: 0 }, {});
- * console.assert(e.inputIds.join() === "1,7,8,2,9,2" && e.tokenTypeIds.join() === "0,0,0,0,1,1");
+ * assert.deepEqual(e.inputIds, [1, 7, 8, 2, 9, 2]);
+ * assert.deepEqual(e.tokenTypeIds, [0, 0, 0, 0, 1, 1]);
  * ```
  */
 export function assembleEncoding(

@@ -17,9 +17,12 @@ import { readJsonFile, readUtf8 } from "./_read_text.ts";
  *
  * @example Look tokens up
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Vocab } from "./vocab.ts";
  * const vocab = new Vocab(["[PAD]", "[UNK]", "hello"]);
- * console.assert(vocab.id("hello") === 2 && vocab.token(1) === "[UNK]" && vocab.size === 3);
+ * assert.equal(vocab.id("hello"), 2);
+ * assert.equal(vocab.token(1), "[UNK]");
+ * assert.equal(vocab.size, 3);
  * ```
  */
 export class Vocab {
@@ -101,8 +104,9 @@ export class Vocab {
  *
  * @example Hash two tokens
  * ```ts
+ * import assert from "node:assert/strict";
  * import { vocabHash } from "./vocab.ts";
- * console.assert(vocabHash(["a", "b"]).startsWith("7e18f737"));
+ * assert.equal(vocabHash(["a", "b"]).slice(0, 8), "7e18f737");
  * ```
  */
 export function vocabHash(tokens: readonly string[]): string {
@@ -118,8 +122,9 @@ export function vocabHash(tokens: readonly string[]): string {
  *
  * @example CRLF and no final newline
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseVocabText } from "./vocab.ts";
- * console.assert(parseVocabText("[PAD]\r\n[UNK]\r\nhi").join("|") === "[PAD]|[UNK]|hi");
+ * assert.deepEqual(parseVocabText("[PAD]\r\n[UNK]\r\nhi"), ["[PAD]", "[UNK]", "hi"]);
  * ```
  */
 export function parseVocabText(text: string): string[] {

@@ -44,10 +44,11 @@ function codePointsAbove(s: string, limit: number): boolean {
  *
  * @example Split a word into pieces
  * ```ts
+ * import assert from "node:assert/strict";
  * import { WordPiece } from "./wordpiece.ts";
  * const wp = new WordPiece(new Set(["[UNK]", "un", "##want", "##ed"]));
- * console.assert(wp.tokenize("unwanted").join(" ") === "un ##want ##ed");
- * console.assert(wp.tokenize("wanted").join(" ") === "[UNK]");
+ * assert.deepEqual(wp.tokenize("unwanted"), ["un", "##want", "##ed"]);
+ * assert.deepEqual(wp.tokenize("wanted"), ["[UNK]"]);
  * ```
  */
 export class WordPiece {
