@@ -8,6 +8,8 @@ interface VectorCase {
   name: string;
   text: string;
   text_pair?: string;
+  /** Not present in the current file; honoured if a later extraction adds it. */
+  max_length?: number;
   tokens: string[];
   ids: number[];
   decoded: string;
@@ -63,8 +65,10 @@ for (const [model, { vocab, cases }] of Object.entries(vectorFile?.models ?? {})
           const tokens = tok.tokenize(c.text);
           if (c.text_pair !== undefined) tokens.push(...tok.tokenize(c.text_pair));
           assert.deepEqual(tokens, c.tokens);
-          const e = tok.encode(c.text, c.text_pair, { maxLength: 512 });
+          const e = tok.encode(c.text, c.text_pair, { maxLength: c.max_length ?? 512 });
           assert.deepEqual(e.inputIds, c.ids);
+          const firstSep = c.ids.indexOf(tok.sepId);
+          assert.deepEqual(e.tokenTypeIds, c.ids.map((_, i) => (i > firstSep ? 1 : 0)));
           assert.deepEqual(e.attentionMask, c.ids.map(() => 1));
           assert.equal(tok.decode(e.inputIds, { skipSpecialTokens: false }), c.decoded);
         });
