@@ -1,0 +1,308 @@
+/**
+ * Examples → model features: token ids, token types, length (the attention mask is 1 on the
+ * first `length` positions), label and task id (spec section 6.3).
+ *
+ * A {@linkcode FeatureSet} holds one split of one task compactly: every example's unpadded
+ * ids laid end to end in one `Int32Array`, token types in a `Uint8Array`, and an offsets table
+ * (`offsets[i]..offsets[i+1]` is example i). Padding happens per batch in `loader.ts`
+ * (dynamic padding, spec decision 5). Labels keep their task's dtype (decision 9): class
+ * indices in an `Int32Array`, STS-B scores in a `Float32Array` (the original's
+ * `torch.float`), never rounded to integers.
+ *
+ * @module
+ */
+
+import { type GlueExample, readGlueExamples } from "./glue.ts";
+import { assertGlueTask, numLabels as glueNumLabels } from "./glue_tasks.ts";
+
+/** Options the feature builder passes to {@linkcode FeatureTokenizer.encode}. */
+export interface FeatureEncodeOptions {
+  maxLength?: number;
+  padToMaxLength?: boolean;
+}
+
+/** What the tokenizer returns for one example. */
+export interface FeatureEncoding {
+  inputIds: number[];
+  tokenTypeIds: number[];
+  attentionMask: number[];
+}
+
+/**
+ * The part of a BERT tokenizer the feature builder uses (`BertTokenizer` in
+ * `lib/text/tokenizer.ts` satisfies it): pair encoding with `[CLS] A [SEP] B [SEP]`,
+ * longest-first truncation to `maxLength`, and the identity of its vocabulary for the cache key.
+ */
+export interface FeatureTokenizer {
+  encode(textA: string, textB?: string, options?: FeatureEncodeOptions): FeatureEncoding;
+  /** A hash of the vocabulary (part of the cache key). */
+  readonly vocabHash: string;
+  /** Whether text is lower-cased before WordPiece (part of the cache key). */
+  readonly doLowerCase: boolean;
+  /** Id of `[PAD]` (0 for BERT vocabularies). */
+  readonly padId?: number;
+}
+
+/** What identifies a feature set: the cache key of spec decision 10. */
+export interface FeatureKey {
+  task: string;
+  taskId: number;
+  split: string;
+  vocabHash: string;
+  doLowerCase: boolean;
+  maxSeqLength: number;
+}
+
+/** Class indices (`Int32Array`) or regression scores (`Float32Array`). */
+export type LabelArray = Int32Array | Float32Array;
+
+/** One example's features, as views into its {@linkcode FeatureSet}. */
+export interface Feature {
+  /** Token ids without padding, `[length]`. */
+  inputIds: Int32Array;
+  /** Segment ids, `[length]`. */
+  tokenTypeIds: Uint8Array;
+  /** Real tokens; the attention mask is 1 on these and 0 on padding. */
+  length: number;
+  /** Class index, score, or null for test data. */
+  label: number | null;
+  taskId: number;
+}
+
+/** The arrays a {@linkcode FeatureSet} is made of. */
+export interface FeatureArrays {
+  /** `[N + 1]`, non-decreasing, `offsets[0] = 0`. */
+  offsets: Int32Array;
+  /** `[offsets[N]]`. */
+  inputIds: Int32Array;
+  /** `[offsets[N]]`. */
+  tokenTypeIds: Uint8Array;
+  /** `[N]`, or null for unlabelled (test) data. */
+  labels: LabelArray | null;
+  /** Rows the reader skipped (QQP short rows). */
+  skipped: number;
+  /** Id used to pad batches. */
+  padId: number;
+}
+
+/** One split of one task as features, stored compactly. */
+export class FeatureSet implements FeatureArrays {
+  readonly key: FeatureKey;
+  readonly offsets: Int32Array;
+  readonly inputIds: Int32Array;
+  readonly tokenTypeIds: Uint8Array;
+  readonly labels: LabelArray | null;
+  readonly skipped: number;
+  readonly padId: number;
+  /** Outputs of the task's head (1 = regression). */
+  readonly numLabels: number;
+
+  /**
+   * @param key What these features are.
+   * @param arrays The storage (not copied).
+   * @throws {TypeError} When the arrays disagree in length.
+   */
+  constructor(key: FeatureKey, arrays: FeatureArrays) {
+    const n = arrays.offsets.length - 1;
+    const tokens = n >= 0 ? arrays.offsets[n] : -1;
+    if (n < 0 || arrays.offsets[0] !== 0 || tokens !== arrays.inputIds.length) {
+      throw new TypeError(
+        `Cannot build features of "${key.task}": offsets end at ${tokens}, ids hold ${arrays.inputIds.length}`,
+      );
+    }
+    if (arrays.tokenTypeIds.length !== tokens || (arrays.labels && arrays.labels.length !== n)) {
+      throw new TypeError(
+        `Cannot build features of "${key.task}": ${n} examples, ${tokens} ids, ${arrays.tokenTypeIds.length} token types, ${arrays.labels?.length} labels`,
+      );
+    }
+    this.key = Object.freeze({ ...key });
+    this.offsets = arrays.offsets;
+    this.inputIds = arrays.inputIds;
+    this.tokenTypeIds = arrays.tokenTypeIds;
+    this.labels = arrays.labels;
+    this.skipped = arrays.skipped;
+    this.padId = arrays.padId;
+    this.numLabels = glueNumLabels(key.task);
+  }
+
+  /** Number of examples. */
+  get size(): number {
+    return this.offsets.length - 1;
+  }
+
+  /** The task name. */
+  get task(): string {
+    return this.key.task;
+  }
+
+  /** The task id (position in `--tasks`). */
+  get taskId(): number {
+    return this.key.taskId;
+  }
+
+  /** Real tokens in example `i`. */
+  length(i: number): number {
+    return this.offsets[i + 1] - this.offsets[i];
+  }
+
+  /**
+   * Example `i` as views into the storage.
+   *
+   * @throws {RangeError} When `i` is outside [0, size).
+   */
+  get(i: number): Feature {
+    if (!(i >= 0 && i < this.size)) {
+      throw new RangeError(`Cannot get feature ${i} of "${this.task}": it has ${this.size}`);
+    }
+    const a = this.offsets[i], b = this.offsets[i + 1];
+    return {
+      inputIds: this.inputIds.subarray(a, b),
+      tokenTypeIds: this.tokenTypeIds.subarray(a, b),
+      length: b - a,
+      label: this.labels ? this.labels[i] : null,
+      taskId: this.taskId,
+    };
+  }
+}
+
+/** Options for {@linkcode buildFeatures}. */
+export interface BuildFeaturesOptions {
+  tokenizer: FeatureTokenizer;
+  /** GLUE task name (decides the label dtype and head size). */
+  task: string;
+  /** Position of the task in `--tasks`. */
+  taskId: number;
+  /** `train`, `dev` or `test`. */
+  split: string;
+  /** Truncation length (128 by default in CA-MTL). */
+  maxSeqLength: number;
+}
+
+class Growable<T extends Int32Array | Uint8Array | Float32Array> {
+  #make: (n: number) => T;
+  data: T;
+  size = 0;
+  constructor(make: (n: number) => T, capacity: number) {
+    this.#make = make;
+    this.data = make(capacity);
+  }
+  reserve(extra: number): void {
+    if (this.size + extra <= this.data.length) return;
+    const next = this.#make(Math.max(this.data.length * 2, this.size + extra));
+    next.set(this.data.subarray(0, this.size));
+    this.data = next;
+  }
+  push(v: number): void {
+    this.reserve(1);
+    this.data[this.size++] = v;
+  }
+  done(): T {
+    return this.data.slice(0, this.size) as T;
+  }
+}
+
+/**
+ * Tokenizes examples into a {@linkcode FeatureSet}, streaming: the texts are dropped as soon
+ * as they are encoded.
+ *
+ * @param examples The task's examples, e.g. `readGlueExamples(...)`.
+ * @param options Tokenizer, task, task id, split and max_seq_length.
+ * @returns The features, in example order.
+ * @throws {RangeError} For a bad max_seq_length or task id, or a tokenizer that returns more
+ * than `maxSeqLength` tokens or token types above 255.
+ * @throws {TypeError} When labelled and unlabelled examples are mixed or the tokenizer's
+ * arrays disagree in length.
+ */
+export async function buildFeatures(
+  examples: AsyncIterable<GlueExample> | Iterable<GlueExample>,
+  options: BuildFeaturesOptions,
+): Promise<FeatureSet> {
+  const { tokenizer, taskId, split, maxSeqLength } = options;
+  const task = assertGlueTask(options.task);
+  if (!Number.isInteger(maxSeqLength) || maxSeqLength < 3) {
+    throw new RangeError(`Cannot build features of "${task}": maxSeqLength is ${maxSeqLength}`);
+  }
+  if (!Number.isInteger(taskId) || taskId < 0) {
+    throw new RangeError(`Cannot build features of "${task}": taskId is ${taskId}`);
+  }
+  const regression = glueNumLabels(task) === 1;
+  const ids = new Growable((n) => new Int32Array(n), 1 << 16);
+  const types = new Growable((n) => new Uint8Array(n), 1 << 16);
+  const offsets = new Growable((n) => new Int32Array(n), 1 << 12);
+  const labels = new Growable<Int32Array | Float32Array>(
+    (n) => regression ? new Float32Array(n) : new Int32Array(n),
+    1 << 12,
+  );
+  offsets.push(0);
+  let labelled: boolean | null = null;
+  const encodeOptions: FeatureEncodeOptions = { maxLength: maxSeqLength, padToMaxLength: false };
+  for await (const ex of examples) {
+    const enc = tokenizer.encode(ex.textA, ex.textB ?? undefined, encodeOptions);
+    // A tokenizer that pads anyway: the real tokens are where the mask is 1.
+    let len = enc.inputIds.length;
+    while (len > 0 && enc.attentionMask[len - 1] === 0) len--;
+    if (enc.tokenTypeIds.length !== enc.inputIds.length || len > maxSeqLength) {
+      throw new RangeError(
+        `Cannot build features of "${task}" line ${ex.line}: the tokenizer returned ${enc.inputIds.length} ids, ${enc.tokenTypeIds.length} token types and ${len} real tokens for maxSeqLength ${maxSeqLength}`,
+      );
+    }
+    ids.reserve(len);
+    types.reserve(len);
+    for (let j = 0; j < len; j++) {
+      const t = enc.tokenTypeIds[j];
+      if (!(t >= 0 && t <= 255)) {
+        throw new RangeError(`Cannot build features of "${task}" line ${ex.line}: token type ${t}`);
+      }
+      ids.data[ids.size++] = enc.inputIds[j];
+      types.data[types.size++] = t;
+    }
+    offsets.push(ids.size);
+    const has = ex.label !== null;
+    if (labelled === null) labelled = has;
+    if (labelled !== has) {
+      throw new TypeError(
+        `Cannot build features of "${task}" line ${ex.line}: labelled and unlabelled examples are mixed`,
+      );
+    }
+    if (has) labels.push(ex.label as number);
+  }
+  return new FeatureSet(
+    {
+      task,
+      taskId,
+      split,
+      vocabHash: tokenizer.vocabHash,
+      doLowerCase: tokenizer.doLowerCase,
+      maxSeqLength,
+    },
+    {
+      offsets: offsets.done(),
+      inputIds: ids.done(),
+      tokenTypeIds: types.done(),
+      labels: labelled ? labels.done() : null,
+      skipped: 0,
+      padId: tokenizer.padId ?? 0,
+    },
+  );
+}
+
+/** Options for {@linkcode buildGlueFeatures}. */
+export interface BuildGlueFeaturesOptions extends BuildFeaturesOptions {
+  /** The GLUE folder holding `CoLA/`, `MNLI/`, ... */
+  dataDir: string;
+}
+
+/**
+ * Reads one GLUE split and tokenizes it, streaming (no cache; see `loadGlueFeatures`).
+ *
+ * @returns The features, with the count of skipped QQP rows in `skipped`.
+ * @throws {RangeError|DataError} As `readGlueExamples` and {@linkcode buildFeatures}.
+ */
+export async function buildGlueFeatures(options: BuildGlueFeaturesOptions): Promise<FeatureSet> {
+  let skipped = 0;
+  const rows = readGlueExamples(options.dataDir, options.task, options.split, {
+    onSkip: () => skipped++,
+  });
+  const set = await buildFeatures(rows, options);
+  return new FeatureSet(set.key, { ...set, skipped });
+}
