@@ -1,0 +1,158 @@
+/**
+ * Batches: examples from one or more tasks padded to the batch's own longest sequence
+ * (dynamic padding, spec decision 5), as flat row-major `Int32Array`s, plus the task ids and
+ * the labels of each task kept in that task's dtype (spec decision 9, 9.2 item 13).
+ *
+ * @module
+ */
+
+import type { FeatureSet, LabelArray } from "./features.ts";
+
+/** The rows of a batch that belong to one task, with their labels. */
+export interface TaskSlice {
+  taskId: number;
+  /** Task name, as in `--tasks`. */
+  task: string;
+  /** Row numbers in the batch, ascending, `[n_t]`. */
+  rows: Int32Array;
+  /** Labels of those rows, `[n_t]` (`Int32Array` classes or `Float32Array` scores), or null for test data. */
+  labels: LabelArray | null;
+}
+
+/** A padded batch of B examples with S = the longest of them. */
+export interface Batch {
+  /** B, the number of examples. */
+  size: number;
+  /** S, the padded sequence length: the longest example in the batch. */
+  seqLen: number;
+  /** `[B, S]` token ids, padded with the tokenizer's pad id. */
+  inputIds: Int32Array;
+  /** `[B, S]` segment ids, 0 on padding. */
+  tokenTypeIds: Int32Array;
+  /** `[B, S]` 1 on real tokens, 0 on padding. */
+  attentionMask: Int32Array;
+  /** `[B]` task id of each row. */
+  taskIds: Int32Array;
+  /** `[B]` index of each row's example in its task's {@linkcode FeatureSet}. */
+  exampleIds: Int32Array;
+  /** One slice per task present, by ascending task id (the order the model runs its heads in). */
+  tasks: TaskSlice[];
+}
+
+/** One example to put in a batch: which feature set, which example. */
+export interface BatchItem {
+  features: FeatureSet;
+  index: number;
+}
+
+/**
+ * Pads and packs examples into a {@linkcode Batch}, rows in the order given.
+ *
+ * @param items The examples; they may come from different tasks.
+ * @returns The batch, `S` = the longest example.
+ * @throws {RangeError} When `items` is empty or an index is out of range.
+ * @throws {TypeError} When two feature sets share a task id but are different sets.
+ *
+ * @example
+ * ```ts
+ * import { collateBatch } from "./loader.ts";
+ * import { FeatureSet } from "./features.ts";
+ * const key = { task: "rte", taskId: 0, split: "dev", vocabHash: "x", doLowerCase: false, maxSeqLength: 8 };
+ * const set = new FeatureSet(key, {
+ *   offsets: new Int32Array([0, 3, 5]), inputIds: new Int32Array([101, 7, 102, 101, 102]),
+ *   tokenTypeIds: new Uint8Array(5), labels: new Int32Array([1, 0]), skipped: 0, padId: 0,
+ * });
+ * const b = collateBatch([{ features: set, index: 1 }, { features: set, index: 0 }]);
+ * if (b.seqLen !== 3 || b.inputIds.join() !== "101,102,0,101,7,102") throw new Error();
+ * ```
+ */
+export function collateBatch(items: readonly BatchItem[]): Batch {
+  const B = items.length;
+  if (B === 0) throw new RangeError("Cannot collate a batch: there are no examples");
+  let S = 0;
+  for (const { features, index } of items) {
+    if (!(index >= 0 && index < features.size)) {
+      throw new RangeError(
+        `Cannot collate a batch: example ${index} of "${features.task}" is outside [0, ${features.size})`,
+      );
+    }
+    S = Math.max(S, features.length(index));
+  }
+  const inputIds = new Int32Array(B * S);
+  const tokenTypeIds = new Int32Array(B * S);
+  const attentionMask = new Int32Array(B * S);
+  const taskIds = new Int32Array(B);
+  const exampleIds = new Int32Array(B);
+  const byTask = new Map<number, { set: FeatureSet; rows: number[] }>();
+  for (let r = 0; r < B; r++) {
+    const { features: f, index } = items[r];
+    const a = f.offsets[index], len = f.offsets[index + 1] - a;
+    const row = r * S;
+    inputIds.set(f.inputIds.subarray(a, a + len), row);
+    if (f.padId !== 0) inputIds.fill(f.padId, row + len, row + S);
+    for (let j = 0; j < len; j++) tokenTypeIds[row + j] = f.tokenTypeIds[a + j];
+    attentionMask.fill(1, row, row + len);
+    taskIds[r] = f.taskId;
+    exampleIds[r] = index;
+    const entry = byTask.get(f.taskId);
+    if (entry === undefined) byTask.set(f.taskId, { set: f, rows: [r] });
+    else if (entry.set !== f) {
+      throw new TypeError(
+        `Cannot collate a batch: task id ${f.taskId} is used by both "${entry.set.task}" ${entry.set.key.split} and "${f.task}" ${f.key.split}`,
+      );
+    } else entry.rows.push(r);
+  }
+  const tasks: TaskSlice[] = [...byTask.entries()].sort((x, y) => x[0] - y[0]).map(
+    ([taskId, { set, rows }]) => {
+      let labels: LabelArray | null = null;
+      if (set.labels) {
+        labels = set.labels instanceof Float32Array
+          ? new Float32Array(rows.length)
+          : new Int32Array(rows.length);
+        for (let i = 0; i < rows.length; i++) labels[i] = set.labels[exampleIds[rows[i]]];
+      }
+      return { taskId, task: set.task, rows: Int32Array.from(rows), labels };
+    },
+  );
+  return { size: B, seqLen: S, inputIds, tokenTypeIds, attentionMask, taskIds, exampleIds, tasks };
+}
+
+/** Collates examples `indices` of one feature set. */
+export function collateIndices(features: FeatureSet, indices: ArrayLike<number>): Batch {
+  const items: BatchItem[] = new Array(indices.length);
+  for (let i = 0; i < indices.length; i++) items[i] = { features, index: indices[i] };
+  return collateBatch(items);
+}
+
+/**
+ * Evaluation batches of one task, in file order (the original's sequential eval sampler),
+ * each padded to its own longest example; the last batch may be smaller.
+ *
+ * @param features One task's dev or test features.
+ * @param batchSize Examples per batch (`--per_device_eval_batch_size`, 8 by default).
+ * @throws {RangeError} When `batchSize` is not a positive integer.
+ */
+export function* evalBatches(features: FeatureSet, batchSize: number): Generator<Batch> {
+  if (!Number.isInteger(batchSize) || batchSize < 1) {
+    throw new RangeError(`Cannot batch "${features.task}": batchSize is ${batchSize}`);
+  }
+  for (let start = 0; start < features.size; start += batchSize) {
+    const end = Math.min(features.size, start + batchSize);
+    const idx = new Int32Array(end - start);
+    for (let i = 0; i < idx.length; i++) idx[i] = start + i;
+    yield collateIndices(features, idx);
+  }
+}
+
+/**
+ * Evaluation batches of several tasks, one task after the other, each task in order.
+ * The original evaluates `mnli-mm` with MNLI's task id; give its feature set that id.
+ */
+export function* evalBatchesByTask(
+  sets: readonly FeatureSet[],
+  batchSize: number,
+): Generator<{ features: FeatureSet; batch: Batch }> {
+  for (const features of sets) {
+    for (const batch of evalBatches(features, batchSize)) yield { features, batch };
+  }
+}

@@ -1,0 +1,74 @@
+import assert from "node:assert/strict";
+import { collateBatch, evalBatches, evalBatchesByTask } from "./loader.ts";
+import { syntheticFeatures } from "./_synthetic_features.ts";
+
+Deno.test("collateBatch() pads to the batch's longest example and keeps labels per task", () => {
+  const cola = syntheticFeatures("cola", 0, 12);
+  const stsb = syntheticFeatures("sts-b", 5, 9);
+  const items = [
+    { features: stsb, index: 4 },
+    { features: cola, index: 3 },
+    { features: stsb, index: 0 },
+    { features: cola, index: 11 },
+  ];
+  const b = collateBatch(items);
+  const lens = items.map(({ features, index }) => features.length(index));
+  assert.equal(b.seqLen, Math.max(...lens));
+  assert.deepEqual(Array.from(b.taskIds), [5, 0, 5, 0]);
+  assert.deepEqual(Array.from(b.exampleIds), [4, 3, 0, 11]);
+  for (let r = 0; r < 4; r++) {
+    const { features, index } = items[r];
+    const f = features.get(index);
+    const row = b.inputIds.subarray(r * b.seqLen, (r + 1) * b.seqLen);
+    assert.deepEqual(Array.from(row.subarray(0, f.length)), Array.from(f.inputIds));
+    assert.ok(row.subarray(f.length).every((v) => v === 0));
+    const mask = b.attentionMask.subarray(r * b.seqLen, (r + 1) * b.seqLen);
+    assert.equal(mask.reduce((a, v) => a + v, 0), f.length);
+    assert.deepEqual(
+      Array.from(b.tokenTypeIds.subarray(r * b.seqLen, r * b.seqLen + f.length)),
+      Array.from(f.tokenTypeIds),
+    );
+  }
+  // Slices by ascending task id; STS-B keeps float labels, CoLA int labels.
+  assert.deepEqual(b.tasks.map((t) => [t.task, Array.from(t.rows)]), [["cola", [1, 3]], ["sts-b", [
+    0,
+    2,
+  ]]]);
+  assert.ok(b.tasks[0].labels instanceof Int32Array);
+  assert.deepEqual(Array.from(b.tasks[0].labels!), [cola.labels![3], cola.labels![11]]);
+  assert.ok(b.tasks[1].labels instanceof Float32Array);
+  assert.deepEqual(Array.from(b.tasks[1].labels!), [stsb.labels![4], stsb.labels![0]]);
+  assert.ok(!Number.isInteger(b.tasks[1].labels![0]));
+});
+
+Deno.test("evalBatches() goes through one task in order, last batch short", () => {
+  const set = syntheticFeatures("rte", 2, 21);
+  const batches = [...evalBatches(set, 8)];
+  assert.deepEqual(batches.map((b) => b.size), [8, 8, 5]);
+  assert.deepEqual(
+    batches.flatMap((b) => Array.from(b.exampleIds)),
+    Array.from({ length: 21 }, (_, i) => i),
+  );
+  for (const b of batches) {
+    let longest = 0;
+    for (const i of b.exampleIds) longest = Math.max(longest, set.length(i));
+    assert.equal(b.seqLen, longest);
+  }
+  const both = [...evalBatchesByTask([set, syntheticFeatures("mnli", 1, 3)], 8)];
+  assert.deepEqual(both.map((x) => x.features.task), ["rte", "rte", "rte", "mnli"]);
+  assert.throws(() => [...evalBatches(set, 0)], RangeError);
+});
+
+Deno.test("collateBatch() rejects empty batches, bad indices and clashing task ids", () => {
+  const a = syntheticFeatures("rte", 2, 3);
+  assert.throws(() => collateBatch([]), RangeError);
+  assert.throws(() => collateBatch([{ features: a, index: 3 }]), RangeError);
+  assert.throws(
+    () =>
+      collateBatch([{ features: a, index: 0 }, {
+        features: syntheticFeatures("wnli", 2, 3),
+        index: 0,
+      }]),
+    /task id 2 is used by both "rte" train and "wnli" train/,
+  );
+});

@@ -1,0 +1,282 @@
+/**
+ * What every multi-task sampler shares: the interface a training loop or a notebook drives
+ * (`nextBatch()`, async iteration over one epoch, `stats()`), epoch bookkeeping, per-task
+ * counts, and the per-task shuffled streams the samplers draw from. The four samplers are in
+ * `samplers.ts` and `mt_uncertainty.ts` (spec sections 5.2-5.4, decision 8).
+ *
+ * Randomness comes only from the seed: each task's stream and the task choice have their own
+ * seeded generator, so the same seed and the same calls give the same batches.
+ *
+ * @module
+ */
+
+import { SeededRng } from "./_rng.ts";
+import type { FeatureSet } from "./features.ts";
+import { type Batch, type BatchItem, collateBatch } from "./loader.ts";
+
+/** The sampling modes of spec decision 8. */
+export type SamplingMode = "sequential" | "uniform" | "proportional" | "mt-uncertainty";
+
+/** Per-task counts in {@linkcode SamplerStats}. */
+export interface TaskSamplerStats {
+  task: string;
+  taskId: number;
+  /** Examples in the task's training set. */
+  size: number;
+  /** Examples of this task put into training batches (with repeats). */
+  drawn: number;
+  /** Distinct examples of this task put into training batches. */
+  distinct: number;
+  /** Training batches that contained this task. */
+  batches: number;
+  /** MT-Uncertainty only: candidates of this task scored. */
+  candidates?: number;
+}
+
+/** Counters since construction (or the last `resetStats()`). */
+export interface SamplerStats {
+  mode: SamplingMode;
+  /** Epochs started (1 during the first epoch). */
+  epoch: number;
+  /** Batches returned in the current epoch. */
+  stepInEpoch: number;
+  /** Batches returned in total. */
+  steps: number;
+  /** Batches in one epoch. */
+  stepsPerEpoch: number;
+  /** Examples returned in total, all tasks. */
+  examplesDrawn: number;
+  tasks: TaskSamplerStats[];
+  /** MT-Uncertainty only: candidates scored, all tasks. */
+  candidatesSeen?: number;
+  /** MT-Uncertainty only: candidates kept for training (`examplesDrawn`). */
+  candidatesUsed?: number;
+  /** MT-Uncertainty only: `candidatesUsed / candidatesSeen` (b/(T·b) per full step). */
+  candidateFraction?: number;
+  /**
+   * Distinct training examples used for updates over all training examples; under
+   * MT-Uncertainty this is the paper's "% of data used" as far as the spec can tell.
+   */
+  dataFraction: number;
+}
+
+/** A multi-task training-batch source. */
+export interface MultiTaskSampler extends AsyncIterable<Batch> {
+  readonly mode: SamplingMode;
+  /** Batches per epoch (spec 5.2/5.4 for MT-Uncertainty). */
+  readonly stepsPerEpoch: number;
+  /**
+   * The next training batch, or null once the epoch is over; the call after a null starts
+   * the next epoch (new shuffles).
+   */
+  nextBatch(): Promise<Batch | null>;
+  /** The counters so far. */
+  stats(): SamplerStats;
+  /** Zeroes the counters (not the epoch position or the random state). */
+  resetStats(): void;
+}
+
+/** Options shared by all samplers. */
+export interface SamplerOptions {
+  /** Examples per training batch (`--per_device_train_batch_size`, 8 in HF 2.11). */
+  batchSize: number;
+  /** Seed of every shuffle and draw (`--seed`, 42 in HF 2.11). */
+  seed: number;
+}
+
+/**
+ * One task's examples in a shuffled order, handed out `b` at a time like a PyTorch
+ * `DataLoader` with a `RandomSampler` and no `drop_last`: the last batch of a pass may be
+ * short, and a new pass reshuffles.
+ */
+export class TaskStream {
+  readonly features: FeatureSet;
+  #rng: SeededRng;
+  #order: Int32Array;
+  #pos = 0;
+
+  constructor(features: FeatureSet, seed: number, stream: number) {
+    this.features = features;
+    this.#rng = new SeededRng(seed, stream);
+    this.#order = this.#rng.permutation(features.size);
+  }
+
+  /** Examples left in the current pass. */
+  get remaining(): number {
+    return this.#order.length - this.#pos;
+  }
+
+  /** Starts a new pass in a new order. */
+  restart(): void {
+    this.#rng.shuffle(this.#order);
+    this.#pos = 0;
+  }
+
+  /** Up to `b` indices of the current pass; with `restart`, a spent pass restarts first. */
+  take(b: number, restart: boolean): Int32Array {
+    if (this.remaining === 0 && restart) this.restart();
+    const end = Math.min(this.#order.length, this.#pos + b);
+    const out = this.#order.slice(this.#pos, end);
+    this.#pos = end;
+    return out;
+  }
+}
+
+/** Batches of `ceil(n / b)` for a task of n examples. */
+export function batchesOf(size: number, batchSize: number): number {
+  return Math.ceil(size / batchSize);
+}
+
+/**
+ * The shared part of the samplers: argument checks, epoch and step counting, per-task
+ * counters. Subclasses implement `startEpoch()` and `draw()`.
+ */
+export abstract class BaseSampler implements MultiTaskSampler {
+  abstract readonly mode: SamplingMode;
+  abstract readonly stepsPerEpoch: number;
+  readonly sets: readonly FeatureSet[];
+  readonly batchSize: number;
+  readonly seed: number;
+  #epoch = 0;
+  #stepInEpoch = 0;
+  #ended = true;
+  #steps = 0;
+  #drawn: number[];
+  #batches: number[];
+  #seen: Uint8Array[];
+  #distinct: number[];
+  #slot = new Map<number, number>();
+
+  /**
+   * @throws {RangeError} For no tasks, an empty task, a bad batch size or a bad seed.
+   * @throws {TypeError} When two sets share a task id or a set has no labels.
+   */
+  constructor(sets: readonly FeatureSet[], options: SamplerOptions) {
+    if (sets.length === 0) throw new RangeError("Cannot build a sampler: there are no tasks");
+    if (!Number.isInteger(options.batchSize) || options.batchSize < 1) {
+      throw new RangeError(`Cannot build a sampler: batchSize is ${options.batchSize}`);
+    }
+    if (!Number.isInteger(options.seed)) {
+      throw new RangeError(`Cannot build a sampler: seed is ${options.seed}, not an integer`);
+    }
+    sets.forEach((s, i) => {
+      if (s.size === 0) throw new RangeError(`Cannot sample task "${s.task}": it has no examples`);
+      if (s.labels === null) {
+        throw new TypeError(
+          `Cannot sample task "${s.task}" for training: its ${s.key.split} split has no labels`,
+        );
+      }
+      if (this.#slot.has(s.taskId)) {
+        throw new TypeError(`Cannot build a sampler: task id ${s.taskId} is given twice`);
+      }
+      this.#slot.set(s.taskId, i);
+    });
+    this.sets = sets;
+    this.batchSize = options.batchSize;
+    this.seed = options.seed;
+    this.#drawn = sets.map(() => 0);
+    this.#batches = sets.map(() => 0);
+    this.#distinct = sets.map(() => 0);
+    this.#seen = sets.map((s) => new Uint8Array(s.size));
+  }
+
+  /** Called at the start of each epoch. */
+  protected abstract startEpoch(): void;
+  /** The next batch's examples, or null when the data-driven epoch is over. */
+  protected abstract draw(): Promise<BatchItem[] | null> | BatchItem[] | null;
+
+  #begin(): void {
+    if (!this.#ended) return;
+    this.#ended = false;
+    this.#epoch++;
+    this.#stepInEpoch = 0;
+    this.startEpoch();
+  }
+
+  #finish(items: BatchItem[] | null): Batch | null {
+    if (items === null || items.length === 0) {
+      this.#ended = true;
+      return null;
+    }
+    const batch = collateBatch(items);
+    this.#stepInEpoch++;
+    this.#steps++;
+    for (const slice of batch.tasks) this.#batches[this.#slot.get(slice.taskId)!]++;
+    for (const { features, index } of items) {
+      const k = this.#slot.get(features.taskId)!;
+      this.#drawn[k]++;
+      if (this.#seen[k][index] === 0) {
+        this.#seen[k][index] = 1;
+        this.#distinct[k]++;
+      }
+    }
+    return batch;
+  }
+
+  /** True when the fixed-length epoch has produced all its steps. */
+  protected get epochFull(): boolean {
+    return this.#stepInEpoch >= this.stepsPerEpoch;
+  }
+
+  /** @inheritdoc */
+  async nextBatch(): Promise<Batch | null> {
+    this.#begin();
+    return this.#finish(this.epochFull ? null : await this.draw());
+  }
+
+  /** Sync {@linkcode nextBatch} for samplers whose `draw()` is sync. */
+  protected nextBatchSyncImpl(): Batch | null {
+    this.#begin();
+    const items = this.epochFull ? null : this.draw();
+    if (items instanceof Promise) {
+      throw new TypeError(`Cannot draw "${this.mode}" batches synchronously`);
+    }
+    return this.#finish(items);
+  }
+
+  /** One epoch of batches. */
+  async *[Symbol.asyncIterator](): AsyncGenerator<Batch> {
+    while (true) {
+      const batch = await this.nextBatch();
+      if (batch === null) return;
+      yield batch;
+    }
+  }
+
+  /** The slot of a task id in {@linkcode sets}. */
+  protected slotOf(taskId: number): number {
+    return this.#slot.get(taskId)!;
+  }
+
+  /** @inheritdoc */
+  stats(): SamplerStats {
+    const tasks = this.sets.map((s, k) => ({
+      task: s.task,
+      taskId: s.taskId,
+      size: s.size,
+      drawn: this.#drawn[k],
+      distinct: this.#distinct[k],
+      batches: this.#batches[k],
+    }));
+    const total = this.sets.reduce((a, s) => a + s.size, 0);
+    return {
+      mode: this.mode,
+      epoch: this.#epoch,
+      stepInEpoch: this.#stepInEpoch,
+      steps: this.#steps,
+      stepsPerEpoch: this.stepsPerEpoch,
+      examplesDrawn: this.#drawn.reduce((a, b) => a + b, 0),
+      tasks,
+      dataFraction: this.#distinct.reduce((a, b) => a + b, 0) / total,
+    };
+  }
+
+  /** @inheritdoc */
+  resetStats(): void {
+    this.#steps = 0;
+    this.#drawn.fill(0);
+    this.#batches.fill(0);
+    this.#distinct.fill(0);
+    for (const s of this.#seen) s.fill(0);
+  }
+}

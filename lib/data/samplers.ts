@@ -1,0 +1,204 @@
+/**
+ * The three label-free samplers (spec decision 8, section 5.2):
+ *
+ * - {@linkcode SequentialSampler} (the default): tasks in `--tasks` order, one batch each in
+ *   turn; a task drops out when its data runs out; an epoch is every example once.
+ * - {@linkcode UniformSampler} (`--uniform_mt_sampling` alone): each batch comes from a task
+ *   chosen uniformly at random; a task whose pass is spent reshuffles and goes on.
+ * - {@linkcode ProportionalSampler} (`--mt_sampling proportional`, the released code's real
+ *   default): batches are consecutive slices of one shuffle of the pooled data, so tasks mix
+ *   within a batch in proportion to their size; an epoch is every example once.
+ *
+ * MT-Uncertainty is in `mt_uncertainty.ts`; {@linkcode createSampler} builds any of the four.
+ *
+ * @module
+ */
+
+import { SeededRng } from "./_rng.ts";
+import type { FeatureSet } from "./features.ts";
+import type { Batch, BatchItem } from "./loader.ts";
+import { MtUncertaintySampler, type MtUncertaintySamplerOptions } from "./mt_uncertainty.ts";
+import {
+  BaseSampler,
+  batchesOf,
+  type MultiTaskSampler,
+  type SamplerOptions,
+  type SamplingMode,
+  TaskStream,
+} from "./sampler.ts";
+
+function itemsOf(features: FeatureSet, idx: Int32Array): BatchItem[] {
+  return Array.from(idx, (index) => ({ features, index }));
+}
+
+/**
+ * Round-robin over the tasks: one batch of each task in `--tasks` order, skipping tasks whose
+ * examples are all used, until every example has been used once.
+ *
+ * @example One epoch
+ * ```ts ignore
+ * const sampler = new SequentialSampler([cola, rte], { batchSize: 32, seed: 42 });
+ * for await (const batch of sampler) train(batch);
+ * console.log(sampler.stats().tasks.map((t) => t.drawn)); // [8551, 2490]
+ * ```
+ */
+export class SequentialSampler extends BaseSampler {
+  readonly mode: SamplingMode = "sequential";
+  readonly stepsPerEpoch: number;
+  #streams: TaskStream[];
+  #turn = 0;
+
+  /** @throws {RangeError|TypeError} As {@linkcode BaseSampler}. */
+  constructor(sets: readonly FeatureSet[], options: SamplerOptions) {
+    super(sets, options);
+    this.stepsPerEpoch = sets.reduce((a, s) => a + batchesOf(s.size, this.batchSize), 0);
+    this.#streams = sets.map((s, k) => new TaskStream(s, this.seed, k + 1));
+  }
+
+  protected startEpoch(): void {
+    this.#turn = 0;
+    for (const s of this.#streams) s.restart();
+  }
+
+  protected draw(): BatchItem[] | null {
+    const T = this.#streams.length;
+    for (let tried = 0; tried < T; tried++) {
+      const stream = this.#streams[this.#turn];
+      this.#turn = (this.#turn + 1) % T;
+      if (stream.remaining > 0) return itemsOf(stream.features, stream.take(this.batchSize, false));
+    }
+    return null;
+  }
+
+  /** The next batch without awaiting (all draws here are synchronous). */
+  nextBatchSync(): Batch | null {
+    return this.nextBatchSyncImpl();
+  }
+}
+
+/**
+ * A task chosen uniformly at random for every batch. A task's examples are used in shuffled
+ * passes; a spent pass reshuffles. An epoch has as many batches as a sequential epoch,
+ * `Σ_t ceil(n_t / b)`, so the two modes train for the same number of steps.
+ */
+export class UniformSampler extends BaseSampler {
+  readonly mode: SamplingMode = "uniform";
+  readonly stepsPerEpoch: number;
+  #streams: TaskStream[];
+  #choice: SeededRng;
+
+  /** @throws {RangeError|TypeError} As {@linkcode BaseSampler}. */
+  constructor(sets: readonly FeatureSet[], options: SamplerOptions) {
+    super(sets, options);
+    this.stepsPerEpoch = sets.reduce((a, s) => a + batchesOf(s.size, this.batchSize), 0);
+    this.#streams = sets.map((s, k) => new TaskStream(s, this.seed, k + 1));
+    this.#choice = new SeededRng(this.seed, 0);
+  }
+
+  protected startEpoch(): void {}
+
+  protected draw(): BatchItem[] {
+    const stream = this.#streams[this.#choice.int(this.#streams.length)];
+    return itemsOf(stream.features, stream.take(this.batchSize, true));
+  }
+
+  /** The next batch without awaiting. */
+  nextBatchSync(): Batch | null {
+    return this.nextBatchSyncImpl();
+  }
+}
+
+/**
+ * HF's default path in the released code: one random permutation of the concatenated task
+ * datasets, cut into batches of b (the last may be short). Batches mix tasks; each task
+ * appears in proportion to its size; an epoch is every example once.
+ */
+export class ProportionalSampler extends BaseSampler {
+  readonly mode: SamplingMode = "proportional";
+  readonly stepsPerEpoch: number;
+  #order: Int32Array;
+  #starts: Int32Array;
+  #pos = 0;
+  #rng: SeededRng;
+
+  /** @throws {RangeError|TypeError} As {@linkcode BaseSampler}. */
+  constructor(sets: readonly FeatureSet[], options: SamplerOptions) {
+    super(sets, options);
+    this.#starts = new Int32Array(sets.length + 1);
+    sets.forEach((s, k) => this.#starts[k + 1] = this.#starts[k] + s.size);
+    const total = this.#starts[sets.length];
+    this.stepsPerEpoch = batchesOf(total, this.batchSize);
+    this.#rng = new SeededRng(this.seed, 0);
+    this.#order = new Int32Array(total);
+  }
+
+  protected startEpoch(): void {
+    this.#order = this.#rng.permutation(this.#order.length);
+    this.#pos = 0;
+  }
+
+  #locate(g: number): BatchItem {
+    let lo = 0, hi = this.sets.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.#starts[mid] <= g) lo = mid;
+      else hi = mid - 1;
+    }
+    return { features: this.sets[lo], index: g - this.#starts[lo] };
+  }
+
+  protected draw(): BatchItem[] | null {
+    if (this.#pos >= this.#order.length) return null;
+    const end = Math.min(this.#order.length, this.#pos + this.batchSize);
+    const items: BatchItem[] = [];
+    for (let i = this.#pos; i < end; i++) items.push(this.#locate(this.#order[i]));
+    this.#pos = end;
+    return items;
+  }
+
+  /** The next batch without awaiting. */
+  nextBatchSync(): Batch | null {
+    return this.nextBatchSyncImpl();
+  }
+}
+
+/** Options of {@linkcode createSampler}: `scorer` and the MT-U settings apply to `mt-uncertainty` only. */
+export type CreateSamplerOptions =
+  & SamplerOptions
+  & Partial<Omit<MtUncertaintySamplerOptions, keyof SamplerOptions>>;
+
+/**
+ * Builds the sampler for a mode (spec decision 8).
+ *
+ * @param mode `sequential` (default in this port), `uniform`, `proportional` or `mt-uncertainty`.
+ * @param sets The training feature sets, in `--tasks` order.
+ * @param options Batch size and seed; MT-Uncertainty also needs `scorer`.
+ * @throws {TypeError} When `mt-uncertainty` is asked for without a scorer.
+ * @throws {RangeError} For an unknown mode, or as the sampler constructors.
+ */
+export function createSampler(
+  mode: SamplingMode,
+  sets: readonly FeatureSet[],
+  options: CreateSamplerOptions,
+): MultiTaskSampler {
+  switch (mode) {
+    case "sequential":
+      return new SequentialSampler(sets, options);
+    case "uniform":
+      return new UniformSampler(sets, options);
+    case "proportional":
+      return new ProportionalSampler(sets, options);
+    case "mt-uncertainty": {
+      if (options.scorer === undefined) {
+        throw new TypeError(
+          `Cannot build the "mt-uncertainty" sampler: it needs a scorer that runs the model on the candidates`,
+        );
+      }
+      return new MtUncertaintySampler(sets, { ...options, scorer: options.scorer });
+    }
+    default:
+      throw new RangeError(
+        `Cannot build a sampler for mode "${mode}": use "sequential", "uniform", "proportional" or "mt-uncertainty"`,
+      );
+  }
+}
