@@ -1,0 +1,32 @@
+/**
+ * The data side of camtl: GLUE readers, features and their cache, dynamic-padding batches,
+ * the four multi-task samplers (sequential, uniform, proportional, MT-Uncertainty), GLUE
+ * metrics and submission files.
+ *
+ * @example Features for two tasks, an MT-Uncertainty epoch, metrics
+ * ```ts ignore
+ * import { BertTokenizer } from "../text/tokenizer.ts";
+ * import { glueComputeMetrics, loadGlueFeatures, MtUncertaintySampler } from "./mod.ts";
+ * const tokenizer = await BertTokenizer.fromFolder("../shared/data/bert-base-cased");
+ * const sets = await Promise.all(["rte", "mrpc"].map(async (task, taskId) =>
+ *   (await loadGlueFeatures({ dataDir: "../shared/data/glue", task, taskId, split: "train",
+ *     tokenizer, maxSeqLength: 128, cacheDir: "/tmp/camtl-cache" })).features));
+ * const sampler = new MtUncertaintySampler(sets, { batchSize: 32, seed: 12, scorer });
+ * for await (const batch of sampler) await trainStep(batch);
+ * console.log(glueComputeMetrics("mrpc", preds, labels)); // { acc, f1, acc_and_f1 }
+ * ```
+ *
+ * @module
+ */
+
+export * from "./data_error.ts";
+export * from "./tsv.ts";
+export * from "./glue.ts";
+export * from "./features.ts";
+export * from "./cache.ts";
+export * from "./loader.ts";
+export * from "./sampler.ts";
+export * from "./samplers.ts";
+export * from "./mt_uncertainty.ts";
+export * from "./metrics.ts";
+export * from "./predictions.ts";
