@@ -1,0 +1,61 @@
+/**
+ * The global L2 norm of many tensors and gradient clipping by it (PyTorch
+ * `clip_grad_norm_`), without reading the norm back to the CPU: the norm is summed on the GPU
+ * with `sum_partial`/`sum_final` of `kernels/reduce.ts` (squares, one partial range per
+ * tensor, then a square root), and the clip kernel reads the norm from its buffer.
+ *
+ * Formulas: ‖g‖ = √(Σ_tensors Σ_i g_i²); coef = min(1, max_norm / (‖g‖ + 1e-6)); g ← coef · g.
+ *
+ * | kernel | bindings | writes |
+ * |---|---|---|
+ * | `grad_clip_scale` | norm, grad | grad ← min(1, max_norm / (norm + 1e-6)) · grad, in place |
+ *
+ * See https://pytorch.org/docs/stable/generated/torch.nn.utils.clip_grad_norm_.html.
+ *
+ * @module
+ */
+
+import { defineKernel, grid1d, type KernelCost } from "./_kernel.ts";
+import { FLAT_INDEX } from "./_wgsl.ts";
+
+/** PyTorch's guard against division by a zero norm. */
+export const CLIP_EPS = 1e-6;
+
+/** Scales `grad` in place by `min(1, max_norm / (norm[0] + 1e-6))`. */
+export const gradClipScale = defineKernel({
+  name: "grad_clip_scale",
+  bindings: { norm: "read", grad: "read_write" },
+  uniforms: { n: "u32", max_norm: "f32" },
+  overrides: { WG: 256 },
+  grid: ({ n }, { WG }) => grid1d(n, WG),
+  wgsl: /* wgsl */ `${FLAT_INDEX}
+@compute @workgroup_size(WG)
+fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = flat_index(gid, nwg);
+  if (i >= u.n) { return; }
+  let coef = min(1.0, u.max_norm / (norm[0] + ${CLIP_EPS}));
+  grad[i] = coef * grad[i];
+}`,
+});
+
+/** Reference: the L2 norm over every element of every array. */
+export function globalNormRef(arrays: ArrayLike<number>[]): number {
+  let s = 0;
+  for (const a of arrays) for (let i = 0; i < a.length; i++) s += a[i] * a[i];
+  return Math.sqrt(s);
+}
+
+/** Reference: the factor `clip_grad_norm_` multiplies every gradient by. */
+export function clipCoefRef(norm: number, maxNorm: number): number {
+  return Math.min(1, maxNorm / (norm + CLIP_EPS));
+}
+
+/** Cost of the norm over `n` elements in total (read once, square and add). */
+export function globalNormCost({ n }: { n: number }): KernelCost {
+  return { flops: 2 * n, bytes: 4 * n };
+}
+
+/** Cost of clipping `n` gradient elements in place (read and write). */
+export function gradClipCost({ n }: { n: number }): KernelCost {
+  return { flops: n, bytes: 8 * n };
+}

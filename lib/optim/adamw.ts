@@ -1,0 +1,202 @@
+/**
+ * `AdamW`: the optimizer of Hugging Face transformers 2.11 (`correct_bias=True`), with one
+ * fused in-place `adamw_update` dispatch per parameter (`kernels/adamw.ts`). The moments m and
+ * v live on the GPU for the life of the optimizer; the learning rate is a uniform, so a
+ * scheduler may change it every step at no cost.
+ *
+ * @module
+ */
+
+import { adamwParams, adamwUpdate } from "../../kernels/adamw.ts";
+import { assertDType, type Tensor } from "../autograd/tensor.ts";
+import { dispatch } from "../ops/_dispatch.ts";
+import { zeros } from "../ops/elementwise.ts";
+
+/** One parameter and its weight decay (0 for biases and LayerNorm weights in BERT recipes). */
+export interface AdamWParam {
+  param: Tensor;
+  weightDecay: number;
+}
+
+/** Optimizer hyper-parameters; `betas` and `eps` default to (0.9, 0.999) and 1e-8. */
+export interface AdamWOptions {
+  lr: number;
+  betas?: [number, number];
+  eps?: number;
+}
+
+/** Host copy of one parameter's optimizer state (`exp_avg`, `exp_avg_sq`, `step`). */
+export interface AdamWParamState {
+  step: number;
+  m: Float32Array;
+  v: Float32Array;
+}
+
+/**
+ * Host copy of the whole optimizer state, for checkpoints: the number of `step()` calls and,
+ * in constructor order, each parameter's state (`null` for one that never had a gradient).
+ */
+export interface AdamWState {
+  step: number;
+  params: (AdamWParamState | null)[];
+}
+
+function checkLr(lr: number): void {
+  if (!(lr >= 0) || !Number.isFinite(lr)) {
+    throw new RangeError(`Cannot step AdamW: learning rate is ${lr}, expected a finite lr ≥ 0`);
+  }
+}
+
+/**
+ * AdamW with decoupled weight decay, as in transformers 2.11: per parameter with a gradient,
+ * m ← β1·m + (1−β1)·g, v ← β2·v + (1−β2)·g², p ← p − lr·√(1−β2^t)/(1−β1^t) · m/(√v + eps), then
+ * p ← p − lr·wd·p when wd > 0. Parameters whose `grad` is null (frozen) are skipped and keep
+ * their own step count, as in PyTorch. Moments are allocated at a parameter's first update.
+ *
+ * @example A training step
+ * ```ts ignore
+ * const opt = new AdamW(params.map((p) => ({ param: p, weightDecay: 0.01 })), { lr: 2e-5 });
+ * backward(loss);
+ * clipGradNorm(params, 1.0);
+ * opt.step(scheduler.lr(step));
+ * zeroGrad(params);
+ * ```
+ */
+export class AdamW {
+  /** The parameters in constructor order. */
+  readonly params: readonly AdamWParam[];
+  /** Learning rate of the next `step()` without an argument (updated by `step(lr)`). */
+  lr: number;
+  readonly beta1: number;
+  readonly beta2: number;
+  readonly eps: number;
+  #step = 0;
+  #disposed = false;
+  readonly #steps: number[];
+  readonly #m: (Tensor | null)[];
+  readonly #v: (Tensor | null)[];
+
+  /**
+   * @throws {TypeError} when a parameter is not f32.
+   * @throws {RangeError} for lr < 0, betas outside [0, 1), eps < 0 or weight decay < 0.
+   */
+  constructor(params: AdamWParam[], { lr, betas = [0.9, 0.999], eps = 1e-8 }: AdamWOptions) {
+    checkLr(lr);
+    const [beta1, beta2] = betas;
+    for (const b of [beta1, beta2]) {
+      if (!(b >= 0 && b < 1)) {
+        throw new RangeError(`Cannot create AdamW: beta ${b} is outside [0, 1)`);
+      }
+    }
+    if (!(eps >= 0)) throw new RangeError(`Cannot create AdamW: eps is ${eps}, expected ≥ 0`);
+    params.forEach(({ param, weightDecay }, i) => {
+      assertDType(param, "f32", "create AdamW", param.name ?? `params[${i}]`);
+      if (!(weightDecay >= 0)) {
+        throw new RangeError(
+          `Cannot create AdamW: weight decay of "${param.name ?? `params[${i}]`}" is ` +
+            `${weightDecay}, expected ≥ 0`,
+        );
+      }
+    });
+    this.params = params.map((p) => ({ ...p }));
+    this.lr = lr;
+    this.beta1 = beta1;
+    this.beta2 = beta2;
+    this.eps = eps;
+    this.#steps = params.map(() => 0);
+    this.#m = params.map(() => null);
+    this.#v = params.map(() => null);
+  }
+
+  /** Number of `step()` calls so far. */
+  get stepCount(): number {
+    return this.#step;
+  }
+
+  /**
+   * Records one update of every parameter that has a gradient, with learning rate `lr`
+   * (default: the current `lr`, which `lr` replaces). Nothing is read back.
+   *
+   * @throws {RangeError} when `lr` is negative or not finite.
+   * @throws {Error} after `dispose()`.
+   */
+  step(lr: number = this.lr): void {
+    if (this.#disposed) throw new Error("Cannot step AdamW: it was disposed");
+    checkLr(lr);
+    this.lr = lr;
+    this.#step++;
+    this.params.forEach(({ param, weightDecay }, i) => {
+      const grad = param.grad;
+      if (!grad) return;
+      const m = this.#m[i] ??= zeros(param.gpu, param.shape, { persistent: true });
+      const v = this.#v[i] ??= zeros(param.gpu, param.shape, { persistent: true });
+      const step = ++this.#steps[i];
+      const uniforms = adamwParams(param.size, {
+        lr,
+        beta1: this.beta1,
+        beta2: this.beta2,
+        eps: this.eps,
+        weightDecay,
+        step,
+      });
+      dispatch(adamwUpdate, { param, grad, m, v }, uniforms);
+    });
+  }
+
+  /** Host copies of the moments and step counts (reads the GPU; for checkpoints). */
+  async state(): Promise<AdamWState> {
+    const params: (AdamWParamState | null)[] = [];
+    for (let i = 0; i < this.params.length; i++) {
+      const m = this.#m[i], v = this.#v[i];
+      params.push(
+        m && v ? { step: this.#steps[i], m: await m.readFloat(), v: await v.readFloat() } : null,
+      );
+    }
+    return { step: this.#step, params };
+  }
+
+  /**
+   * Restores a state from `state()` of an optimizer over the same parameters.
+   *
+   * @throws {TypeError} when the parameter count or a moment's size differs.
+   */
+  loadState(state: AdamWState): void {
+    if (state.params.length !== this.params.length) {
+      throw new TypeError(
+        `Cannot load AdamW state: it has ${state.params.length} parameters, the optimizer ` +
+          `has ${this.params.length}`,
+      );
+    }
+    state.params.forEach((s, i) => {
+      const { param } = this.params[i];
+      if (s && (s.m.length !== param.size || s.v.length !== param.size)) {
+        throw new TypeError(
+          `Cannot load AdamW state: moments of "${param.name ?? `params[${i}]`}" have ` +
+            `${s.m.length} and ${s.v.length} values, the parameter has ${param.size}`,
+        );
+      }
+    });
+    this.#step = state.step;
+    state.params.forEach((s, i) => {
+      const { param } = this.params[i];
+      if (!s) {
+        this.#m[i]?.dispose();
+        this.#v[i]?.dispose();
+        this.#m[i] = this.#v[i] = null;
+        this.#steps[i] = 0;
+        return;
+      }
+      (this.#m[i] ??= zeros(param.gpu, param.shape, { persistent: true })).write(s.m);
+      (this.#v[i] ??= zeros(param.gpu, param.shape, { persistent: true })).write(s.v);
+      this.#steps[i] = s.step;
+    });
+  }
+
+  /** Releases the moments' GPU memory; the optimizer cannot step afterwards. */
+  dispose(): void {
+    for (const t of [...this.#m, ...this.#v]) t?.dispose();
+    this.#m.fill(null);
+    this.#v.fill(null);
+    this.#disposed = true;
+  }
+}
