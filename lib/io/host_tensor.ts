@@ -145,6 +145,17 @@ export function f16BitsToNumber(bits: number): number {
   return sign * (1024 + frac) * 2 ** (exp - 25); // (1 + frac/1024) · 2^(exp-15)
 }
 
+let F16_TABLE: Float32Array | undefined;
+
+/** All 65536 binary16 values as float32, built on first use (256 KiB). */
+function f16Table(): Float32Array {
+  if (!F16_TABLE) {
+    F16_TABLE = new Float32Array(65536);
+    for (let b = 0; b < 65536; b++) F16_TABLE[b] = f16BitsToNumber(b);
+  }
+  return F16_TABLE;
+}
+
 /**
  * Copy any numeric host tensor into a new `Float32Array`. F16 and BF16 convert exactly (both
  * are subsets of float32); F64 and 64-bit integers round to the nearest float32.
@@ -181,9 +192,11 @@ export function toFloat32(t: HostTensor): Float32Array {
     case "F64":
       for (let i = 0; i < n; i++) out[i] = v.getFloat64(8 * i, true);
       break;
-    case "F16":
-      for (let i = 0; i < n; i++) out[i] = f16BitsToNumber(v.getUint16(2 * i, true));
+    case "F16": {
+      const table = f16Table();
+      for (let i = 0; i < n; i++) out[i] = table[v.getUint16(2 * i, true)];
       break;
+    }
     case "BF16": {
       // bf16 is the top half of a float32: shift the bits into place and reinterpret.
       const bits = new Uint32Array(out.buffer);

@@ -32,6 +32,17 @@ Deno.test("toFloat32() converts F16 edge values exactly", () => {
     ok(Object.is(got[i], want), `0x${bits.toString(16)}: got ${got[i]}, want ${want}`);
   });
   ok(Number.isNaN(f16BitsToNumber(0x7e00)));
+  // Every pattern: the lookup table toFloat32 uses agrees with the formula.
+  const all = new Uint8Array(65536 * 2);
+  for (let b = 0; b < 65536; b++) all.set([b & 0xff, b >> 8], 2 * b);
+  const every = toFloat32({ dtype: "F16", shape: [65536], data: all });
+  for (let b = 0; b < 65536; b++) {
+    const want = f16BitsToNumber(b);
+    ok(
+      Object.is(every[b], want) || (Number.isNaN(want) && Number.isNaN(every[b])),
+      `0x${b.toString(16)}`,
+    );
+  }
 });
 
 Deno.test("toFloat32() converts BF16 edge values exactly", () => {

@@ -3,6 +3,7 @@ import { readTorchBin } from "./checkpoint.ts";
 import { CheckpointError } from "./errors.ts";
 import type { StateDict } from "./host_tensor.ts";
 import { crc32, readTorchZip, ZipReader } from "./torch_zip.ts";
+import { Rng } from "../../tests/_util/rng.ts";
 
 const FIXTURES = new URL("../../tests/fixtures/io/", import.meta.url).pathname;
 
@@ -175,7 +176,21 @@ Deno.test("readTorchBin() rejects a storage shorter than its pickle says", async
   }
 });
 
-Deno.test("crc32() gives the standard check value", () => {
+Deno.test("crc32() gives the standard check value and matches a bitwise CRC at every length", () => {
   equal(crc32(new TextEncoder().encode("123456789")), 0xcbf43926);
   equal(crc32(new Uint8Array(0)), 0);
+  const bitwise = (b: Uint8Array) => {
+    let c = 0xffffffff;
+    for (const x of b) {
+      c ^= x;
+      for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    }
+    return (c ^ 0xffffffff) >>> 0;
+  };
+  const rng = new Rng(3);
+  const bytes = Uint8Array.from({ length: 200 }, () => rng.int(256));
+  for (let n = 0; n <= 200; n += 1) {
+    equal(crc32(bytes.subarray(0, n)), bitwise(bytes.subarray(0, n)), `length ${n}`);
+    equal(crc32(bytes.subarray(n % 7, n)), bitwise(bytes.subarray(n % 7, n)), `offset ${n % 7}`);
+  }
 });
