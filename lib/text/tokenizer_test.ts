@@ -3,6 +3,7 @@ import { dataPath, hasData } from "../../tests/_util/data.ts";
 import { BertTokenizer } from "./tokenizer.ts";
 
 const VECTORS = "tokenizer-test-vectors/transformers.js-bert-wordpiece.json";
+const HF_CASES = new URL("./testdata/hf_slow_cases.json", import.meta.url);
 
 interface VectorCase {
   name: string;
@@ -78,6 +79,31 @@ for (const [model, { vocab, cases }] of Object.entries(vectorFile?.models ?? {})
 }
 if (vectorFile === undefined) {
   Deno.test({ name: "BertTokenizer matches transformers.js vectors", ignore: true, fn() {} });
+}
+
+interface HfCases {
+  texts: string[];
+  runs: Array<{ vocab: string; doLowerCase: boolean; normalizeNfc: boolean; ids: string[] }>;
+}
+
+// Made by testdata/make_hf_cases.py from transformers' own slow tokenizer: 400 seeded texts of
+// controls, odd whitespace, accents, combining marks, CJK, emoji, punctuation and specials.
+const hfCases: HfCases = JSON.parse(await Deno.readTextFile(HF_CASES));
+for (const run of hfCases.runs) {
+  const label = `${run.vocab}, doLowerCase ${run.doLowerCase}, normalizeNfc ${run.normalizeNfc}`;
+  Deno.test({
+    name: `BertTokenizer gives HF slow BertTokenizer ids on adversarial texts (${label})`,
+    ignore: !hasData(run.vocab),
+    fn: async () => {
+      const tok = await BertTokenizer.fromFolder(dataPath(run.vocab), {
+        doLowerCase: run.doLowerCase,
+        normalizeNfc: run.normalizeNfc,
+      });
+      const wrong = hfCases.texts.map((text, i) => [text, i] as const)
+        .filter(([text, i]) => tok.tokenizeToIds(text).join(" ") !== run.ids[i]);
+      assert.equal(wrong.length, 0, `first mismatch: ${JSON.stringify(wrong[0])}`);
+    },
+  });
 }
 
 Deno.test("BertTokenizer.encode() of a text pair gives token types 0 for A, 1 for B", () => {
