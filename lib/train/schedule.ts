@@ -1,0 +1,42 @@
+/**
+ * The learning-rate schedule of CA-MTL's trainer (spec §5.5): linear warm-up from 0 to the peak
+ * over `warmupProportion · totalSteps` steps, then linear decay to 0 at `totalSteps` — HF's
+ * `get_linear_schedule_with_warmup` with the warm-up given as a fraction.
+ *
+ * @module
+ */
+
+/** A linear warm-up, linear decay schedule. */
+export class LinearSchedule {
+  readonly peak: number;
+  readonly totalSteps: number;
+  readonly warmupSteps: number;
+
+  /**
+   * @throws {RangeError} for lr ≤ 0, total steps < 1 or a proportion outside [0, 1]
+   */
+  constructor(peak: number, totalSteps: number, warmupProportion: number) {
+    if (!(peak > 0) || !Number.isFinite(peak)) {
+      throw new RangeError(`Cannot schedule the learning rate: peak ${peak} is not > 0`);
+    }
+    if (!(totalSteps >= 1)) {
+      throw new RangeError(`Cannot schedule the learning rate: ${totalSteps} total steps`);
+    }
+    if (!(warmupProportion >= 0 && warmupProportion <= 1)) {
+      throw new RangeError(
+        `Cannot schedule the learning rate: warmup proportion ${warmupProportion} is outside [0, 1]`,
+      );
+    }
+    this.peak = peak;
+    this.totalSteps = totalSteps;
+    // HF multiplies the proportion by the total and truncates to an int (the released code).
+    this.warmupSteps = Math.trunc(warmupProportion * totalSteps);
+  }
+
+  /** The learning rate of optimizer step `step` (0-based: the first update uses step 0). */
+  lr(step: number): number {
+    if (step < this.warmupSteps) return (this.peak * step) / Math.max(1, this.warmupSteps);
+    return this.peak *
+      Math.max(0, (this.totalSteps - step) / Math.max(1, this.totalSteps - this.warmupSteps));
+  }
+}
