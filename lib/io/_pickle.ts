@@ -125,7 +125,7 @@ export function unpickle(
   };
   const append = (target: unknown, items: unknown[]) => {
     if (!Array.isArray(target) || isTuple(target)) fail(`cannot append to ${describe(target)}`);
-    (target as unknown[]).push(...items);
+    for (const x of items) (target as unknown[]).push(x); // no spread: items may be huge
   };
   const memoGet = (i: number) => memo.has(i) ? memo.get(i) : fail(`memo slot ${i} is empty`);
 

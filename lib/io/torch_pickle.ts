@@ -219,6 +219,9 @@ export function unpickleTorch(
   return { tensors, storages, end };
 }
 
+/** Most elements a tensor may have beyond its storage's size (zero-stride expansion). */
+const MAX_EXPANDED = 1 << 26;
+
 /**
  * Copy a tensor out of its storage's bytes into a contiguous row-major {@linkcode HostTensor}.
  * Non-contiguous strides are gathered element by element.
@@ -254,13 +257,22 @@ export function materializeTensor(
     last += (shape[d] - 1) * stride[d];
   }
   if (!Number.isSafeInteger(count) || !Number.isSafeInteger(last)) fail("shape is too large");
-  const out = new Uint8Array(count * size);
-  if (count === 0) return { dtype: storage.dtype, shape: [...shape], data: out };
+  if (count === 0) return { dtype: storage.dtype, shape: [...shape], data: new Uint8Array(0) };
   if (last >= storage.viewSize) {
     fail(
       `size [${shape}], stride [${stride}] at offset ${offset} reach element ${last}, ` +
         `past storage "${storage.key}" of ${storage.viewSize}`,
     );
+  }
+  // Zero strides (expand) can make a tensor larger than its storage; bound that blow-up.
+  if (count > storage.viewSize && count > MAX_EXPANDED) {
+    fail(`size [${shape}] expands storage "${storage.key}" of ${storage.viewSize} too far`);
+  }
+  let out: Uint8Array;
+  try {
+    out = new Uint8Array(count * size);
+  } catch {
+    return fail(`cannot allocate ${count * size} bytes`);
   }
   const base = (storage.viewOffset + offset) * size;
   let contiguous = true;

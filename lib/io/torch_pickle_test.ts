@@ -165,3 +165,27 @@ Deno.test("unpickleTorch() refuses to call a storage class", () => {
   throwsCheckpoint(() => unpickleTorch(bad, { path: "x" }), /cannot call StorageType/);
   equal(unpickleTorch(pickle(op.proto(2), orderedDict(), op.stop), { path: "x" }).tensors.size, 0);
 });
+
+Deno.test("materializeTensor() expands zero strides but bounds the blow-up", () => {
+  const ok1 = unpickleTorch(tensorPickle({ numel: 2, offset: 0, size: [3, 2], stride: [0, 1] }), {
+    path: "x",
+  });
+  const root = new Uint8Array(new Float32Array([5, 6]).buffer);
+  const t = materializeTensor(ok1.tensors.get("w")!, root, { path: "x", name: "w" });
+  deepEqual(Array.from(new Float32Array(t.data.buffer)), [5, 6, 5, 6, 5, 6]);
+  const huge = unpickleTorch(
+    tensorPickle({ numel: 1, offset: 0, size: [1 << 30, 1 << 20], stride: [0, 0] }),
+    { path: "x" },
+  );
+  throwsCheckpoint(
+    () => materializeTensor(huge.tensors.get("w")!, new Uint8Array(4), { path: "x", name: "w" }),
+    /expands storage "0" of 1 too far/,
+  );
+});
+
+Deno.test("unpickle handles a list of 300000 items without overflowing the call stack", () => {
+  const n = 300_000;
+  const items = new Array(n).fill([0x4b, 7]).flat(); // BININT1 7
+  const bytes = pickle(op.proto(2), [0x5d], op.mark, items, [0x65], op.stop); // EMPTY_LIST ( ... APPENDS
+  throwsCheckpoint(() => unpickleTorch(bytes, { path: "x" }), /top-level value is list of 300000/);
+});

@@ -252,7 +252,9 @@ async function readCentralDirectory(
       size: cv.getUint32(p + 24, true),
       localHeaderOffset: cv.getUint32(p + 42, true),
     };
-    readZip64Extra(e, new DataView(cd.buffer, p + 46 + nameLen, extraLen));
+    if (!readZip64Extra(e, new DataView(cd.buffer, p + 46 + nameLen, extraLen))) {
+      fail(`entry "${name}" lacks the zip64 sizes its header promises`);
+    }
     if (e.localHeaderOffset >= cdOffset) fail(`entry "${name}" starts inside the directory`);
     if (e.method === 8 && e.size > e.compressedSize * MAX_DEFLATE_RATIO + 64) {
       fail(`entry "${name}" claims an impossible DEFLATE ratio`);
@@ -264,8 +266,11 @@ async function readCentralDirectory(
   return entries;
 }
 
-/** Replace 0xFFFFFFFF fields with their 64-bit values from the zip64 extra field (0x0001). */
-function readZip64Extra(e: ZipEntry, extra: DataView): void {
+/**
+ * Replace 0xFFFFFFFF fields with their 64-bit values from the zip64 extra field (0x0001).
+ * Returns false when a promised value is absent.
+ */
+function readZip64Extra(e: ZipEntry, extra: DataView): boolean {
   for (let q = 0; q + 4 <= extra.byteLength;) {
     const id = extra.getUint16(q, true);
     const len = extra.getUint16(q + 2, true);
@@ -282,10 +287,7 @@ function readZip64Extra(e: ZipEntry, extra: DataView): void {
     }
     q += 4 + len;
   }
-  // NaN (a zip64 field the extra lacks) fails every later range check.
-  if ([e.size, e.compressedSize, e.localHeaderOffset].some(Number.isNaN)) {
-    e.localHeaderOffset = Infinity;
-  }
+  return ![e.size, e.compressedSize, e.localHeaderOffset].some(Number.isNaN);
 }
 
 /**
