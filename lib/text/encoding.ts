@@ -40,6 +40,16 @@ export interface SpecialIds {
   pad: number;
 }
 
+/** The token ids of one example before special tokens are added. */
+export interface Segments {
+  /** Ids of the first text. */
+  a: ArrayLike<number>;
+  /** Ids of the second text of a pair. */
+  b?: ArrayLike<number>;
+  /** The `[CLS]`, `[SEP]` and `[PAD]` ids. */
+  special: SpecialIds;
+}
+
 /**
  * How many tokens of A and B survive "longest first" truncation to `budget` tokens.
  *
@@ -47,8 +57,7 @@ export interface SpecialIds {
  * in closed form: first the longer one is cut down to the other's length, then the rest
  * is shared with B taking the odd token.
  *
- * @param lengthA Tokens in A (no special tokens).
- * @param lengthB Tokens in B, or `undefined` for a single sequence.
+ * @param lengths Tokens in A and in B (no special tokens); B absent for a single sequence.
  * @param budget Tokens allowed for A and B together (maxLength minus special tokens), ≥ 0.
  * @returns The kept lengths `[a, b]` (`b` = 0 without B).
  *
@@ -56,14 +65,14 @@ export interface SpecialIds {
  * ```ts
  * import assert from "node:assert/strict";
  * import { truncateLongestFirst } from "./encoding.ts";
- * assert.deepEqual(truncateLongestFirst(5, 5, 7), [4, 3]);
+ * assert.deepEqual(truncateLongestFirst([5, 5], 7), [4, 3]);
  * ```
  */
 export function truncateLongestFirst(
-  lengthA: number,
-  lengthB: number | undefined,
+  lengths: readonly [lengthA: number, lengthB?: number],
   budget: number,
 ): [number, number] {
+  const [lengthA, lengthB] = lengths;
   let a = lengthA;
   let b = lengthB ?? 0;
   let remove = a + b - budget;
@@ -81,9 +90,7 @@ export function truncateLongestFirst(
 /**
  * Builds the model inputs from the WordPiece ids of A and (optionally) B.
  *
- * @param idsA Ids of the first text, without special tokens.
- * @param idsB Ids of the second text, or `undefined`.
- * @param special The `[CLS]`, `[SEP]` and `[PAD]` ids.
+ * @param segments The ids of A and (optionally) B without special tokens, and the special ids.
  * @param options Maximum length and padding.
  * @returns The encoding; its length is `maxLength` when padding, else at most `maxLength`.
  * @throws {RangeError} When `maxLength` is not an integer large enough for the special tokens.
@@ -92,17 +99,14 @@ export function truncateLongestFirst(
  * ```ts
  * import assert from "node:assert/strict";
  * import { assembleEncoding } from "./encoding.ts";
- * const e = assembleEncoding([7, 8], [9], { cls: 1, sep: 2, pad: 0 }, {});
+ * const special = { cls: 1, sep: 2, pad: 0 };
+ * const e = assembleEncoding({ a: [7, 8], b: [9], special }, {});
  * assert.deepEqual(e.inputIds, [1, 7, 8, 2, 9, 2]);
  * assert.deepEqual(e.tokenTypeIds, [0, 0, 0, 0, 1, 1]);
  * ```
  */
-export function assembleEncoding(
-  idsA: ArrayLike<number>,
-  idsB: ArrayLike<number> | undefined,
-  special: SpecialIds,
-  options: EncodeOptions,
-): Encoding {
+export function assembleEncoding(segments: Segments, options: EncodeOptions): Encoding {
+  const { a: idsA, b: idsB, special } = segments;
   const maxLength = options.maxLength ?? DEFAULT_MAX_LENGTH;
   const specials = idsB === undefined ? 2 : 3;
   if (!Number.isInteger(maxLength) || maxLength < specials) {
@@ -111,7 +115,10 @@ export function assembleEncoding(
         `${maxLength}, it must be an integer of at least ${specials} to hold the special tokens`,
     );
   }
-  const [a, b] = truncateLongestFirst(idsA.length, idsB?.length, maxLength - specials);
+  const lengths: [number, number?] = idsB === undefined
+    ? [idsA.length]
+    : [idsA.length, idsB.length];
+  const [a, b] = truncateLongestFirst(lengths, maxLength - specials);
   const used = a + b + specials;
   const total = options.padToMaxLength ? maxLength : used;
   const inputIds = new Array<number>(total);

@@ -10,7 +10,12 @@
  */
 
 import { BasicTokenizer, type BasicTokenizerOptions } from "./basic_tokenizer.ts";
-import { assembleEncoding, type EncodeOptions, type Encoding } from "./encoding.ts";
+import {
+  assembleEncoding,
+  type EncodeOptions,
+  type Encoding,
+  type SpecialIds,
+} from "./encoding.ts";
 import { loadFolder } from "./_folder_config.ts";
 import { Vocab } from "./vocab.ts";
 import { WordPiece } from "./wordpiece.ts";
@@ -130,6 +135,7 @@ export class BertTokenizer {
   readonly maskId: number | undefined;
   readonly #ids: ReadonlyMap<string, number>;
   readonly #specialIds: ReadonlySet<number>;
+  readonly #special: SpecialIds;
   readonly #specialRe: RegExp | undefined;
   readonly #cache = new Map<string, readonly number[]>();
 
@@ -141,13 +147,17 @@ export class BertTokenizer {
    */
   constructor(vocab: Vocab, options: BertTokenizerOptions = {}) {
     this.vocab = vocab;
-    const special = { ...DEFAULT_SPECIAL_TOKENS, ...options.specialTokens };
+    const special: SpecialTokens = { ...DEFAULT_SPECIAL_TOKENS };
+    for (const [role, token] of Object.entries(options.specialTokens ?? {})) {
+      if (token !== undefined) special[role as keyof SpecialTokens] = token;
+    }
     this.specialTokens = Object.freeze(special);
     this.unkId = vocab.requireId(special.unk, ROLES.unk);
     this.sepId = vocab.requireId(special.sep, ROLES.sep);
     this.padId = vocab.requireId(special.pad, ROLES.pad);
     this.clsId = vocab.requireId(special.cls, ROLES.cls);
     this.maskId = vocab.id(special.mask);
+    this.#special = { cls: this.clsId, sep: this.sepId, pad: this.padId };
     const present = Object.values(special).filter((t) => vocab.has(t));
     this.#specialIds = new Set(present.map((t) => vocab.id(t)!));
     // Longest first, so that a special token that contains another one wins.
@@ -338,12 +348,7 @@ export class BertTokenizer {
   encode(textA: string, textB?: string, options: EncodeOptions = {}): Encoding {
     const idsA = this.tokenizeToIds(textA);
     const idsB = textB === undefined ? undefined : this.tokenizeToIds(textB);
-    return assembleEncoding(
-      idsA,
-      idsB,
-      { cls: this.clsId, sep: this.sepId, pad: this.padId },
-      options,
-    );
+    return assembleEncoding({ a: idsA, b: idsB, special: this.#special }, options);
   }
 
   /**
