@@ -41,7 +41,9 @@ async function cold(): Promise<number> {
 
 async function readOnly(): Promise<number> {
   let n = 0;
-  for await (const _ of readGlueExamples(dataPath("glue"), "sst-2", "train")) n++;
+  for await (
+    const _ of readGlueExamples({ dataDir: dataPath("glue"), task: "sst-2", split: "train" })
+  ) n++;
   return n;
 }
 

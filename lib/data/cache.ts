@@ -79,12 +79,17 @@ export function featureCacheName(key: FeatureKey): string {
   }.features`;
 }
 
-/**
- * Serialises a feature set into the cache layout.
- *
- * @param sourceBytes Size of the TSV it came from, checked on load to catch replaced data.
- */
-export function encodeFeatureCache(set: FeatureSet, sourceBytes: number | null = null): Uint8Array {
+/** Options of {@linkcode encodeFeatureCache} and {@linkcode writeFeatureCache}. */
+export interface EncodeFeatureCacheOptions {
+  /** Size of the TSV the features came from, checked on load to catch replaced data. */
+  sourceBytes?: number | null;
+}
+
+/** Serialises a feature set into the cache layout. */
+export function encodeFeatureCache(
+  set: FeatureSet,
+  { sourceBytes = null }: EncodeFeatureCacheOptions = {},
+): Uint8Array {
   if (!LITTLE_ENDIAN) throw new Error("Cannot write a feature cache: this host is big-endian");
   const n = set.size, tokens = set.inputIds.length;
   const labels = set.labels === null
@@ -136,21 +141,27 @@ function sameKey(a: FeatureKey, b: FeatureKey): boolean {
     a.maxSeqLength === b.maxSeqLength;
 }
 
+/** Options of {@linkcode decodeFeatureCache}. */
+export interface DecodeFeatureCacheOptions {
+  /** The file name, for messages. */
+  file: string;
+  /** The key the caller needs; a different key is an error. */
+  expected?: FeatureKey;
+  /** When given, the size the source TSV has now. */
+  sourceBytes?: number | null;
+}
+
 /**
  * Parses and verifies a cache file's bytes; the arrays of the result are views of `bytes`.
  *
  * @param bytes The whole file.
- * @param file Its name, for messages.
- * @param expected The key the caller needs; a different key is an error.
- * @param sourceBytes When given, the size the source TSV has now.
+ * @param options File name, expected key and current source size.
  * @throws {DataError} For a wrong magic or version, a short or long file, a checksum
  * mismatch, a malformed header, a different key or a changed source size.
  */
 export function decodeFeatureCache(
   bytes: Uint8Array,
-  file: string,
-  expected?: FeatureKey,
-  sourceBytes?: number | null,
+  { file, expected, sourceBytes }: DecodeFeatureCacheOptions,
 ): FeatureSet {
   if (bytes.byteOffset % 4 !== 0) bytes = bytes.slice();
   if (bytes.length < PREAMBLE + 4) throw corrupt(file, `it has only ${bytes.length} bytes`);
@@ -231,9 +242,9 @@ export function decodeFeatureCache(
 export async function writeFeatureCache(
   path: string,
   set: FeatureSet,
-  sourceBytes: number | null = null,
+  options: EncodeFeatureCacheOptions = {},
 ): Promise<void> {
-  const bytes = encodeFeatureCache(set, sourceBytes);
+  const bytes = encodeFeatureCache(set, options);
   const slash = path.lastIndexOf("/");
   const dir = slash < 0 ? "." : path.slice(0, slash) || "/";
   await Deno.mkdir(dir, { recursive: true });
@@ -301,7 +312,7 @@ export async function loadGlueFeatures(options: LoadGlueFeaturesOptions): Promis
   let sourceBytes: number | null = null;
   let source: string | null = null;
   try {
-    source = await glueFile(options.dataDir, task, options.split);
+    source = await glueFile(options);
     sourceBytes = (await Deno.stat(source)).size;
   } catch (err) {
     if (!(err instanceof DataError)) throw err;
@@ -311,7 +322,7 @@ export async function loadGlueFeatures(options: LoadGlueFeaturesOptions): Promis
   if (!options.overwriteCache) {
     try {
       const bytes = await Deno.readFile(cacheFile);
-      const features = decodeFeatureCache(bytes, cacheFile, key, sourceBytes);
+      const features = decodeFeatureCache(bytes, { file: cacheFile, expected: key, sourceBytes });
       return { features, fromCache: true, cacheFile, rebuildReason: null };
     } catch (err) {
       if (err instanceof Deno.errors.NotFound) rebuildReason = "no cache file";
@@ -321,6 +332,8 @@ export async function loadGlueFeatures(options: LoadGlueFeaturesOptions): Promis
   }
   // Building rethrows the reader's own error (missing folder or file, bad row).
   const features = await buildGlueFeatures({ ...options, task });
-  await writeFeatureCache(cacheFile, features, source === null ? null : sourceBytes);
+  await writeFeatureCache(cacheFile, features, {
+    sourceBytes: source === null ? null : sourceBytes,
+  });
   return { features, fromCache: false, cacheFile, rebuildReason };
 }

@@ -227,14 +227,17 @@ Deno.test("decodeFeatureCache() round-trips float labels and rejects another key
     skipped: 2,
     padId: 0,
   });
-  const bytes = encodeFeatureCache(set, 1234);
+  const bytes = encodeFeatureCache(set, { sourceBytes: 1234 });
   assert.equal(bytes.length % 4, 0);
-  const back = decodeFeatureCache(bytes, "x.features", key, 1234);
+  const back = decodeFeatureCache(bytes, { file: "x.features", expected: key, sourceBytes: 1234 });
   assertSameFeatures(back, set);
   assert.equal(back.skipped, 2);
   assert.throws(
-    () => decodeFeatureCache(bytes, "x.features", { ...key, maxSeqLength: 32 }),
+    () => decodeFeatureCache(bytes, { file: "x.features", expected: { ...key, maxSeqLength: 32 } }),
     /Cannot use feature cache "x.features": it holds .* but .* was asked for/,
   );
-  assert.throws(() => decodeFeatureCache(bytes, "x.features", key, 99), /1234-byte file/);
+  assert.throws(
+    () => decodeFeatureCache(bytes, { file: "x.features", expected: key, sourceBytes: 99 }),
+    /1234-byte file/,
+  );
 });

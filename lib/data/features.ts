@@ -300,9 +300,7 @@ export interface BuildGlueFeaturesOptions extends BuildFeaturesOptions {
  */
 export async function buildGlueFeatures(options: BuildGlueFeaturesOptions): Promise<FeatureSet> {
   let skipped = 0;
-  const rows = readGlueExamples(options.dataDir, options.task, options.split, {
-    onSkip: () => skipped++,
-  });
+  const rows = readGlueExamples({ ...options, onSkip: () => skipped++ });
   const set = await buildFeatures(rows, options);
   return new FeatureSet(set.key, { ...set, skipped });
 }

@@ -12,7 +12,11 @@ Deno.test({
   name: "buildFeatures() stores exactly what the tokenizer encodes, unpadded",
   ignore: !ready,
   async fn() {
-    const { examples } = await loadGlueExamples(dataPath("glue"), "rte", "dev");
+    const { examples } = await loadGlueExamples({
+      dataDir: dataPath("glue"),
+      task: "rte",
+      split: "dev",
+    });
     const set = await buildFeatures(examples, {
       tokenizer: tokenizer!,
       task: "rte",
@@ -65,7 +69,11 @@ Deno.test({
       split: "dev",
       maxSeqLength: 64,
     });
-    const { examples } = await loadGlueExamples(dataPath("glue"), "sts-b", "dev");
+    const { examples } = await loadGlueExamples({
+      dataDir: dataPath("glue"),
+      task: "sts-b",
+      split: "dev",
+    });
     assert.ok(dev.labels instanceof Float32Array);
     assert.equal(dev.numLabels, 1);
     let fractional = 0;

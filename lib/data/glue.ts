@@ -38,8 +38,18 @@ export interface GlueExample {
   label: number | null;
 }
 
+/** Which split of which task, in which GLUE folder. */
+export interface GlueSplitRef {
+  /** The GLUE folder holding `CoLA/`, `MNLI/`, ... (download_glue_data.py layout). */
+  dataDir: string;
+  /** A GLUE task name (see {@linkcode KNOWN_GLUE_TASKS}). */
+  task: string;
+  /** `train`, `dev` or `test`. */
+  split: string;
+}
+
 /** Options for {@linkcode readGlueExamples}. */
-export interface ReadGlueOptions {
+export interface ReadGlueOptions extends GlueSplitRef {
   /** Called for every QQP row skipped for having too few columns. */
   onSkip?: (line: number, columns: number) => void;
 }
@@ -78,15 +88,13 @@ function quoted(names: string[]): string {
 /**
  * The path of one split's file, checked to exist.
  *
- * @param dataDir The GLUE folder holding `CoLA/`, `MNLI/`, ... (download_glue_data.py layout).
- * @param task A GLUE task name (see {@linkcode KNOWN_GLUE_TASKS}).
- * @param split `train`, `dev` or `test`.
+ * @param ref The GLUE folder, task and split.
  * @returns `<dataDir>/<Folder>/<file>`.
  * @throws {RangeError} For an unknown task or split, listing the known ones.
  * @throws {DataError} When the data folder, the task folder or the file is missing; the
  * message lists what the enclosing folder does contain.
  */
-export async function glueFile(dataDir: string, task: string, split: string): Promise<string> {
+export async function glueFile({ dataDir, task, split }: GlueSplitRef): Promise<string> {
   const name = assertGlueTask(task);
   if (!(SPLITS as readonly string[]).includes(split)) {
     throw new RangeError(
@@ -156,25 +164,18 @@ function neededColumns(layout: GlueLayout): number {
 /**
  * Streams the examples of one split, row by row, with bounded memory.
  *
- * @param dataDir The GLUE folder.
- * @param task A GLUE task name.
- * @param split `train`, `dev` or `test`.
- * @param options `onSkip` sees every skipped QQP row.
+ * @param options The GLUE folder, task and split; `onSkip` sees every skipped QQP row.
  * @returns The examples in file order.
  * @throws {RangeError} For an unknown task or split.
  * @throws {DataError} For a missing folder or file, an empty or binary file, a row with the
  * wrong column count (naming file, line, expected and found counts) or a bad label (naming
  * file, line, the value and the allowed labels).
  */
-export async function* readGlueExamples(
-  dataDir: string,
-  task: string,
-  split: string,
-  options: ReadGlueOptions = {},
-): AsyncGenerator<GlueExample> {
-  const name = assertGlueTask(task);
-  const file = await glueFile(dataDir, name, split);
-  const layout = GLUE_LAYOUTS[name][split as GlueSplit];
+export async function* readGlueExamples(options: ReadGlueOptions): AsyncGenerator<GlueExample> {
+  const name = assertGlueTask(options.task);
+  const file = await glueFile(options);
+  const split = options.split as GlueSplit;
+  const layout = GLUE_LAYOUTS[name][split];
   const needed = neededColumns(layout);
   let expected = layout.header ? -1 : layout.columns ?? needed;
   let sawHeader = !layout.header;
@@ -229,21 +230,17 @@ export async function* readGlueExamples(
  * @example Loading RTE dev
  * ```ts ignore
  * import { loadGlueExamples } from "./glue.ts";
- * const { examples } = await loadGlueExamples("../shared/data/glue", "rte", "dev");
+ * const { examples } = await loadGlueExamples({ dataDir: "../shared/data/glue", task: "rte", split: "dev" });
  * console.log(examples.length); // 277
  * ```
  * @throws {RangeError|DataError} As {@linkcode readGlueExamples}.
  */
-export async function loadGlueExamples(
-  dataDir: string,
-  task: string,
-  split: string,
-): Promise<GlueExamples> {
-  const name = assertGlueTask(task);
-  const file = await glueFile(dataDir, name, split);
+export async function loadGlueExamples(ref: GlueSplitRef): Promise<GlueExamples> {
+  const name = assertGlueTask(ref.task);
+  const file = await glueFile(ref);
   const examples: GlueExample[] = [];
   const skippedLines: number[] = [];
   const onSkip = (line: number) => skippedLines.push(line);
-  for await (const ex of readGlueExamples(dataDir, name, split, { onSkip })) examples.push(ex);
-  return { task: name, split: split as GlueSplit, file, examples, skippedLines };
+  for await (const ex of readGlueExamples({ ...ref, onSkip })) examples.push(ex);
+  return { task: name, split: ref.split as GlueSplit, file, examples, skippedLines };
 }

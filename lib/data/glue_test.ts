@@ -29,7 +29,7 @@ Deno.test({
   async fn() {
     for (const [task, splits] of Object.entries(COUNTS)) {
       for (const [split, n] of Object.entries(splits)) {
-        const got = await loadGlueExamples(dataPath(GLUE), task, split);
+        const got = await loadGlueExamples({ dataDir: dataPath(GLUE), task, split });
         assert.equal(got.examples.length, n, `${task} ${split}`);
         assert.equal(got.skippedLines.length, 0);
         const labelled = got.examples.filter((e) => e.label !== null).length;
@@ -49,22 +49,26 @@ Deno.test({
   name: "GLUE columns and labels are read as transformers 2.x reads them",
   ignore: !hasData(GLUE),
   async fn() {
-    const cola = await loadGlueExamples(dataPath(GLUE), "cola", "train");
+    const cola = await loadGlueExamples({ dataDir: dataPath(GLUE), task: "cola", split: "train" });
     assert.deepEqual(cola.examples[0], {
       line: 1,
       textA: "Our friends won't buy this analysis, let alone the next one we propose.",
       textB: null,
       label: 1,
     });
-    const colaTest = await loadGlueExamples(dataPath(GLUE), "cola", "test");
+    const colaTest = await loadGlueExamples({
+      dataDir: dataPath(GLUE),
+      task: "cola",
+      split: "test",
+    });
     assert.equal(colaTest.examples[0].textA, "Bill whistled past the house.");
-    const mrpc = await loadGlueExamples(dataPath(GLUE), "mrpc", "train");
+    const mrpc = await loadGlueExamples({ dataDir: dataPath(GLUE), task: "mrpc", split: "train" });
     assert.equal(mrpc.examples[0].label, 1); // header starts with a BOM
     assert.match(mrpc.examples[0].textA, /^Amrozi accused his brother/);
-    const stsb = await loadGlueExamples(dataPath(GLUE), "sts-b", "train");
+    const stsb = await loadGlueExamples({ dataDir: dataPath(GLUE), task: "sts-b", split: "train" });
     assert.deepEqual(stsb.examples.slice(0, 2).map((e) => e.label), [5, 3.8]);
     assert.ok(stsb.examples.some((e) => !Number.isInteger(e.label)));
-    const rte = await loadGlueExamples(dataPath(GLUE), "rte", "dev");
+    const rte = await loadGlueExamples({ dataDir: dataPath(GLUE), task: "rte", split: "dev" });
     assert.equal(GLUE_LABELS.rte[rte.examples[0].label!], "not_entailment");
   },
 });
@@ -73,7 +77,7 @@ Deno.test("synthetic MNLI (matched and mismatched) and QQP load, QQP short rows 
   const dir = await Deno.makeTempDir();
   try {
     await writeSyntheticGlue(dir);
-    const load = (task: string, split: string) => loadGlueExamples(dir, task, split);
+    const load = (task: string, split: string) => loadGlueExamples({ dataDir: dir, task, split });
     assert.equal((await load("mnli", "train")).examples.length, SYNTHETIC.mnliTrain);
     const dev = await load("mnli", "dev");
     assert.equal(dev.examples.length, SYNTHETIC.mnliDev);
@@ -136,7 +140,8 @@ async function rejectsData(
 
 Deno.test("bad GLUE inputs give errors naming the file and line", async (t) => {
   const dir = await Deno.makeTempDir();
-  const read = (task: string, split: string) => () => loadGlueExamples(dir, task, split);
+  const read = (task: string, split: string) => () =>
+    loadGlueExamples({ dataDir: dir, task, split });
   try {
     await writeGlueFile(dir, "RTE", "train.tsv", "index\ts1\ts2\tlabel\n0\ta\tb\tentailment\n");
     await t.step("missing task folder lists what the data folder contains", async () => {
@@ -269,7 +274,9 @@ Deno.test({
       await writeSyntheticGlue(dir);
       const before = openFiles();
       let n = 0;
-      for await (const _ of readGlueExamples(dir, "mnli", "train")) if (++n === 3) break;
+      for await (const _ of readGlueExamples({ dataDir: dir, task: "mnli", split: "train" })) {
+        if (++n === 3) break;
+      }
       assert.equal(n, 3);
       assert.equal(openFiles(), before);
     } finally {

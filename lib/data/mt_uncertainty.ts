@@ -70,7 +70,7 @@ export interface MtUncertaintyScores {
 }
 
 /** Shannon entropy (nats) of softmax(`logits[offset .. offset+C)`), computed stably. */
-export function softmaxEntropy(logits: ArrayLike<number>, offset: number, C: number): number {
+function entropyAt(logits: ArrayLike<number>, offset: number, C: number): number {
   let m = -Infinity;
   for (let c = 0; c < C; c++) m = Math.max(m, logits[offset + c]);
   // H = log Σ e^(z-m) - Σ p (z-m), with p = e^(z-m) / Σ e^(z-m).
@@ -82,6 +82,19 @@ export function softmaxEntropy(logits: ArrayLike<number>, offset: number, C: num
     dot += e * d;
   }
   return Math.max(0, Math.log(sum) - dot / sum);
+}
+
+/**
+ * Shannon entropy in nats of softmax(`logits`), computed stably (no overflow at ±1e4).
+ *
+ * @example A uniform 3-way distribution has entropy ln 3
+ * ```ts
+ * import { softmaxEntropy } from "./mt_uncertainty.ts";
+ * if (Math.abs(softmaxEntropy([2, 2, 2]) - Math.log(3)) > 1e-15) throw new Error();
+ * ```
+ */
+export function softmaxEntropy(logits: ArrayLike<number>): number {
+  return entropyAt(logits, 0, logits.length);
 }
 
 /**
@@ -125,7 +138,7 @@ export function mtUncertaintyScores(
     const norm = mode === "code" ? Math.log(C) + 1e-5 : Math.log(C);
     let sum = 0;
     for (let i = 0; i < counts[g]; i++) {
-      const h = C === 1 ? 0 : softmaxEntropy(logits, i * C, C);
+      const h = C === 1 ? 0 : entropyAt(logits, i * C, C);
       raw[at + i] = h;
       entropy[at + i] = C === 1 ? 0 : h / norm;
       sum += mode === "code" ? entropy[at + i] : h;

@@ -76,14 +76,12 @@ export function gluePredictionFileName(task: string, globalStep: number): string
  * Writes a task's predictions atomically (temporary file in the same folder, then rename).
  *
  * @param path Output file.
- * @param task A GLUE task name.
- * @param predictions Class indices (e.g. from {@linkcode argmaxRows}) or STS-B scores.
+ * @param prediction The task and its class indices (e.g. from {@linkcode argmaxRows}) or STS-B scores.
  * @throws {RangeError} As {@linkcode formatGluePredictions}.
  */
 export async function writeGluePredictions(
   path: string,
-  task: string,
-  predictions: ArrayLike<number>,
+  { task, predictions }: { task: string; predictions: ArrayLike<number> },
 ): Promise<void> {
   const text = formatGluePredictions(task, predictions);
   const slash = path.lastIndexOf("/");

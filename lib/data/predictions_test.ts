@@ -29,12 +29,15 @@ Deno.test("GLUE submission files hold label strings or 3-decimal scores under a 
   const dir = await Deno.makeTempDir();
   try {
     const path = `${dir}/${gluePredictionFileName("qnli", 7)}`;
-    await writeGluePredictions(path, "qnli", argmaxRows([0, 1, 1, 0], 2));
+    await writeGluePredictions(path, { task: "qnli", predictions: argmaxRows([0, 1, 1, 0], 2) });
     assert.equal(
       await Deno.readTextFile(path),
       "index\tprediction\n0\tnot_entailment\n1\tentailment\n",
     );
-    await assert.rejects(() => writeGluePredictions(`${dir}/bad.tsv`, "qnli", [5]), RangeError);
+    await assert.rejects(
+      () => writeGluePredictions(`${dir}/bad.tsv`, { task: "qnli", predictions: [5] }),
+      RangeError,
+    );
     assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), [
       gluePredictionFileName("qnli", 7),
     ]);
