@@ -37,7 +37,7 @@ import {
   type LabelArray,
 } from "./features.ts";
 import { glueFile } from "./glue.ts";
-import { assertGlueTask, GLUE_FOLDERS } from "./glue_tasks.ts";
+import { assertGlueTask } from "./glue_tasks.ts";
 
 const MAGIC = "CAMTLFTS";
 /** Version of the cache layout; bump it when the layout or the features change. */
@@ -266,8 +266,11 @@ export interface LoadGlueFeaturesOptions {
   split: string;
   tokenizer: FeatureTokenizer;
   maxSeqLength: number;
-  /** Folder for cache files; default: the task's own data folder, as the original did. */
-  cacheDir?: string;
+  /**
+   * Folder for cache files. Required: the original wrote next to the data, but shared data
+   * folders should stay read-only, so the caller chooses (e.g. `<output_dir>/cache`).
+   */
+  cacheDir: string;
   /** Rebuild and rewrite the cache even when a valid one exists (`--overwrite_cache`). */
   overwriteCache?: boolean;
 }
@@ -294,8 +297,9 @@ export interface LoadedFeatures {
  *   tokenizer, maxSeqLength: 128, cacheDir: "/tmp/camtl-cache",
  * });
  * ```
- * @throws {RangeError|DataError} As `readGlueExamples` when the data is bad; a bad cache is
- * rebuilt, not thrown, and no cache file is written when building fails.
+ * @throws {RangeError|DataError} As `readGlueExamples` when the data is bad (no cache file is
+ * written then); a bad cache is rebuilt, not thrown.
+ * @throws {DataError} When the cache cannot be written, naming the file.
  */
 export async function loadGlueFeatures(options: LoadGlueFeaturesOptions): Promise<LoadedFeatures> {
   const task = assertGlueTask(options.task);
@@ -307,8 +311,7 @@ export async function loadGlueFeatures(options: LoadGlueFeaturesOptions): Promis
     doLowerCase: options.tokenizer.doLowerCase,
     maxSeqLength: options.maxSeqLength,
   };
-  const dir = options.cacheDir ?? `${options.dataDir}/${GLUE_FOLDERS[task]}`;
-  const cacheFile = `${dir}/${featureCacheName(key)}`;
+  const cacheFile = `${options.cacheDir}/${featureCacheName(key)}`;
   let sourceBytes: number | null = null;
   let source: string | null = null;
   try {
@@ -325,15 +328,26 @@ export async function loadGlueFeatures(options: LoadGlueFeaturesOptions): Promis
       const features = decodeFeatureCache(bytes, { file: cacheFile, expected: key, sourceBytes });
       return { features, fromCache: true, cacheFile, rebuildReason: null };
     } catch (err) {
-      if (err instanceof Deno.errors.NotFound) rebuildReason = "no cache file";
-      else if (err instanceof DataError) rebuildReason = err.message;
-      else throw err;
+      // Anything that stops us reading it (missing, corrupt, unreadable) means rebuild;
+      // a folder that cannot hold the cache fails below, when writing, with the fix.
+      rebuildReason = err instanceof Deno.errors.NotFound
+        ? "no cache file"
+        : (err as Error).message;
     }
   }
   // Building rethrows the reader's own error (missing folder or file, bad row).
   const features = await buildGlueFeatures({ ...options, task });
-  await writeFeatureCache(cacheFile, features, {
-    sourceBytes: source === null ? null : sourceBytes,
-  });
+  try {
+    await writeFeatureCache(cacheFile, features, {
+      sourceBytes: source === null ? null : sourceBytes,
+    });
+  } catch (err) {
+    throw new DataError(
+      `Cannot write feature cache "${cacheFile}": ${
+        (err as Error).message
+      }; pass a writable cacheDir`,
+      { file: cacheFile },
+    );
+  }
   return { features, fromCache: false, cacheFile, rebuildReason };
 }

@@ -202,6 +202,12 @@ Deno.test({
       assert.match(rebuilt.rebuildReason!, /source now has/);
       assert.equal(rebuilt.features.size, 2);
       assert.equal((await listDir(cacheDir)).length, 1);
+      // A cache folder that cannot be created: the error names the file and the fix.
+      await Deno.writeTextFile(`${cacheDir}/not-a-folder`, "");
+      await assert.rejects(
+        () => loadGlueFeatures({ ...opts, cacheDir: `${cacheDir}/not-a-folder/sub` }),
+        /Cannot write feature cache ".*not-a-folder\/sub\/cached_train_rte_task2_len32_cased_.*pass a writable cacheDir/,
+      );
     } finally {
       await Deno.remove(dataDir, { recursive: true });
       await Deno.remove(cacheDir, { recursive: true });

@@ -17,6 +17,9 @@ import { type Batch, type BatchItem, collateBatch } from "./loader.ts";
 /** The sampling modes of spec decision 8. */
 export type SamplingMode = "sequential" | "uniform" | "proportional" | "mt-uncertainty";
 
+/** This port's default mode (spec decision 8): tasks take turns, one epoch = every example once. */
+export const DEFAULT_SAMPLING_MODE: SamplingMode = "sequential";
+
 /** Per-task counts in {@linkcode SamplerStats}. */
 export interface TaskSamplerStats {
   task: string;
