@@ -260,11 +260,17 @@ export async function writeFeatureCache(
 
 /** Options for {@linkcode loadGlueFeatures}. */
 export interface LoadGlueFeaturesOptions {
+  /** The GLUE folder. */
   dataDir: string;
+  /** GLUE task name. */
   task: string;
+  /** Position of the task in `--tasks`. */
   taskId: number;
+  /** `train`, `dev` or `test`. */
   split: string;
+  /** Encodes the texts; its vocabulary hash and casing are part of the key. */
   tokenizer: FeatureTokenizer;
+  /** Truncation length (`--max_seq_length`). */
   maxSeqLength: number;
   /**
    * Folder for cache files. Required: the original wrote next to the data, but shared data
@@ -277,6 +283,7 @@ export interface LoadGlueFeaturesOptions {
 
 /** What {@linkcode loadGlueFeatures} did. */
 export interface LoadedFeatures {
+  /** The features. */
   features: FeatureSet;
   /** True when the features came from the cache file. */
   fromCache: boolean;

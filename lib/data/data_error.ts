@@ -34,6 +34,7 @@ export class DataError extends Error {
   readonly line?: number;
 
   /**
+   * Creates the error.
    * @param message A "Cannot <action> <subject>: <state>" sentence naming file and line.
    * @param location The file and line, kept as fields for programs that handle the error.
    */

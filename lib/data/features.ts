@@ -17,14 +17,19 @@ import { assertGlueTask, numLabels as glueNumLabels } from "./glue_tasks.ts";
 
 /** Options the feature builder passes to {@linkcode FeatureTokenizer.encode}. */
 export interface FeatureEncodeOptions {
+  /** Total length after truncation, special tokens included. */
   maxLength?: number;
+  /** Pad to `maxLength` (the feature builder asks for no padding). */
   padToMaxLength?: boolean;
 }
 
 /** What the tokenizer returns for one example. */
 export interface FeatureEncoding {
+  /** Token ids, `[T]`. */
   inputIds: number[];
+  /** Segment ids, `[T]`. */
   tokenTypeIds: number[];
+  /** 1 on real tokens, 0 on padding, `[T]`. */
   attentionMask: number[];
 }
 
@@ -34,6 +39,7 @@ export interface FeatureEncoding {
  * longest-first truncation to `maxLength`, and the identity of its vocabulary for the cache key.
  */
 export interface FeatureTokenizer {
+  /** `[CLS] A [SEP]` or `[CLS] A [SEP] B [SEP]`, truncated longest-first to `maxLength`. */
   encode(textA: string, textB?: string, options?: FeatureEncodeOptions): FeatureEncoding;
   /** A hash of the vocabulary (part of the cache key). */
   readonly vocabHash: string;
@@ -45,11 +51,17 @@ export interface FeatureTokenizer {
 
 /** What identifies a feature set: the cache key of spec decision 10. */
 export interface FeatureKey {
+  /** GLUE task name. */
   task: string;
+  /** Position of the task in `--tasks`. */
   taskId: number;
+  /** `train`, `dev` or `test`. */
   split: string;
+  /** The tokenizer's vocabulary hash. */
   vocabHash: string;
+  /** Whether the tokenizer lower-cases. */
   doLowerCase: boolean;
+  /** Truncation length. */
   maxSeqLength: number;
 }
 
@@ -66,6 +78,7 @@ export interface Feature {
   length: number;
   /** Class index, score, or null for test data. */
   label: number | null;
+  /** Position of the task in `--tasks`. */
   taskId: number;
 }
 
@@ -87,6 +100,7 @@ export interface FeatureArrays {
 
 /** One split of one task as features, stored compactly. */
 export class FeatureSet implements FeatureArrays {
+  /** What these features are (the cache key). */
   readonly key: FeatureKey;
   readonly offsets: Int32Array;
   readonly inputIds: Int32Array;
@@ -98,6 +112,8 @@ export class FeatureSet implements FeatureArrays {
   readonly numLabels: number;
 
   /**
+   * Wraps arrays as a feature set, checking that their lengths agree.
+   *
    * @param key What these features are.
    * @param arrays The storage (not copied).
    * @throws {TypeError} When the arrays disagree in length.
@@ -167,6 +183,7 @@ export class FeatureSet implements FeatureArrays {
 
 /** Options for {@linkcode buildFeatures}. */
 export interface BuildFeaturesOptions {
+  /** Encodes the texts. */
   tokenizer: FeatureTokenizer;
   /** GLUE task name (decides the label dtype and head size). */
   task: string;

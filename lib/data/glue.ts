@@ -56,10 +56,13 @@ export interface ReadGlueOptions extends GlueSplitRef {
 
 /** A whole split in memory, from {@linkcode loadGlueExamples}. */
 export interface GlueExamples {
+  /** The task read. */
   task: GlueTaskName;
+  /** The split read. */
   split: GlueSplit;
   /** The file the examples came from. */
   file: string;
+  /** The examples, in file order. */
   examples: GlueExample[];
   /** Lines of rows skipped as too short (QQP only). */
   skippedLines: number[];

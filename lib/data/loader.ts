@@ -10,6 +10,7 @@ import type { FeatureSet, LabelArray } from "./features.ts";
 
 /** The rows of a batch that belong to one task, with their labels. */
 export interface TaskSlice {
+  /** The task's id. */
   taskId: number;
   /** Task name, as in `--tasks`. */
   task: string;
@@ -41,7 +42,9 @@ export interface Batch {
 
 /** One example to put in a batch: which feature set, which example. */
 export interface BatchItem {
+  /** The task's feature set. */
   features: FeatureSet;
+  /** Index of the example in it. */
   index: number;
 }
 

@@ -38,6 +38,7 @@ export type MtUncertaintyScoreMode = "code" | "paper";
 
 /** One task's candidates for {@linkcode mtUncertaintyScores}. */
 export interface CandidateGroup {
+  /** Task name (`sts-b` and `mrpc` matter for the borrowing). */
   task: string;
   /** C_t, outputs of the task's head (1 = regression). */
   numLabels: number;
@@ -200,6 +201,7 @@ export type CandidateScorer = (
 
 /** Options of {@linkcode MtUncertaintySampler}. */
 export interface MtUncertaintySamplerOptions extends SamplerOptions, MtUncertaintyScoreOptions {
+  /** Runs the model on the candidates, without gradients. */
   scorer: CandidateScorer;
   /** `--uniform_mt_sampling`: the released code's shorter epoch (divided by b once more). */
   uniformMtSampling?: boolean;
@@ -248,8 +250,11 @@ export function mtUncertaintyEpochSteps(
  * ```
  */
 export class MtUncertaintySampler extends BaseSampler {
+  /** Always `mt-uncertainty`. */
   readonly mode: SamplingMode = "mt-uncertainty";
+  /** Spec 5.2/5.4, see {@linkcode mtUncertaintyEpochSteps}. */
   readonly stepsPerEpoch: number;
+  /** The score form and whether STS-B borrows MRPC scores. */
   readonly scoreOptions: Readonly<MtUncertaintyScoreOptions>;
   #scorer: CandidateScorer;
   #streams: TaskStream[];
@@ -257,6 +262,7 @@ export class MtUncertaintySampler extends BaseSampler {
   #last: MtUncertaintyStep | null = null;
 
   /**
+   * An MT-Uncertainty sampler over `sets` in `--tasks` order.
    * @throws {RangeError} When `percentOfMaxDataSize` is not positive or gives an empty epoch,
    * or as {@linkcode BaseSampler}.
    */
@@ -288,8 +294,10 @@ export class MtUncertaintySampler extends BaseSampler {
     return this.#last;
   }
 
+  /** Nothing to do: the epoch is a fixed number of steps and task passes restart on their own. */
   protected startEpoch(): void {}
 
+  /** Scores one candidate batch per task and keeps the top b, in pool order. */
   protected async draw(): Promise<BatchItem[]> {
     const pool: BatchItem[] = [];
     for (const stream of this.#streams) {

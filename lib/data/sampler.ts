@@ -22,7 +22,9 @@ export const DEFAULT_SAMPLING_MODE: SamplingMode = "sequential";
 
 /** Per-task counts in {@linkcode SamplerStats}. */
 export interface TaskSamplerStats {
+  /** Task name. */
   task: string;
+  /** Task id. */
   taskId: number;
   /** Examples in the task's training set. */
   size: number;
@@ -38,6 +40,7 @@ export interface TaskSamplerStats {
 
 /** Counters since construction (or the last `resetStats()`). */
 export interface SamplerStats {
+  /** The sampler's mode. */
   mode: SamplingMode;
   /** Epochs started (1 during the first epoch). */
   epoch: number;
@@ -49,6 +52,7 @@ export interface SamplerStats {
   stepsPerEpoch: number;
   /** Examples returned in total, all tasks. */
   examplesDrawn: number;
+  /** Per-task counters, in `--tasks` order. */
   tasks: TaskSamplerStats[];
   /** MT-Uncertainty only: candidates scored, all tasks. */
   candidatesSeen?: number;
@@ -65,6 +69,7 @@ export interface SamplerStats {
 
 /** A multi-task training-batch source. */
 export interface MultiTaskSampler extends AsyncIterable<Batch> {
+  /** Which of the four samplers this is. */
   readonly mode: SamplingMode;
   /** Batches per epoch (spec 5.2/5.4 for MT-Uncertainty). */
   readonly stepsPerEpoch: number;
@@ -93,11 +98,13 @@ export interface SamplerOptions {
  * short, and a new pass reshuffles.
  */
 export class TaskStream {
+  /** The task's examples. */
   readonly features: FeatureSet;
   #rng: SeededRng;
   #order: Int32Array;
   #pos = 0;
 
+  /** Shuffles the task's examples with a generator seeded by (`seed`, `stream`). */
   constructor(features: FeatureSet, seed: number, stream: number) {
     this.features = features;
     this.#rng = new SeededRng(seed, stream);
@@ -135,10 +142,14 @@ export function batchesOf(size: number, batchSize: number): number {
  * counters. Subclasses implement `startEpoch()` and `draw()`.
  */
 export abstract class BaseSampler implements MultiTaskSampler {
+  /** Which of the four samplers this is. */
   abstract readonly mode: SamplingMode;
   abstract readonly stepsPerEpoch: number;
+  /** The training sets, in `--tasks` order. */
   readonly sets: readonly FeatureSet[];
+  /** Examples per batch. */
   readonly batchSize: number;
+  /** The seed of every draw. */
   readonly seed: number;
   #epoch = 0;
   #stepInEpoch = 0;
@@ -151,6 +162,8 @@ export abstract class BaseSampler implements MultiTaskSampler {
   #slot = new Map<number, number>();
 
   /**
+   * Checks the sets and options and sets up the counters.
+   *
    * @throws {RangeError} For no tasks, an empty task, a bad batch size or a bad seed.
    * @throws {TypeError} When two sets share a task id or a set has no labels.
    */
@@ -221,7 +234,9 @@ export abstract class BaseSampler implements MultiTaskSampler {
     return this.#stepInEpoch >= this.stepsPerEpoch;
   }
 
-  /** @inheritdoc */
+  /**
+   * The next batch, or null at the end of an epoch (the next call starts a new one).
+   */
   async nextBatch(): Promise<Batch | null> {
     this.#begin();
     return this.#finish(this.epochFull ? null : await this.draw());
@@ -251,7 +266,9 @@ export abstract class BaseSampler implements MultiTaskSampler {
     return this.#slot.get(taskId)!;
   }
 
-  /** @inheritdoc */
+  /**
+   * The counters so far.
+   */
   stats(): SamplerStats {
     const tasks = this.sets.map((s, k) => ({
       task: s.task,
@@ -274,7 +291,9 @@ export abstract class BaseSampler implements MultiTaskSampler {
     };
   }
 
-  /** @inheritdoc */
+  /**
+   * Zeroes the counters (not the epoch position or the random state).
+   */
   resetStats(): void {
     this.#steps = 0;
     this.#drawn.fill(0);

@@ -43,23 +43,31 @@ function itemsOf(features: FeatureSet, idx: Int32Array): BatchItem[] {
  * ```
  */
 export class SequentialSampler extends BaseSampler {
+  /** Always `sequential`. */
   readonly mode: SamplingMode = "sequential";
+  /** `Σ_t ceil(n_t / b)`. */
   readonly stepsPerEpoch: number;
   #streams: TaskStream[];
   #turn = 0;
 
-  /** @throws {RangeError|TypeError} As {@linkcode BaseSampler}. */
+  /**
+   * A sequential sampler over `sets` in the given order.
+   *
+   * @throws {RangeError|TypeError} As {@linkcode BaseSampler}.
+   */
   constructor(sets: readonly FeatureSet[], options: SamplerOptions) {
     super(sets, options);
     this.stepsPerEpoch = sets.reduce((a, s) => a + batchesOf(s.size, this.batchSize), 0);
     this.#streams = sets.map((s, k) => new TaskStream(s, this.seed, k + 1));
   }
 
+  /** Reshuffles every task and starts again at the first task. */
   protected startEpoch(): void {
     this.#turn = 0;
     for (const s of this.#streams) s.restart();
   }
 
+  /** One batch of the next task that has examples left, or null. */
   protected draw(): BatchItem[] | null {
     const T = this.#streams.length;
     for (let tried = 0; tried < T; tried++) {
@@ -82,12 +90,18 @@ export class SequentialSampler extends BaseSampler {
  * `Σ_t ceil(n_t / b)`, so the two modes train for the same number of steps.
  */
 export class UniformSampler extends BaseSampler {
+  /** Always `uniform`. */
   readonly mode: SamplingMode = "uniform";
+  /** `Σ_t ceil(n_t / b)`, as many steps as a sequential epoch. */
   readonly stepsPerEpoch: number;
   #streams: TaskStream[];
   #choice: SeededRng;
 
-  /** @throws {RangeError|TypeError} As {@linkcode BaseSampler}. */
+  /**
+   * A uniform sampler over `sets`.
+   *
+   * @throws {RangeError|TypeError} As {@linkcode BaseSampler}.
+   */
   constructor(sets: readonly FeatureSet[], options: SamplerOptions) {
     super(sets, options);
     this.stepsPerEpoch = sets.reduce((a, s) => a + batchesOf(s.size, this.batchSize), 0);
@@ -95,8 +109,10 @@ export class UniformSampler extends BaseSampler {
     this.#choice = new SeededRng(this.seed, 0);
   }
 
+  /** Nothing to do: task passes restart on their own. */
   protected startEpoch(): void {}
 
+  /** One batch of a task chosen uniformly at random. */
   protected draw(): BatchItem[] {
     const stream = this.#streams[this.#choice.int(this.#streams.length)];
     return itemsOf(stream.features, stream.take(this.batchSize, true));
@@ -114,14 +130,20 @@ export class UniformSampler extends BaseSampler {
  * appears in proportion to its size; an epoch is every example once.
  */
 export class ProportionalSampler extends BaseSampler {
+  /** Always `proportional`. */
   readonly mode: SamplingMode = "proportional";
+  /** `ceil(Σ_t n_t / b)`. */
   readonly stepsPerEpoch: number;
   #order: Int32Array;
   #starts: Int32Array;
   #pos = 0;
   #rng: SeededRng;
 
-  /** @throws {RangeError|TypeError} As {@linkcode BaseSampler}. */
+  /**
+   * A proportional sampler over the pooled `sets`.
+   *
+   * @throws {RangeError|TypeError} As {@linkcode BaseSampler}.
+   */
   constructor(sets: readonly FeatureSet[], options: SamplerOptions) {
     super(sets, options);
     this.#starts = new Int32Array(sets.length + 1);
@@ -132,6 +154,7 @@ export class ProportionalSampler extends BaseSampler {
     this.#order = new Int32Array(total);
   }
 
+  /** Shuffles the pooled examples. */
   protected startEpoch(): void {
     this.#order = this.#rng.permutation(this.#order.length);
     this.#pos = 0;
@@ -147,6 +170,7 @@ export class ProportionalSampler extends BaseSampler {
     return { features: this.sets[lo], index: g - this.#starts[lo] };
   }
 
+  /** The next b pooled examples, or null when all are used. */
   protected draw(): BatchItem[] | null {
     if (this.#pos >= this.#order.length) return null;
     const end = Math.min(this.#order.length, this.#pos + this.batchSize);
