@@ -1,0 +1,63 @@
+/**
+ * Row gather: the embedding lookup `out[n, :] = weight[ids[n], :]` and `gatherRows`
+ * (`out[m, :] = x[index[m], :]`). The kernel copies 32-bit words, so it serves f32 and i32
+ * tables alike. Indices are clamped to `[0, R)` so that no read goes out of bounds; callers
+ * that need an error check ids on the host (`checkIds` in `lib/ops/embedding.ts`).
+ *
+ * The backward, a scatter-add into `[R, D]`, is the deterministic sort-based one of
+ * `kernels/scatter_add.ts`.
+ *
+ * Shapes: table `[R, D]`, index i32 `[M]` (any shape, flattened), out `[M, D]`.
+ *
+ * | kernel | bindings | writes |
+ * |---|---|---|
+ * | `gather_rows` | table, index → out | out[m, c] = table[clamp(index[m]), c] |
+ *
+ * See https://pytorch.org/docs/stable/generated/torch.nn.Embedding.html.
+ *
+ * @module
+ */
+
+import { defineKernel, grid1d, type KernelCost } from "./_kernel.ts";
+import { FLAT_INDEX } from "./_wgsl.ts";
+
+/** `out[m, c] = table[clamp(index[m], 0, rows − 1), c]` for `n = M · d` outputs. */
+export const gatherRowsKernel = defineKernel({
+  name: "gather_rows",
+  bindings: {
+    table: { access: "read", type: "u32" },
+    index: { access: "read", type: "i32" },
+    out: { access: "write", type: "u32" },
+  },
+  uniforms: { n: "u32", d: "u32", rows: "u32" },
+  overrides: { WG: 256 },
+  grid: ({ n }, { WG }) => grid1d(n, WG),
+  wgsl: /* wgsl */ `${FLAT_INDEX}
+@compute @workgroup_size(WG)
+fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let k = flat_index(gid, nwg);
+  if (k >= u.n) { return; }
+  let r = u32(clamp(index[k / u.d], 0, i32(u.rows) - 1));
+  out[k] = table[r * u.d + k % u.d];
+}`,
+});
+
+/** Reference: `out[m] = table[clamp(index[m])]`, rows of width `d`. */
+export function gatherRowsRef(
+  table: Float64Array,
+  index: ArrayLike<number>,
+  d: number,
+): Float64Array {
+  const rows = table.length / d;
+  const out = new Float64Array(index.length * d);
+  for (let m = 0; m < index.length; m++) {
+    const r = Math.min(Math.max(index[m], 0), rows - 1);
+    out.set(table.subarray(r * d, (r + 1) * d), m * d);
+  }
+  return out;
+}
+
+/** Cost of gathering `m` rows of width `d`: read the index and the rows, write the rows. */
+export function gatherRowsCost({ m, d }: { m: number; d: number }): KernelCost {
+  return { flops: 0, bytes: 4 * (2 * m * d + m) };
+}

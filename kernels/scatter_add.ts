@@ -1,0 +1,271 @@
+/**
+ * Deterministic scatter-add of rows: `out[r, :] = Σ_{m : index[m] = r} src[m, :]`, summed in
+ * ascending m, for the backward of an embedding lookup or a row gather. WGSL has no float
+ * atomics, and a compare-and-swap loop would add in a different order every run, so instead:
+ *
+ * 1. sort the positions m by row with a stable LSD radix sort on 8-bit digits (per-block
+ *    digit histograms with workgroup integer atomics, one exclusive scan, then a stable scatter
+ *    that ranks each element among the equal digits before it in its block);
+ * 2. find where each row's segment starts in the sorted order (binary search per row);
+ * 3. sum each segment in sorted (= ascending m) order: one invocation per (row, column); a
+ *    segment longer than `CHUNK` is first cut at fixed multiples of `CHUNK` of the sorted
+ *    order, each piece summed into `partial`, and the pieces summed in order.
+ * Every step is integer exact or has a fixed order, so results are bitwise reproducible.
+ *
+ * Shapes: index i32 `[M]` (clamped to `[0, R)`), src `[M, D]`, out `[R, D]`; rows equal to
+ * `pad` (-1: none) get zero, as `padding_idx` does in `nn.Embedding`.
+ *
+ * | kernel | bindings | writes |
+ * |---|---|---|
+ * | `radix_init` | index → keys, vals | keys = clamped index, vals = position |
+ * | `radix_histogram` | keys → counts | counts[digit · blocks + block] |
+ * | `exclusive_scan` | counts → offsets | exclusive prefix sums (one workgroup) |
+ * | `radix_scatter` | keys, vals, offsets → keys_out, vals_out | stable placement by digit |
+ * | `segment_starts` | keys → starts | starts[r] = first sorted slot with key ≥ r, r ∈ [0, R] |
+ * | `segment_partial` | keys, vals, starts, src → partial | piece sums of long segments |
+ * | `segment_sum` | vals, starts, src, partial → out | out[r, c] |
+ *
+ * @module
+ */
+
+import { ceilDiv, defineKernel, grid1d, type KernelCost } from "./_kernel.ts";
+import { FLAT_INDEX } from "./_wgsl.ts";
+
+/** Segments longer than this are summed in pieces of this many rows. */
+export const CHUNK = 32;
+/** Elements per radix-sort block (one per invocation). */
+export const SORT_BLOCK = 256;
+/** Bits of the row index sorted per radix pass. */
+export const RADIX_BITS = 8;
+
+const U32 = (access: "read" | "write") => ({ access, type: "u32" }) as const;
+
+/** Radix passes needed to sort row indices in `[0, rows)`. */
+export function radixPasses(rows: number): number {
+  const bits = rows <= 1 ? 0 : Math.ceil(Math.log2(rows));
+  return Math.ceil(bits / RADIX_BITS);
+}
+
+/** `keys[i] = clamp(index[i], 0, rows − 1)`, `vals[i] = i`. */
+export const radixInit = defineKernel({
+  name: "radix_init",
+  bindings: { index: { access: "read", type: "i32" }, keys: U32("write"), vals: U32("write") },
+  uniforms: { n: "u32", rows: "u32" },
+  overrides: { WG: 256 },
+  grid: ({ n }, { WG }) => grid1d(n, WG),
+  wgsl: /* wgsl */ `${FLAT_INDEX}
+@compute @workgroup_size(WG)
+fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = flat_index(gid, nwg);
+  if (i >= u.n) { return; }
+  keys[i] = u32(clamp(index[i], 0, i32(u.rows) - 1));
+  vals[i] = i;
+}`,
+});
+
+/** Per-block counts of each 8-bit digit `(key >> shift) & 255`, digit-major. */
+export const radixHistogram = defineKernel({
+  name: "radix_histogram",
+  bindings: { keys: U32("read"), counts: U32("write") },
+  uniforms: { n: "u32", shift: "u32", blocks: "u32" },
+  overrides: { WG: SORT_BLOCK },
+  grid: ({ blocks }) => [blocks, 1, 1],
+  wgsl: /* wgsl */ `
+var<workgroup> hist: array<atomic<u32>, 256>;
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
+  for (var d = lid; d < 256u; d += WG) { atomicStore(&hist[d], 0u); }
+  workgroupBarrier();
+  let i = wid.x * WG + lid;
+  if (i < u.n) { atomicAdd(&hist[(keys[i] >> u.shift) & 255u], 1u); }
+  workgroupBarrier();
+  for (var d = lid; d < 256u; d += WG) { counts[d * u.blocks + wid.x] = atomicLoad(&hist[d]); }
+}`,
+});
+
+/** `offsets[i] = Σ_{j < i} counts[j]` over `len` values, by one workgroup. */
+export const exclusiveScan = defineKernel({
+  name: "exclusive_scan",
+  bindings: { counts: U32("read"), offsets: U32("write") },
+  uniforms: { len: "u32" },
+  overrides: { WG: 256 },
+  grid: () => [1, 1, 1],
+  wgsl: /* wgsl */ `
+var<workgroup> sh: array<u32, WG>;
+@compute @workgroup_size(WG)
+fn main(@builtin(local_invocation_index) lid: u32) {
+  // Each invocation owns a contiguous chunk; scan the chunk totals, then rescan each chunk.
+  let chunk = (u.len + WG - 1u) / WG;
+  let lo = min(lid * chunk, u.len);
+  let hi = min(lo + chunk, u.len);
+  var s = 0u;
+  for (var i = lo; i < hi; i++) { s += counts[i]; }
+  sh[lid] = s;
+  workgroupBarrier();
+  for (var off = 1u; off < WG; off <<= 1u) {
+    var t = 0u;
+    if (lid >= off) { t = sh[lid - off]; }
+    workgroupBarrier();
+    sh[lid] += t;
+    workgroupBarrier();
+  }
+  var run = sh[lid] - s;
+  for (var i = lo; i < hi; i++) {
+    let c = counts[i];
+    offsets[i] = run;
+    run += c;
+  }
+}`,
+});
+
+/** Stable placement of each block's elements by digit, after `exclusive_scan`. */
+export const radixScatter = defineKernel({
+  name: "radix_scatter",
+  bindings: {
+    keys: U32("read"),
+    vals: U32("read"),
+    offsets: U32("read"),
+    keys_out: U32("write"),
+    vals_out: U32("write"),
+  },
+  uniforms: { n: "u32", shift: "u32", blocks: "u32" },
+  overrides: { WG: SORT_BLOCK },
+  grid: ({ blocks }) => [blocks, 1, 1],
+  wgsl: /* wgsl */ `
+var<workgroup> digits: array<u32, WG>;
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let i = wid.x * WG + lid;
+  var key = 0u;
+  var digit = 0xffffffffu;
+  if (i < u.n) {
+    key = keys[i];
+    digit = (key >> u.shift) & 255u;
+  }
+  digits[lid] = digit;
+  workgroupBarrier();
+  if (i >= u.n) { return; }
+  var rank = 0u;
+  for (var j = 0u; j < lid; j++) { rank += select(0u, 1u, digits[j] == digit); }
+  let dst = offsets[digit * u.blocks + wid.x] + rank;
+  keys_out[dst] = key;
+  vals_out[dst] = vals[i];
+}`,
+});
+
+/** `starts[r]` = the first sorted slot whose key is ≥ r, for r in `[0, rows]`. */
+export const segmentStarts = defineKernel({
+  name: "segment_starts",
+  bindings: { keys: U32("read"), starts: U32("write") },
+  uniforms: { n: "u32", rows: "u32" },
+  overrides: { WG: 256 },
+  grid: ({ rows }, { WG }) => grid1d(rows + 1, WG),
+  wgsl: /* wgsl */ `${FLAT_INDEX}
+@compute @workgroup_size(WG)
+fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let r = flat_index(gid, nwg);
+  if (r > u.rows) { return; }
+  var lo = 0u;
+  var hi = u.n;
+  while (lo < hi) {
+    let mid = (lo + hi) / 2u;
+    if (keys[mid] < r) { lo = mid + 1u; } else { hi = mid; }
+  }
+  starts[r] = lo;
+}`,
+});
+
+/**
+ * For segments longer than `CHUNK`: the sum of each piece (a segment cut at multiples of
+ * `CHUNK` of the sorted order) into `partial[first slot of the piece, c]`.
+ */
+export const segmentPartial = defineKernel({
+  name: "segment_partial",
+  bindings: {
+    keys: U32("read"),
+    vals: U32("read"),
+    starts: U32("read"),
+    src: "read",
+    partial: "write",
+  },
+  uniforms: { n: "u32", d: "u32" },
+  overrides: { WG: 256, CHUNK },
+  grid: ({ n, d }, { WG, CHUNK }) => grid1d(ceilDiv(n, CHUNK) * d, WG),
+  wgsl: /* wgsl */ `${FLAT_INDEX}
+@compute @workgroup_size(WG)
+fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let k = flat_index(gid, nwg);
+  let block = k / u.d;
+  let c = k % u.d;
+  let lo = block * CHUNK;
+  if (lo >= u.n) { return; }
+  let hi = min(lo + CHUNK, u.n);
+  var acc = 0.0;
+  for (var i = lo; i < hi; i++) {
+    let key = keys[i];
+    let first = starts[key];
+    if (starts[key + 1u] - first <= CHUNK) { continue; }
+    acc += src[vals[i] * u.d + c];
+    if (i + 1u == hi || keys[i + 1u] != key) {
+      partial[max(lo, first) * u.d + c] = acc;
+      acc = 0.0;
+    }
+  }
+}`,
+});
+
+/** `out[r, c]`: the segment of row r summed in order (directly, or over its pieces). */
+export const segmentSum = defineKernel({
+  name: "segment_sum",
+  bindings: {
+    vals: U32("read"),
+    starts: U32("read"),
+    src: "read",
+    partial: "read",
+    out: "write",
+  },
+  uniforms: { rows: "u32", d: "u32", pad: "i32" },
+  overrides: { WG: 256, CHUNK },
+  grid: ({ rows, d }, { WG }) => grid1d(rows * d, WG),
+  wgsl: /* wgsl */ `${FLAT_INDEX}
+@compute @workgroup_size(WG)
+fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let k = flat_index(gid, nwg);
+  if (k >= u.rows * u.d) { return; }
+  let r = k / u.d;
+  let c = k % u.d;
+  let s0 = starts[r];
+  let s1 = starts[r + 1u];
+  var acc = 0.0;
+  if (i32(r) == u.pad) {
+    acc = 0.0;
+  } else if (s1 - s0 <= CHUNK) {
+    for (var i = s0; i < s1; i++) { acc += src[vals[i] * u.d + c]; }
+  } else {
+    for (var p = s0; p < s1; p = (p / CHUNK + 1u) * CHUNK) { acc += partial[p * u.d + c]; }
+  }
+  out[k] = acc;
+}`,
+});
+
+/** Reference: `out[r] = Σ_{m : clamp(index[m]) = r} src[m]` (zero for `pad`), float64. */
+export function scatterAddRef(
+  src: Float64Array,
+  index: ArrayLike<number>,
+  rows: number,
+  d: number,
+  pad = -1,
+): Float64Array {
+  const out = new Float64Array(rows * d);
+  for (let m = 0; m < index.length; m++) {
+    const r = Math.min(Math.max(index[m], 0), rows - 1);
+    if (r === pad) continue;
+    for (let c = 0; c < d; c++) out[r * d + c] += src[m * d + c];
+  }
+  return out;
+}
+
+/** Cost of a scatter-add of `m` rows of width `d` into `rows` rows (sort traffic excluded). */
+export function scatterAddCost({ m, rows, d }: { m: number; rows: number; d: number }): KernelCost {
+  return { flops: m * d, bytes: 4 * (m * d + rows * d) };
+}

@@ -1,0 +1,71 @@
+/**
+ * `embedding`: the lookup of `nn.Embedding` (word, position and token-type embeddings), with a
+ * deterministic scatter-add backward, and `checkIds`, the host-side range check. Kernels:
+ * `kernels/embedding.ts`, `kernels/scatter_add.ts`.
+ *
+ * @module
+ */
+
+import { gatherRowsKernel } from "../../kernels/embedding.ts";
+import { defineOp } from "../autograd/op.ts";
+import { assertDType, assertShape, type Tensor } from "../autograd/tensor.ts";
+import { dispatch, empty } from "./_dispatch.ts";
+import { scatterAddRows } from "./_scatter_add.ts";
+
+type Saved = { ids: Tensor; shape: readonly number[]; paddingIdx: number };
+
+/**
+ * `weight[ids]`: `weight` `[V, C]`, i32 `ids` of any shape `[...]` → `[..., C]`. Ids outside
+ * `[0, V)` are clamped in the kernel (never read out of bounds); check ids on the host with
+ * `checkIds` to get an error instead. The gradient is a scatter-add into `[V, C]`, summed in
+ * token order so that it is bitwise reproducible; with `paddingIdx`, that row gets no gradient
+ * (`nn.Embedding(padding_idx=…)`).
+ *
+ * @throws {TypeError} when `weight` is not f32 `[V, C]` or `ids` is not i32.
+ * @example Word embeddings of a batch
+ * ```ts ignore
+ * const e = embedding({ weight: wordEmbeddings }, { ids }); // [28996, 768], [B, T] → [B, T, 768]
+ * ```
+ */
+export const embedding = defineOp<
+  { weight: Tensor },
+  { ids: Tensor; paddingIdx?: number },
+  Saved
+>({
+  name: "embedding",
+  forward(ctx, { weight }, { ids, paddingIdx = -1 }) {
+    const action = `run "embedding"`;
+    assertDType(weight, "f32", action, "weight");
+    assertDType(ids, "i32", action, "ids");
+    const { V, C } = assertShape(weight, ["V", "C"], "weight", {}, action);
+    const out = empty(weight.gpu, [...ids.shape, C]);
+    dispatch(gatherRowsKernel, { table: weight, index: ids, out }, {
+      n: ids.size * C,
+      d: C,
+      rows: V,
+    });
+    ctx.save({ ids, shape: weight.shape, paddingIdx });
+    return out;
+  },
+  backward(ctx, dout) {
+    const { ids, shape, paddingIdx } = ctx.saved;
+    return { weight: scatterAddRows(dout, ids, shape, paddingIdx) };
+  },
+});
+
+/**
+ * Throws unless every id lies in `[0, V)`: the host-side check that turns a bad token id into
+ * an error (the kernels clamp instead).
+ *
+ * @throws {RangeError} naming the first bad id, its position and `label`.
+ */
+export function checkIds(ids: Int32Array, V: number, label: string): void {
+  for (let i = 0; i < ids.length; i++) {
+    const id = ids[i];
+    if (id < 0 || id >= V) {
+      throw new RangeError(
+        `Cannot look up "${label}": id ${id} at position ${i} is outside [0, ${V})`,
+      );
+    }
+  }
+}
