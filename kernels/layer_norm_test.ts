@@ -27,6 +27,7 @@ interface Case {
 const CASES: Case[] = [
   { shape: [13, 769], gainShape: [769], label: "C=769 (not a multiple of the workgroup)" },
   { shape: [300, 40], gainShape: [40], label: "300 rows (many workgroups)" },
+  { shape: [3, 5000], gainShape: [5000], label: "C=5000 (256-wide workgroups)" },
   { shape: [2, 128, 768], gainShape: [768], label: "BERT-base rows [2, 128, 768]" },
   { shape: [3, 13, 769], gainShape: [3, 769], label: "per-example gain [B=3, C=769]" },
 ];
@@ -153,5 +154,13 @@ Deno.test("layerNorm references pass gradcheck for [C] and per-example [B, C] ga
 });
 
 Deno.test("rowWorkgroupSize() picks a power of two from 32 to 256", () => {
-  assert.deepEqual([1, 128, 200, 769, 100000].map(rowWorkgroupSize), [32, 32, 64, 256, 256]);
+  assert.deepEqual([1, 769, 1024, 1025, 4096, 5000, 1e5].map(rowWorkgroupSize), [
+    32,
+    32,
+    32,
+    64,
+    128,
+    256,
+    256,
+  ]);
 });

@@ -35,6 +35,7 @@ interface Case {
 const CASES: Case[] = [
   { d: { b: 13, nh: 1, tq: 1, tk: 769 }, bias: false, label: "plain rows of N=769" },
   { d: { b: 300, nh: 1, tq: 1, tk: 40 }, bias: false, label: "300 plain rows" },
+  { d: { b: 3, nh: 1, tq: 1, tk: 5000 }, bias: false, label: "rows of N=5000 (256-wide)" },
   {
     d: { b: 3, nh: 2, tq: 13, tk: 13 },
     bias: true,
