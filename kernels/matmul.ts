@@ -1,0 +1,281 @@
+/**
+ * Register-tiled matrix multiplication, `c = alpha · op(a) · op(b)` with `op` the identity or a
+ * transpose, in three memory layouts that each read both operands as `vec4<f32>` along their
+ * contiguous dimension (no transpose is ever materialized):
+ *
+ * | kernel | a | b | c | needs |
+ * |---|---|---|---|---|
+ * | `matmul_nn` | `[M, K]` | `[K, N]` | `[M, N]` (vec4 stores) | K % 4 = 0, N % 4 = 0 |
+ * | `matmul_nt` | `[M, K]` | `[N, K]` | `[M, N]` (+ `bias[N]`) | K % 4 = 0 |
+ * | `matmul_tn` | `[K, M]` | `[K, N]` | `[M, N]` (vec4 stores) | M % 4 = 0, N % 4 = 0 |
+ *
+ * Every operand may carry a leading batch: workgroup `z` is the batch index (plus `z0`, so a
+ * caller can split more than 65535 batches over several dispatches), and `sa`, `sb`, `sc` are
+ * the batch strides in elements of the binding (vec4 or f32); `sb = 0` shares `b` across the
+ * batch. `matmul_nt` adds `bias[n]` when `bias_on = 1` (the `linear` forward); bind any f32
+ * tensor as `bias` otherwise. Other layouts and unaligned sizes go to `matmul_strided`
+ * (`matmul_strided.ts`). Outputs are overwritten.
+ *
+ * Tiling, chosen by measurement on lavapipe (`bench/matmul_bench.ts`): every invocation
+ * computes a 16×16 block of `c` held in sixteen `mat4x4<f32>` accumulators, and a workgroup of
+ * `WX × WY` invocations (overrides, default 8 × 4) covers a `16·WY × 16·WX` tile. There is no
+ * workgroup-shared staging: lavapipe runs an invocation group of 8 as one SIMD loop on a CPU,
+ * where every buffer or shared-memory load is a per-lane scalar loop, so what pays is the number
+ * of multiply-adds per loaded value (16 per value here) rather than memory reuse across
+ * invocations; shared-memory tiles and smaller register tiles measured slower. Lanes of one SIMD
+ * group vary along `x` (columns), so they read the same rows of `a`.
+ *
+ * Edges: load indices are clamped to the last row or column, so any M, N (and, where the
+ * layout allows, K) is valid; out-of-range results are computed but never stored.
+ *
+ * See https://pytorch.org/docs/stable/generated/torch.matmul.html for the semantics.
+ *
+ * @module
+ */
+
+import { ceilDiv, defineKernel, type KernelCost } from "./_kernel.ts";
+
+/** Rows and columns of `c` that one invocation of a tiled kernel computes. */
+export const TILE = 16;
+
+const VEC4_READ = { access: "read", type: "vec4<f32>" } as const;
+const VEC4_WRITE = { access: "write", type: "vec4<f32>" } as const;
+
+const TILED_UNIFORMS = {
+  m: "u32",
+  n: "u32",
+  k: "u32",
+  batch: "u32",
+  z0: "u32",
+  sa: "u32",
+  sb: "u32",
+  sc: "u32",
+  alpha: "f32",
+} as const;
+
+/** Uniforms of the tiled kernels (`bias_on` only for `matmul_nt`). */
+export type TiledParams = { [K in keyof typeof TILED_UNIFORMS]: number };
+
+// Four rows of `a` (or `b`) starting at vec4 index `p`, `step` apart, each clamped to `last`,
+// read at column block `k`: the columns of the returned matrix are the rows.
+const ROWS4 = (name: string) => /* wgsl */ `
+fn rows4_${name}(p: u32, step: u32, last: u32, k: u32) -> mat4x4f {
+  return mat4x4f(${name}[min(p, last) + k], ${name}[min(p + step, last) + k],
+    ${name}[min(p + 2u * step, last) + k], ${name}[min(p + 3u * step, last) + k]);
+}
+`;
+
+// Stores one 4×4 block whose column r is row `row + r` of c at vec4 column `col`.
+const PUT4 = /* wgsl */ `
+fn put4(m: mat4x4f, base: u32, row: u32, col: u32, n4: u32) {
+  if (col >= n4) { return; }
+  for (var r = 0u; r < 4u; r++) {
+    if (row + r < u.m) { c[base + (row + r) * n4 + col] = u.alpha * m[r]; }
+  }
+}
+`;
+
+/** `c[z] = alpha · a[z] · b[z]` with a `[M, K]`, b `[K, N]`, both row-major, K and N multiples of 4. */
+export const matmulNn = defineKernel({
+  name: "matmul_nn",
+  bindings: { a: VEC4_READ, b: VEC4_READ, c: VEC4_WRITE },
+  uniforms: TILED_UNIFORMS,
+  overrides: { WX: 8, WY: 4 },
+  grid: ({ m, n, batch }, { WX, WY }) => [
+    ceilDiv(ceilDiv(n, TILE), WX),
+    ceilDiv(ceilDiv(m, TILE), WY),
+    batch,
+  ],
+  wgsl: /* wgsl */ `${ROWS4("a")}${PUT4}
+// Four consecutive rows of b from vec4 index p (stride n4): the columns are the rows.
+fn krows4(p: u32, n4: u32) -> mat4x4f {
+  return mat4x4f(b[p], b[p + n4], b[p + 2u * n4], b[p + 3u * n4]);
+}
+
+@compute @workgroup_size(WX, WY)
+fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(workgroup_id) wid: vec3u) {
+  let z = wid.z + u.z0;
+  let k4 = u.k / 4u;
+  let n4 = u.n / 4u;
+  let row0 = gid.y * 16u;
+  let col0 = gid.x * 4u;
+  let pa = z * u.sa + row0 * k4;
+  let last = z * u.sa + (u.m - 1u) * k4;
+  let n0 = min(col0, n4 - 1u);
+  let n1 = min(col0 + 1u, n4 - 1u);
+  let n2 = min(col0 + 2u, n4 - 1u);
+  let n3 = min(col0 + 3u, n4 - 1u);
+  // cIJ: rows 4I..4I+3 (its columns) by vec4 column col0 + J.
+  var c00 = mat4x4f(); var c01 = mat4x4f(); var c02 = mat4x4f(); var c03 = mat4x4f();
+  var c10 = mat4x4f(); var c11 = mat4x4f(); var c12 = mat4x4f(); var c13 = mat4x4f();
+  var c20 = mat4x4f(); var c21 = mat4x4f(); var c22 = mat4x4f(); var c23 = mat4x4f();
+  var c30 = mat4x4f(); var c31 = mat4x4f(); var c32 = mat4x4f(); var c33 = mat4x4f();
+  for (var k = 0u; k < k4; k++) {
+    let pb = z * u.sb + 4u * k * n4;
+    let b0 = krows4(pb + n0, n4);
+    let b1 = krows4(pb + n1, n4);
+    let b2 = krows4(pb + n2, n4);
+    let b3 = krows4(pb + n3, n4);
+    // (bJ · aI)[r] = Σ_k a[r][k] · b[k][:] is row r of the block.
+    let a0 = rows4_a(pa, k4, last, k);
+    c00 += b0 * a0; c01 += b1 * a0; c02 += b2 * a0; c03 += b3 * a0;
+    let a1 = rows4_a(pa + 4u * k4, k4, last, k);
+    c10 += b0 * a1; c11 += b1 * a1; c12 += b2 * a1; c13 += b3 * a1;
+    let a2 = rows4_a(pa + 8u * k4, k4, last, k);
+    c20 += b0 * a2; c21 += b1 * a2; c22 += b2 * a2; c23 += b3 * a2;
+    let a3 = rows4_a(pa + 12u * k4, k4, last, k);
+    c30 += b0 * a3; c31 += b1 * a3; c32 += b2 * a3; c33 += b3 * a3;
+  }
+  let pc = z * u.sc;
+  put4(c00, pc, row0, col0, n4); put4(c01, pc, row0, col0 + 1u, n4);
+  put4(c02, pc, row0, col0 + 2u, n4); put4(c03, pc, row0, col0 + 3u, n4);
+  put4(c10, pc, row0 + 4u, col0, n4); put4(c11, pc, row0 + 4u, col0 + 1u, n4);
+  put4(c12, pc, row0 + 4u, col0 + 2u, n4); put4(c13, pc, row0 + 4u, col0 + 3u, n4);
+  put4(c20, pc, row0 + 8u, col0, n4); put4(c21, pc, row0 + 8u, col0 + 1u, n4);
+  put4(c22, pc, row0 + 8u, col0 + 2u, n4); put4(c23, pc, row0 + 8u, col0 + 3u, n4);
+  put4(c30, pc, row0 + 12u, col0, n4); put4(c31, pc, row0 + 12u, col0 + 1u, n4);
+  put4(c32, pc, row0 + 12u, col0 + 2u, n4); put4(c33, pc, row0 + 12u, col0 + 3u, n4);
+}`,
+});
+
+/**
+ * `c[z] = alpha · a[z] · b[z]ᵀ (+ bias)` with a `[M, K]`, b `[N, K]` (PyTorch's `[out, in]`
+ * weight layout), K a multiple of 4; any N.
+ */
+export const matmulNt = defineKernel({
+  name: "matmul_nt",
+  bindings: { a: VEC4_READ, b: VEC4_READ, bias: "read", c: "write" },
+  uniforms: { ...TILED_UNIFORMS, bias_on: "u32" },
+  overrides: { WX: 8, WY: 4 },
+  grid: ({ m, n, batch }, { WX, WY }) => [
+    ceilDiv(ceilDiv(n, TILE), WX),
+    ceilDiv(ceilDiv(m, TILE), WY),
+    batch,
+  ],
+  wgsl: /* wgsl */ `${ROWS4("a")}${ROWS4("b")}
+// Stores one 4×4 block whose column r is row \`row + r\` of c at columns col..col+3.
+fn put(m: mat4x4f, base: u32, row: u32, col: u32) {
+  for (var s = 0u; s < 4u; s++) {
+    if (col + s >= u.n) { return; }
+    let add = select(0.0, bias[col + s], u.bias_on != 0u);
+    for (var r = 0u; r < 4u; r++) {
+      if (row + r < u.m) { c[base + (row + r) * u.n + col + s] = u.alpha * m[r][s] + add; }
+    }
+  }
+}
+
+@compute @workgroup_size(WX, WY)
+fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(workgroup_id) wid: vec3u) {
+  let z = wid.z + u.z0;
+  let k4 = u.k / 4u;
+  let row0 = gid.y * 16u;
+  let col0 = gid.x * 16u;
+  let pa = z * u.sa + row0 * k4;
+  let lasta = z * u.sa + (u.m - 1u) * k4;
+  let pb = z * u.sb + col0 * k4;
+  let lastb = z * u.sb + (u.n - 1u) * k4;
+  // cIJ: rows 4I..4I+3 (its columns) by columns 4J..4J+3 (vec4 components).
+  var c00 = mat4x4f(); var c01 = mat4x4f(); var c02 = mat4x4f(); var c03 = mat4x4f();
+  var c10 = mat4x4f(); var c11 = mat4x4f(); var c12 = mat4x4f(); var c13 = mat4x4f();
+  var c20 = mat4x4f(); var c21 = mat4x4f(); var c22 = mat4x4f(); var c23 = mat4x4f();
+  var c30 = mat4x4f(); var c31 = mat4x4f(); var c32 = mat4x4f(); var c33 = mat4x4f();
+  for (var k = 0u; k < k4; k++) {
+    // (bJᵀ · aI)[r][s] = dot(b row s, a row r).
+    let b0 = transpose(rows4_b(pb, k4, lastb, k));
+    let b1 = transpose(rows4_b(pb + 4u * k4, k4, lastb, k));
+    let b2 = transpose(rows4_b(pb + 8u * k4, k4, lastb, k));
+    let b3 = transpose(rows4_b(pb + 12u * k4, k4, lastb, k));
+    let a0 = rows4_a(pa, k4, lasta, k);
+    c00 += b0 * a0; c01 += b1 * a0; c02 += b2 * a0; c03 += b3 * a0;
+    let a1 = rows4_a(pa + 4u * k4, k4, lasta, k);
+    c10 += b0 * a1; c11 += b1 * a1; c12 += b2 * a1; c13 += b3 * a1;
+    let a2 = rows4_a(pa + 8u * k4, k4, lasta, k);
+    c20 += b0 * a2; c21 += b1 * a2; c22 += b2 * a2; c23 += b3 * a2;
+    let a3 = rows4_a(pa + 12u * k4, k4, lasta, k);
+    c30 += b0 * a3; c31 += b1 * a3; c32 += b2 * a3; c33 += b3 * a3;
+  }
+  let pc = z * u.sc;
+  put(c00, pc, row0, col0); put(c01, pc, row0, col0 + 4u);
+  put(c02, pc, row0, col0 + 8u); put(c03, pc, row0, col0 + 12u);
+  put(c10, pc, row0 + 4u, col0); put(c11, pc, row0 + 4u, col0 + 4u);
+  put(c12, pc, row0 + 4u, col0 + 8u); put(c13, pc, row0 + 4u, col0 + 12u);
+  put(c20, pc, row0 + 8u, col0); put(c21, pc, row0 + 8u, col0 + 4u);
+  put(c22, pc, row0 + 8u, col0 + 8u); put(c23, pc, row0 + 8u, col0 + 12u);
+  put(c30, pc, row0 + 12u, col0); put(c31, pc, row0 + 12u, col0 + 4u);
+  put(c32, pc, row0 + 12u, col0 + 8u); put(c33, pc, row0 + 12u, col0 + 12u);
+}`,
+});
+
+/**
+ * `c[z] = alpha · a[z]ᵀ · b[z]` with a `[K, M]`, b `[K, N]`, M and N multiples of 4; any K.
+ * The weight gradient `doutᵀ · x` of `linear`, summed over every row of the batch.
+ */
+export const matmulTn = defineKernel({
+  name: "matmul_tn",
+  bindings: { a: VEC4_READ, b: VEC4_READ, c: VEC4_WRITE },
+  uniforms: TILED_UNIFORMS,
+  overrides: { WX: 8, WY: 4 },
+  grid: ({ m, n, batch }, { WX, WY }) => [
+    ceilDiv(ceilDiv(n, TILE), WX),
+    ceilDiv(ceilDiv(m, TILE), WY),
+    batch,
+  ],
+  wgsl: /* wgsl */ `${PUT4}
+// The outer product x ⊗ y as a matrix whose column r is x[r] · y.
+fn outer(x: vec4f, y: vec4f) -> mat4x4f {
+  return mat4x4f(y * x.x, y * x.y, y * x.z, y * x.w);
+}
+
+@compute @workgroup_size(WX, WY)
+fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(workgroup_id) wid: vec3u) {
+  let z = wid.z + u.z0;
+  let m4 = u.m / 4u;
+  let n4 = u.n / 4u;
+  let row0 = gid.y * 16u;
+  let col0 = gid.x * 4u;
+  let m0 = min(row0 / 4u, m4 - 1u);
+  let m1 = min(row0 / 4u + 1u, m4 - 1u);
+  let m2 = min(row0 / 4u + 2u, m4 - 1u);
+  let m3 = min(row0 / 4u + 3u, m4 - 1u);
+  let n0 = min(col0, n4 - 1u);
+  let n1 = min(col0 + 1u, n4 - 1u);
+  let n2 = min(col0 + 2u, n4 - 1u);
+  let n3 = min(col0 + 3u, n4 - 1u);
+  var c00 = mat4x4f(); var c01 = mat4x4f(); var c02 = mat4x4f(); var c03 = mat4x4f();
+  var c10 = mat4x4f(); var c11 = mat4x4f(); var c12 = mat4x4f(); var c13 = mat4x4f();
+  var c20 = mat4x4f(); var c21 = mat4x4f(); var c22 = mat4x4f(); var c23 = mat4x4f();
+  var c30 = mat4x4f(); var c31 = mat4x4f(); var c32 = mat4x4f(); var c33 = mat4x4f();
+  for (var k = 0u; k < u.k; k++) {
+    let pa = z * u.sa + k * m4;
+    let pb = z * u.sb + k * n4;
+    let b0 = b[pb + n0];
+    let b1 = b[pb + n1];
+    let b2 = b[pb + n2];
+    let b3 = b[pb + n3];
+    let a0 = a[pa + m0];
+    c00 += outer(a0, b0); c01 += outer(a0, b1); c02 += outer(a0, b2); c03 += outer(a0, b3);
+    let a1 = a[pa + m1];
+    c10 += outer(a1, b0); c11 += outer(a1, b1); c12 += outer(a1, b2); c13 += outer(a1, b3);
+    let a2 = a[pa + m2];
+    c20 += outer(a2, b0); c21 += outer(a2, b1); c22 += outer(a2, b2); c23 += outer(a2, b3);
+    let a3 = a[pa + m3];
+    c30 += outer(a3, b0); c31 += outer(a3, b1); c32 += outer(a3, b2); c33 += outer(a3, b3);
+  }
+  let pc = z * u.sc;
+  put4(c00, pc, row0, col0, n4); put4(c01, pc, row0, col0 + 1u, n4);
+  put4(c02, pc, row0, col0 + 2u, n4); put4(c03, pc, row0, col0 + 3u, n4);
+  put4(c10, pc, row0 + 4u, col0, n4); put4(c11, pc, row0 + 4u, col0 + 1u, n4);
+  put4(c12, pc, row0 + 4u, col0 + 2u, n4); put4(c13, pc, row0 + 4u, col0 + 3u, n4);
+  put4(c20, pc, row0 + 8u, col0, n4); put4(c21, pc, row0 + 8u, col0 + 1u, n4);
+  put4(c22, pc, row0 + 8u, col0 + 2u, n4); put4(c23, pc, row0 + 8u, col0 + 3u, n4);
+  put4(c30, pc, row0 + 12u, col0, n4); put4(c31, pc, row0 + 12u, col0 + 1u, n4);
+  put4(c32, pc, row0 + 12u, col0 + 2u, n4); put4(c33, pc, row0 + 12u, col0 + 3u, n4);
+}`,
+});
+
+/** Work of one batched matmul: 2·M·N·K flops per batch, and each operand read once. */
+export function matmulCost(
+  { m, n, k, batch = 1 }: { m: number; n: number; k: number; batch?: number },
+): KernelCost {
+  return { flops: 2 * batch * m * n * k, bytes: 4 * batch * (m * k + k * n + m * n) };
+}

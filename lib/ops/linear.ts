@@ -1,0 +1,139 @@
+/**
+ * `linear`: `y = x · weightᵀ + bias` with PyTorch's `[out, in]` weight layout, the bias fused
+ * into the matmul kernel, and a dedicated column-sum kernel for the bias gradient. See
+ * https://pytorch.org/docs/stable/generated/torch.nn.Linear.html.
+ *
+ * @module
+ */
+
+import { columnSum, columnSumVec4 } from "../../kernels/matmul_bias.ts";
+import { defineOp } from "../autograd/op.ts";
+import { assertDType, type Tensor } from "../autograd/tensor.ts";
+import { dispatch, empty } from "./_dispatch.ts";
+import { gemm } from "./matmul.ts";
+
+/** Inputs of {@linkcode linear}. */
+export interface LinearInputs {
+  /** `[..., IN]`. */
+  x: Tensor;
+  /** `[OUT, IN]`. */
+  weight: Tensor;
+  /** `[OUT]`, optional. */
+  bias?: Tensor;
+}
+
+interface Dims {
+  rows: number;
+  inFeatures: number;
+  outFeatures: number;
+}
+
+interface Saved extends Record<string, unknown> {
+  x: Tensor;
+  weight: Tensor;
+  dims: Dims;
+}
+
+const ACTION = `run "linear"`;
+const show = (t: Tensor) => `[${t.shape.join(", ")}]`;
+
+function check({ x, weight, bias }: LinearInputs): Dims {
+  assertDType(x, "f32", ACTION, "x");
+  assertDType(weight, "f32", ACTION, "weight");
+  if (bias) assertDType(bias, "f32", ACTION, "bias");
+  if (weight.shape.length !== 2) {
+    throw new TypeError(`Cannot ${ACTION}: "weight" is ${show(weight)}, expected [OUT, IN]`);
+  }
+  const [outFeatures, inFeatures] = weight.shape;
+  if (x.shape.length === 0 || x.shape[x.shape.length - 1] !== inFeatures) {
+    throw new TypeError(
+      `Cannot ${ACTION}: "x" is ${show(x)}, expected [..., ${inFeatures}] to match ` +
+        `"weight" ${show(weight)}`,
+    );
+  }
+  if (bias && (bias.shape.length !== 1 || bias.shape[0] !== outFeatures)) {
+    throw new TypeError(
+      `Cannot ${ACTION}: "bias" is ${show(bias)}, expected [${outFeatures}] to match ` +
+        `"weight" ${show(weight)}`,
+    );
+  }
+  return { rows: x.size / inFeatures, inFeatures, outFeatures };
+}
+
+/** `db = Σ over rows of dout [rows, OUT]`, with four columns per invocation when it can. */
+function biasGrad(dout: Tensor, { rows, outFeatures }: Dims): Tensor {
+  const db = empty(dout.gpu, [outFeatures]);
+  if (outFeatures % 4 === 0 && rows > 0) {
+    dispatch(columnSumVec4, { inp: dout, out: db }, { rows, cols4: outFeatures / 4 });
+  } else {
+    dispatch(columnSum, { inp: dout, out: db }, { rows, cols: outFeatures });
+  }
+  return db;
+}
+
+const linearOp = defineOp<
+  { x: Tensor; weight: Tensor; bias?: Tensor },
+  Record<string, never>,
+  Saved
+>({
+  name: "linear",
+  forward(ctx, inputs) {
+    const dims = check(inputs);
+    const { x, weight, bias } = inputs;
+    const { rows, inFeatures, outFeatures } = dims;
+    ctx.save({ x, weight, dims });
+    return gemm({ a: x, b: weight }, {
+      batch: 1,
+      m: rows,
+      n: outFeatures,
+      k: inFeatures,
+      transB: true,
+      bias,
+      shape: [...x.shape.slice(0, -1), outFeatures],
+    });
+  },
+  backward(ctx, dout) {
+    const { x, weight, dims } = ctx.saved;
+    const { rows, inFeatures, outFeatures } = dims;
+    return {
+      // dx = dout · W: [rows, OUT] · [OUT, IN].
+      x: ctx.needsGrad.x
+        ? gemm({ a: dout, b: weight }, {
+          batch: 1,
+          m: rows,
+          n: inFeatures,
+          k: outFeatures,
+          shape: x.shape,
+        })
+        : undefined,
+      // dW = doutᵀ · x, summed over every row: [OUT, rows] · [rows, IN].
+      weight: ctx.needsGrad.weight
+        ? gemm({ a: dout, b: x }, {
+          batch: 1,
+          m: outFeatures,
+          n: inFeatures,
+          k: rows,
+          transA: true,
+          shape: weight.shape,
+        })
+        : undefined,
+      bias: ctx.needsGrad.bias ? biasGrad(dout, dims) : undefined,
+    };
+  },
+});
+
+/**
+ * A fully connected layer, `y = x · weightᵀ + bias`.
+ *
+ * @param inputs `x` `[..., IN]`, `weight` `[OUT, IN]`, optional `bias` `[OUT]`.
+ * @returns `[..., OUT]`.
+ * @throws {TypeError} on i32 inputs or shapes that do not match.
+ * @example BERT's intermediate dense layer
+ * ```ts ignore
+ * const h = linear({ x, weight, bias }); // x [B, T, 768], weight [3072, 768] → [B, T, 3072]
+ * ```
+ */
+export function linear(inputs: LinearInputs): Tensor {
+  const { x, weight, bias } = inputs;
+  return bias ? linearOp({ x, weight, bias }) : linearOp({ x, weight });
+}

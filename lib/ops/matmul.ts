@@ -1,0 +1,275 @@
+/**
+ * `matmul`: batched `alpha · op(a) · op(b)` with gradients, and `gemm`, the kernel selection
+ * under it (also used by `linear`). Transposed operands are read in place by a kernel made for
+ * that layout; nothing is transposed in memory.
+ *
+ * @module
+ */
+
+import { MAX_GRID } from "../../kernels/_kernel.ts";
+import { matmulNn, matmulNt, matmulTn } from "../../kernels/matmul.ts";
+import { matmulStrided } from "../../kernels/matmul_strided.ts";
+import { defineOp, type Op } from "../autograd/op.ts";
+import { assertDType, shapeSize, type Tensor } from "../autograd/tensor.ts";
+import { dispatch, empty } from "./_dispatch.ts";
+import { reduceToShape } from "./elementwise.ts";
+
+/** Layout and sizes of one (batched) product for {@linkcode gemm}. */
+export interface GemmSpec {
+  /** Number of products; `c` is `[batch, M, N]` in memory. */
+  batch: number;
+  m: number;
+  n: number;
+  k: number;
+  /** `a` is stored `[K, M]` (else `[M, K]`). */
+  transA?: boolean;
+  /** `b` is stored `[N, K]` (else `[K, N]`). */
+  transB?: boolean;
+  /** Default 1. */
+  alpha?: number;
+  /** False when one `a` serves every product. Default true. */
+  aBatched?: boolean;
+  /** False when one `b` serves every product. Default true. */
+  bBatched?: boolean;
+  /** `[N]`, added to every row of `c`. */
+  bias?: Tensor;
+  /** Shape of the returned tensor (its size must be `batch·M·N`). */
+  shape: readonly number[];
+}
+
+/**
+ * The kernel {@linkcode gemm} runs for `spec`: the vec4 kernel of the layout when the
+ * dimensions it reads as vec4 are multiples of 4 (and K > 0), `matmul_strided` otherwise.
+ */
+export function gemmKernel(
+  { m, n, k, transA = false, transB = false, bias }: Omit<GemmSpec, "shape" | "batch">,
+): "matmul_nn" | "matmul_nt" | "matmul_tn" | "matmul_strided" {
+  if (k === 0) return "matmul_strided";
+  if (!transA && transB && k % 4 === 0) return "matmul_nt";
+  if (bias) return "matmul_strided"; // only matmul_nt and matmul_strided add a bias
+  if (!transA && !transB && k % 4 === 0 && n % 4 === 0) return "matmul_nn";
+  if (transA && !transB && m % 4 === 0 && n % 4 === 0) return "matmul_tn";
+  return "matmul_strided";
+}
+
+/**
+ * Records `c = alpha · op(a) · op(b) (+ bias)` without autograd and returns `c`. Picks the
+ * 16×16 register-tiled vec4 kernel for the layout (`matmul_nn`, `matmul_nt`, `matmul_tn`) when
+ * the contiguous dimensions are multiples of 4, and `matmul_strided` otherwise.
+ */
+export function gemm({ a, b }: { a: Tensor; b: Tensor }, spec: GemmSpec): Tensor {
+  const { batch, m, n, k, transA = false, transB = false, alpha = 1, bias } = spec;
+  const aBatched = spec.aBatched ?? true, bBatched = spec.bBatched ?? true;
+  if (shapeSize(spec.shape) !== batch * m * n) {
+    throw new TypeError(
+      `Cannot run "gemm": shape [${spec.shape.join(", ")}] does not hold ${batch}×${m}×${n}`,
+    );
+  }
+  const c = empty(a.gpu, spec.shape);
+  if (c.size === 0) return c;
+  const base = { m, n, k, alpha };
+  const run = (record: (batch: number, z0: number) => void) => {
+    for (let z0 = 0; z0 < batch; z0 += MAX_GRID) record(Math.min(MAX_GRID, batch - z0), z0);
+  };
+  const strideA = aBatched ? m * k : 0, strideB = bBatched ? k * n : 0;
+  const kernel = gemmKernel(spec);
+  if (kernel === "matmul_nn" || kernel === "matmul_tn") {
+    run((count, z0) =>
+      dispatch(kernel === "matmul_nn" ? matmulNn : matmulTn, { a, b, c }, {
+        ...base,
+        batch: count,
+        z0,
+        sa: strideA / 4,
+        sb: strideB / 4,
+        sc: (m * n) / 4,
+      })
+    );
+  } else if (kernel === "matmul_nt") {
+    run((count, z0) =>
+      dispatch(matmulNt, { a, b, bias: bias ?? a, c }, {
+        ...base,
+        batch: count,
+        z0,
+        sa: strideA / 4,
+        sb: strideB / 4,
+        sc: m * n,
+        bias_on: bias ? 1 : 0,
+      })
+    );
+  } else {
+    run((count, z0) =>
+      dispatch(matmulStrided, { a, b, bias: bias ?? a, c }, {
+        ...base,
+        batch: count,
+        z0,
+        sa: strideA,
+        sb: strideB,
+        sc: m * n,
+        am: transA ? 1 : k,
+        ak: transA ? m : 1,
+        bk: transB ? 1 : n,
+        bn: transB ? k : 1,
+        bias_on: bias ? 1 : 0,
+      })
+    );
+  }
+  return c;
+}
+
+/** Options of {@linkcode matmul}. */
+export interface MatmulOptions {
+  /** `a` is `[..., K, M]` and used transposed. Default false. */
+  transA?: boolean;
+  /** `b` is `[..., N, K]` and used transposed. Default false. */
+  transB?: boolean;
+  /** Scale of the product. Default 1. */
+  alpha?: number;
+}
+
+interface Geometry {
+  batchShape: number[];
+  batch: number;
+  m: number;
+  n: number;
+  k: number;
+  /** `b` is 2-D and shared by every product of a batched `a`. */
+  shared: boolean;
+}
+
+interface Layout {
+  transA: boolean;
+  transB: boolean;
+  alpha: number;
+  g: Geometry;
+}
+
+interface Saved extends Layout, Record<string, unknown> {
+  a: Tensor;
+  b: Tensor;
+}
+
+const ACTION = `run "matmul"`;
+const show = (t: Tensor) => `[${t.shape.join(", ")}]`;
+
+function geometry(a: Tensor, b: Tensor, transA: boolean, transB: boolean): Geometry {
+  assertDType(a, "f32", ACTION, "a");
+  assertDType(b, "f32", ACTION, "b");
+  for (const [name, t] of [["a", a], ["b", b]] as const) {
+    if (t.shape.length < 2) {
+      throw new TypeError(`Cannot ${ACTION}: "${name}" is ${show(t)}, expected at least 2 dims`);
+    }
+  }
+  const ra = a.shape.length, rb = b.shape.length;
+  const [m, ka] = transA ? [a.shape[ra - 1], a.shape[ra - 2]] : [a.shape[ra - 2], a.shape[ra - 1]];
+  const [kb, n] = transB ? [b.shape[rb - 1], b.shape[rb - 2]] : [b.shape[rb - 2], b.shape[rb - 1]];
+  if (ka !== kb) {
+    const flags = [transA ? "transA" : "", transB ? "transB" : ""].filter((s) => s).join(", ");
+    throw new TypeError(
+      `Cannot ${ACTION}: inner dimensions differ: a is ${show(a)}, b is ${show(b)}` +
+        (flags ? ` (${flags})` : ""),
+    );
+  }
+  const batchShape = a.shape.slice(0, ra - 2);
+  const shared = rb === 2 && ra > 2;
+  if (!shared && (rb !== ra || b.shape.slice(0, rb - 2).some((d, i) => d !== batchShape[i]))) {
+    throw new TypeError(
+      `Cannot ${ACTION}: batch dimensions differ: a is ${show(a)}, b is ${show(b)}; ` +
+        `expected equal batch dimensions or a 2-D b`,
+    );
+  }
+  return { batchShape, batch: shapeSize(batchShape), m, n, k: ka, shared };
+}
+
+/**
+ * The products of every batch: with a shared `b` and an untransposed `a`, the batch folds
+ * into the rows of `a` and `c`, so one large product runs instead of many small ones.
+ */
+function product(a: Tensor, b: Tensor, { transA, transB, alpha, g }: Layout): Tensor {
+  const shape = [...g.batchShape, g.m, g.n];
+  if (g.shared && !transA) {
+    return gemm({ a, b }, { batch: 1, m: g.batch * g.m, n: g.n, k: g.k, transB, alpha, shape });
+  }
+  const { batch, m, n, k } = g;
+  return gemm({ a, b }, { batch, m, n, k, transA, transB, alpha, bBatched: !g.shared, shape });
+}
+
+/**
+ * Batched matrix product `alpha · op(a) · op(b)`, where `op` transposes the last two
+ * dimensions when `transA`/`transB` is set.
+ *
+ * @param inputs `a` `[..., M, K]` (`[..., K, M]` with transA); `b` `[..., K, N]` (`[..., N, K]`
+ *   with transB), with the same batch dimensions as `a` or 2-D (shared by the whole batch).
+ * @param options `transA`, `transB` (default false), `alpha` (default 1).
+ * @returns `[..., M, N]`.
+ * @throws {TypeError} on i32 inputs, fewer than 2 dimensions, or mismatched inner or batch
+ *   dimensions.
+ * @example Attention scores and context
+ * ```ts ignore
+ * const scores = matmul({ a: q, b: k }, { transB: true, alpha: 1 / Math.sqrt(HS) }); // [B, NH, T, T]
+ * const ctx = matmul({ a: probs, b: v }); // [B, NH, T, HS]
+ * ```
+ */
+export const matmul: Op<{ a: Tensor; b: Tensor }, MatmulOptions> = defineOp<
+  { a: Tensor; b: Tensor },
+  MatmulOptions,
+  Saved
+>({
+  name: "matmul",
+  forward(ctx, { a, b }, { transA = false, transB = false, alpha = 1 }) {
+    const g = geometry(a, b, transA, transB);
+    ctx.save({ a, b, transA, transB, alpha, g });
+    return product(a, b, { transA, transB, alpha, g });
+  },
+  backward(ctx, dout) {
+    const { a, b, transA, transB, alpha, g } = ctx.saved;
+    const { batch, m, n, k, shared } = g;
+    const fold = shared && !transA; // rows of every product stacked: one big product
+    const rows = fold ? batch * m : m, count = fold ? 1 : batch;
+    let da: Tensor | undefined, db: Tensor | undefined;
+    if (ctx.needsGrad.a) {
+      // op(A)' = alpha · dC · op(B)ᵀ; A itself is its transpose when transA.
+      da = transA
+        ? gemm({ a: b, b: dout }, {
+          batch,
+          m: k,
+          n: m,
+          k: n,
+          transA: transB,
+          transB: true,
+          alpha,
+          aBatched: !shared,
+          shape: a.shape,
+        })
+        : gemm({ a: dout, b }, {
+          batch: count,
+          m: rows,
+          n: k,
+          k: n,
+          transB: !transB,
+          alpha,
+          bBatched: !shared,
+          shape: a.shape,
+        });
+    }
+    if (ctx.needsGrad.b) {
+      // op(B)' = alpha · op(A)ᵀ · dC, summed over the batch when b is shared.
+      const spec = transB
+        ? { m: n, n: k, transA: true, transB: transA }
+        : { m: k, n, transA: !transA, transB: false };
+      const [x, y] = transB ? [dout, a] : [a, dout];
+      if (fold || !shared) {
+        db = gemm({ a: x, b: y }, { ...spec, batch: count, k: rows, alpha, shape: b.shape });
+      } else {
+        const each = gemm({ a: x, b: y }, {
+          ...spec,
+          batch,
+          k: m,
+          alpha,
+          shape: [batch, ...b.shape],
+        });
+        db = reduceToShape(each, b.shape);
+      }
+    }
+    return { a: da, b: db };
+  },
+});
