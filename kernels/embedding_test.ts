@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { gatherRowsRef } from "./embedding.ts";
 import { scatterAddRef } from "./scatter_add.ts";
 import { checkIds, embedding } from "../lib/ops/embedding.ts";
+import { gatherRows } from "../lib/ops/gather.ts";
 import { fromArray } from "../lib/autograd/tensor.ts";
 import { backward } from "../lib/autograd/backward.ts";
 import { gpuTest } from "../tests/_util/gpu.ts";
@@ -87,6 +88,31 @@ gpuTest("embedding() rejects f32 ids and a weight that is not [V, C]", (gpu) => 
   );
   const ids = fromArray(gpu, [0, 1], [2], { dtype: "i32" });
   assert.throws(() => embedding({ weight: fromArray(gpu, [1, 2], [2]) }, { ids }), TypeError);
+});
+
+gpuTest("gatherRows() picks rows and scatter-adds repeated indices in backward", async (gpu) => {
+  const rng = new Rng(21);
+  const shape = [37, 3, 5], d = 15;
+  const x = Float64Array.from(Float32Array.from(rng.array(37 * d)));
+  const index = Int32Array.from({ length: 300 }, () => rng.int(37));
+  index[0] = index[1] = index[2] = 36; // repeats at the edge
+  const xt = fromArray(gpu, x, shape);
+  xt.requiresGrad = true;
+  const out = gatherRows({ x: xt }, { index: fromArray(gpu, index, [300], { dtype: "i32" }) });
+  assert.deepEqual(out.shape, [300, 3, 5]);
+  assertAllClose(await out.read(), gatherRowsRef(x, index, d), { atol: 0, rtol: 0 });
+  const dout = rng.array(300 * d);
+  backward(out, fromArray(gpu, dout, out.shape));
+  assert.deepEqual(xt.grad!.shape, shape);
+  assertAllClose(await xt.grad!.read(), scatterAddRef(dout, index, 37, d), {
+    atol: 1e-5,
+    rtol: 1e-5,
+  });
+  xt.grad!.dispose();
+  const ids = fromArray(gpu, [7, 8, 9], [3], { dtype: "i32" });
+  const picked = gatherRows({ x: ids }, { index: fromArray(gpu, [2, 0], [2], { dtype: "i32" }) });
+  assert.deepEqual([...await picked.read()], [9, 7]);
+  assert.throws(() => gatherRows({ x: xt }, { index: fromArray(gpu, [0], [1]) }), TypeError);
 });
 
 Deno.test("checkIds() names the first id outside the vocabulary", () => {
