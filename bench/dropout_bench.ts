@@ -17,7 +17,8 @@ import { dispatch } from "../lib/ops/_dispatch.ts";
 import { Rng } from "../tests/_util/rng.ts";
 
 const gpu = await requestGpu();
-console.log(`dropout bench on "${gpu.adapter.description}"`);
+// stderr, so that `deno bench --json` output stays parseable.
+console.error(`dropout bench on "${gpu.adapter.description}"`);
 const rng = new Rng(4);
 
 for (const shape of [[32, 128, 768], [32, 12, 128, 128]]) {

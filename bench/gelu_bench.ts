@@ -18,7 +18,8 @@ import { Rng } from "../tests/_util/rng.ts";
 
 const R = 32 * 128, I = 3072, N = R * I;
 const gpu = await requestGpu();
-console.log(`gelu bench on "${gpu.adapter.description}"`);
+// stderr, so that `deno bench --json` output stays parseable.
+console.error(`gelu bench on "${gpu.adapter.description}"`);
 
 const rng = new Rng(3);
 const x = fromArray(gpu, rng.array(N, -4, 4), [R, I]), dout = fromArray(gpu, rng.array(N), [R, I]);

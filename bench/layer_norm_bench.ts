@@ -22,7 +22,8 @@ import { Rng } from "../tests/_util/rng.ts";
 
 const B = 32, T = 128, C = 768, R = B * T;
 const gpu = await requestGpu();
-console.log(`layer_norm bench on "${gpu.adapter.description}"`);
+// stderr, so that `deno bench --json` output stays parseable.
+console.error(`layer_norm bench on "${gpu.adapter.description}"`);
 
 const rng = new Rng(1);
 const make = (shape: number[]) =>

@@ -22,7 +22,8 @@ import { Rng } from "../tests/_util/rng.ts";
 
 const B = 32, NH = 12, T = 128, ROWS = B * NH * T, N = ROWS * T;
 const gpu = await requestGpu();
-console.log(`softmax bench on "${gpu.adapter.description}"`);
+// stderr, so that `deno bench --json` output stays parseable.
+console.error(`softmax bench on "${gpu.adapter.description}"`);
 
 const rng = new Rng(2);
 const make = (shape: number[]) =>
