@@ -9,7 +9,7 @@ import type { Tensor } from "../autograd/tensor.ts";
 import { dropout } from "../ops/dropout.ts";
 import { embedding } from "../ops/embedding.ts";
 import { layerNorm } from "../ops/layer_norm.ts";
-import { linear } from "../ops/matmul.ts";
+import { linear } from "../ops/linear.ts";
 import { Module, type Parameter } from "./module.ts";
 import type { SeedStream } from "./seeds.ts";
 
@@ -29,7 +29,11 @@ export class Linear extends Module {
 
   /** @param x `[..., in]` @returns `[..., out]` */
   forward(x: Tensor): Tensor {
-    return linear({ x, weight: this.weight.value, ...(this.bias ? { bias: this.bias.value } : {}) });
+    return linear({
+      x,
+      weight: this.weight.value,
+      ...(this.bias ? { bias: this.bias.value } : {}),
+    });
   }
 }
 

@@ -67,7 +67,9 @@ export class Parameter {
   attach(tensor: Tensor, name: string): void {
     if (tensor.size !== this.size) {
       throw new TypeError(
-        `Cannot attach [${tensor.shape.join(", ")}] to "${name}": expected [${this.shape.join(", ")}]`,
+        `Cannot attach [${tensor.shape.join(", ")}] to "${name}": expected [${
+          this.shape.join(", ")
+        }]`,
       );
     }
     if (this.#tensor && this.#tensor !== tensor) this.dispose();

@@ -1,0 +1,103 @@
+/**
+ * BERT self-attention (HF `BertSelfAttention` + `BertSelfOutput`). Keys: `self.query`,
+ * `self.key`, `self.value`, `output.dense`, `output.LayerNorm`.
+ *
+ * Logits are QKᵀ/√HS, plus an optional bias `[B, S, S]` shared by every head (CA-MTL's
+ * conditional attention), plus the padding bias; then softmax, dropout and the weighted sum.
+ *
+ * @module
+ */
+
+import type { Tensor } from "../../autograd/tensor.ts";
+import type { BertConfig } from "../../io/config.ts";
+import { add } from "../../ops/elementwise.ts";
+import { mergeHeads, splitHeads } from "../../ops/heads.ts";
+import { matmul } from "../../ops/matmul.ts";
+import { softmax } from "../../ops/softmax.ts";
+import { Dropout, Linear } from "../layers.ts";
+import { Module } from "../module.ts";
+import type { SeedStream } from "../seeds.ts";
+
+/** HF `BertSelfAttention`: the context vectors `[B, S, C]` before the output projection. */
+export class BertSelfAttention extends Module {
+  readonly query: Linear;
+  readonly key: Linear;
+  readonly value: Linear;
+  readonly dropout: Dropout;
+  readonly heads: number;
+
+  constructor(config: BertConfig, seeds: SeedStream) {
+    super();
+    const C = config.hiddenSize, std = config.initializerRange;
+    if (C % config.numAttentionHeads !== 0) {
+      throw new RangeError(
+        `Cannot build attention: hidden size ${C} is not a multiple of ${config.numAttentionHeads} heads`,
+      );
+    }
+    this.heads = config.numAttentionHeads;
+    this.query = this.child("query", new Linear(C, C, { std }));
+    this.key = this.child("key", new Linear(C, C, { std }));
+    this.value = this.child("value", new Linear(C, C, { std }));
+    this.dropout = this.child("dropout", new Dropout(config.attentionProbsDropoutProb, seeds));
+  }
+
+  /**
+   * An extra bias `[B, S, S]` added to every head's logits before the padding bias; none in
+   * BERT. CA-MTL's conditional attention overrides this.
+   */
+  attentionBias(_condition: unknown, _size: number): Tensor | undefined {
+    return undefined;
+  }
+
+  /**
+   * @param h `[B, S, C]` @param maskBias `[B, S]` additive
+   * @param condition passed to `attentionBias`
+   * @returns `[B, S, C]`
+   */
+  forward(h: Tensor, maskBias: Tensor, condition?: unknown): Tensor {
+    const bias = this.attentionBias(condition, h.shape[1]);
+    const heads = this.heads;
+    const q = splitHeads({ x: this.query.forward(h) }, { heads }); // [B, NH, S, HS]
+    const k = splitHeads({ x: this.key.forward(h) }, { heads });
+    const v = splitHeads({ x: this.value.forward(h) }, { heads });
+    const hs = q.shape[3];
+    const scores = matmul({ a: q, b: k }, { transB: true, alpha: 1 / Math.sqrt(hs) });
+    const probs = softmax(bias ? { x: scores, bias } : { x: scores }, { mask: maskBias });
+    const context = matmul({ a: this.dropout.forward(probs), b: v }); // [B, NH, S, HS]
+    return mergeHeads({ x: context });
+  }
+}
+
+/** A normalisation a residual block ends with: plain LayerNorm, or CA-MTL's conditional one. */
+export interface Norm extends Module {
+  forward(x: Tensor, condition?: unknown): Tensor;
+}
+
+/**
+ * A sub-block's tail, HF `BertSelfOutput`/`BertOutput`: norm(dropout(dense(x)) + residual).
+ * Keys: `dense`, `LayerNorm`.
+ */
+export class ResidualOutput<N extends Norm = Norm> extends Module {
+  readonly dense: Linear;
+  readonly layerNorm: N;
+  readonly dropout: Dropout;
+
+  constructor(
+    sizes: { inSize: number; outSize: number },
+    config: BertConfig,
+    seeds: SeedStream,
+    norm: N,
+  ) {
+    super();
+    const std = config.initializerRange;
+    this.dense = this.child("dense", new Linear(sizes.inSize, sizes.outSize, { std }));
+    this.layerNorm = this.child("LayerNorm", norm);
+    this.dropout = this.child("dropout", new Dropout(config.hiddenDropoutProb, seeds));
+  }
+
+  /** @param x `[B, S, in]` @param residual `[B, S, out]` */
+  forward(x: Tensor, residual: Tensor, condition?: unknown): Tensor {
+    const sum = add({ a: this.dropout.forward(this.dense.forward(x)), b: residual });
+    return this.layerNorm.forward(sum, condition);
+  }
+}

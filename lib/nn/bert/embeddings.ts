@@ -1,0 +1,50 @@
+/**
+ * BERT's embedding block: word + position + token-type embeddings, then LayerNorm and dropout
+ * (HF `BertEmbeddings`). Keys: `word_embeddings`, `position_embeddings`,
+ * `token_type_embeddings`, `LayerNorm`.
+ *
+ * @module
+ */
+
+import type { Tensor } from "../../autograd/tensor.ts";
+import type { BertConfig } from "../../io/config.ts";
+import { add } from "../../ops/elementwise.ts";
+import { Dropout, Embedding, LayerNorm } from "../layers.ts";
+import { Module } from "../module.ts";
+import type { SeedStream } from "../seeds.ts";
+import type { BertInputs } from "./inputs.ts";
+
+/** HF `BertEmbeddings`. */
+export class BertEmbeddings extends Module {
+  readonly wordEmbeddings: Embedding;
+  readonly positionEmbeddings: Embedding;
+  readonly tokenTypeEmbeddings: Embedding;
+  readonly layerNorm: LayerNorm;
+  readonly dropout: Dropout;
+
+  constructor(config: BertConfig, seeds: SeedStream) {
+    super();
+    const std = config.initializerRange;
+    const C = config.hiddenSize;
+    this.wordEmbeddings = this.child("word_embeddings", new Embedding(config.vocabSize, C, std));
+    this.positionEmbeddings = this.child(
+      "position_embeddings",
+      new Embedding(config.maxPositionEmbeddings, C, std),
+    );
+    this.tokenTypeEmbeddings = this.child(
+      "token_type_embeddings",
+      new Embedding(config.typeVocabSize, C, std),
+    );
+    this.layerNorm = this.child("LayerNorm", new LayerNorm(C, config.layerNormEps));
+    this.dropout = this.child("dropout", new Dropout(config.hiddenDropoutProb, seeds));
+  }
+
+  /** @returns `[B, S, C]` */
+  forward(inputs: BertInputs): Tensor {
+    const words = this.wordEmbeddings.forward(inputs.inputIds); // [B, S, C]
+    const positions = this.positionEmbeddings.forward(inputs.positionIds); // [S, C]
+    const types = this.tokenTypeEmbeddings.forward(inputs.tokenTypeIds); // [B, S, C]
+    const sum = add({ a: add({ a: words, b: positions }), b: types });
+    return this.dropout.forward(this.layerNorm.forward(sum));
+  }
+}

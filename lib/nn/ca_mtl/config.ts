@@ -1,0 +1,89 @@
+/**
+ * CA-MTL model configuration: the BERT config, the architecture, the task list and the
+ * max_seq_length the conditional attention is sized for. Presets give the BERT sizes of
+ * `bert-base-cased` and `bert-large-cased` (decision 16) and `CA-MTL-tiny`, this project's small
+ * random-init config for demos and tests.
+ *
+ * @module
+ */
+
+import type { BertConfig } from "../../io/config.ts";
+
+/** Which encoder a model uses. `bert` is the plain hard-sharing multi-task baseline. */
+export type Architecture = "CA-MTL-base" | "CA-MTL-large" | "bert";
+
+/** A task head: its name and the number of outputs (1 = regression). */
+export interface TaskSpec {
+  name: string;
+  numLabels: number;
+}
+
+/** Everything needed to build a CA-MTL (or plain multi-task BERT) model. */
+export interface CaMtlConfig {
+  architecture: Architecture;
+  bert: BertConfig;
+  tasks: TaskSpec[];
+  /** L: the conditional attention matrix is `[L, ⌈L/N⌉]`; H must be a multiple of L. */
+  maxSeqLength: number;
+}
+
+function bertSizes(
+  sizes: Pick<
+    BertConfig,
+    "hiddenSize" | "numHiddenLayers" | "numAttentionHeads" | "intermediateSize" | "vocabSize"
+  >,
+): BertConfig {
+  return {
+    ...sizes,
+    hiddenAct: "gelu",
+    hiddenDropoutProb: 0.1,
+    attentionProbsDropoutProb: 0.1,
+    maxPositionEmbeddings: 512,
+    typeVocabSize: 2,
+    layerNormEps: 1e-12,
+    initializerRange: 0.02,
+    extra: { model_type: "bert" },
+  };
+}
+
+/** `bert-base-cased` sizes (its vocabulary has 28,996 tokens). */
+export const BERT_BASE_CASED: BertConfig = bertSizes({
+  hiddenSize: 768,
+  numHiddenLayers: 12,
+  numAttentionHeads: 12,
+  intermediateSize: 3072,
+  vocabSize: 28996,
+});
+
+/** `bert-large-cased` sizes. */
+export const BERT_LARGE_CASED: BertConfig = bertSizes({
+  hiddenSize: 1024,
+  numHiddenLayers: 24,
+  numAttentionHeads: 16,
+  intermediateSize: 4096,
+  vocabSize: 28996,
+});
+
+/**
+ * `CA-MTL-tiny`: the base stack's structure (2 plain layers, 1 CLN layer, the adapter layer)
+ * at H = 128 with 4 heads; with L = 64 the attention has 2 blocks of 32. The vocabulary size
+ * is set by the caller's tokenizer.
+ */
+export function caMtlTinyBert(vocabSize: number): BertConfig {
+  return {
+    ...bertSizes({
+      hiddenSize: 128,
+      numHiddenLayers: 4,
+      numAttentionHeads: 4,
+      intermediateSize: 512,
+      vocabSize,
+    }),
+    maxPositionEmbeddings: 128,
+  };
+}
+
+/** Base checkpoint name each CA-MTL preset loads its pretrained weights from. */
+export const BASE_CHECKPOINT: Readonly<Record<string, string>> = Object.freeze({
+  "CA-MTL-base": "bert-base-cased",
+  "CA-MTL-large": "bert-large-cased",
+});

@@ -1,0 +1,146 @@
+/**
+ * Building a multi-task model from a name or a folder (decision 16):
+ *
+ * - `CA-MTL-base` / `CA-MTL-large`: the CA-MTL encoder on `bert-base-cased` / `bert-large-cased`
+ *   weights, mapped as spec §3.10 says (base layer 11 is built fresh under new keys, so the
+ *   checkpoint's layer 11 is reported unused; CLN gains and biases load from the LayerNorms they
+ *   replace because the keys match; every new tensor keeps its initialisation);
+ * - `CA-MTL-tiny`: this project's small random-init config;
+ * - a folder saved by camtl: rebuilt with the architecture and tasks its `config.json` records
+ *   (decision 12), every tensor loaded;
+ * - any other name: a plain BERT encoder with per-task heads (the hard-sharing baseline).
+ *
+ * @module
+ */
+
+import type { Gpu } from "../../gpu/device.ts";
+import { loadStateDict as readWeights } from "../../io/checkpoint.ts";
+import { type BertConfig, bertConfigFromJson, bertConfigToJson } from "../../io/config.ts";
+import { resolveModel, type ResolveOptions } from "../../io/hub.ts";
+import { CheckpointError } from "../../io/errors.ts";
+import { type LoadReport, loadStateDict } from "../state_dict.ts";
+import {
+  type Architecture,
+  BASE_CHECKPOINT,
+  type CaMtlConfig,
+  caMtlTinyBert,
+  type TaskSpec,
+} from "./config.ts";
+import { CaMtl } from "./model.ts";
+
+/** The `config.json` key under which camtl records what it built. */
+export const CAMTL_CONFIG_KEY = "camtl";
+
+/**
+ * Keys a BERT checkpoint does not have: CA-MTL's new modules (which keep their spec §3.10
+ * initialisation), the task heads, and the pooler (absent from token-classification models).
+ */
+export const NEW_MODULE_KEYS: readonly RegExp[] = Object.freeze([
+  /task_type_embeddings|conditional_alignment|task_transformation/,
+  /cond_block_diag_attn|random_weight_matrix|ln_weight_modulation/,
+  /\.adapter|adapter_layer|new_attention|new_intermediate|new_output/,
+  /^decoders\./,
+  /^bert\.pooler\./,
+]);
+
+/** What `config.json` records beyond BERT's fields. */
+interface SavedCaMtl {
+  architecture: Architecture;
+  tasks: TaskSpec[];
+  max_seq_length: number;
+}
+
+/** Options of {@linkcode loadCaMtl}. */
+export interface LoadCaMtlOptions {
+  gpu: Gpu;
+  tasks: TaskSpec[];
+  maxSeqLength: number;
+  seed?: number;
+  /** Vocabulary size for `CA-MTL-tiny` (its tokenizer's). */
+  vocabSize?: number;
+  resolve?: ResolveOptions;
+}
+
+/** The built model, where its weights came from, and the folder holding its tokenizer files. */
+export interface LoadedCaMtl {
+  model: CaMtl;
+  report: LoadReport | null;
+  /** Folder with `vocab.txt`, or null for `CA-MTL-tiny`. */
+  folder: string | null;
+}
+
+async function readJson(path: string): Promise<Record<string, unknown>> {
+  const text = await Deno.readTextFile(path);
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new CheckpointError(`Cannot parse "${path}": ${(e as Error).message}`, { file: path });
+  }
+}
+
+/** `config.json` of a camtl model: HF BERT fields plus the camtl record. */
+export function caMtlConfigToJson(config: CaMtlConfig): Record<string, unknown> {
+  const saved: SavedCaMtl = {
+    architecture: config.architecture,
+    tasks: config.tasks,
+    max_seq_length: config.maxSeqLength,
+  };
+  return {
+    ...bertConfigToJson(config.bert),
+    architectures: ["CaMtl"],
+    model_type: "bert",
+    [CAMTL_CONFIG_KEY]: saved,
+  };
+}
+
+/**
+ * Builds and loads the model `nameOrPath` names (see the module doc).
+ *
+ * @throws {CheckpointError} when weights are missing, mis-shaped or unreadable
+ * @throws {HubError} when a name cannot be resolved
+ */
+export async function loadCaMtl(
+  nameOrPath: string,
+  options: LoadCaMtlOptions,
+): Promise<LoadedCaMtl> {
+  const { gpu, seed = 42 } = options;
+  if (nameOrPath === "CA-MTL-tiny") {
+    const bert = caMtlTinyBert(options.vocabSize ?? 30522);
+    const config: CaMtlConfig = {
+      architecture: "CA-MTL-base",
+      bert,
+      tasks: options.tasks,
+      maxSeqLength: options.maxSeqLength,
+    };
+    return {
+      model: new CaMtl(config, { seed }).materialize(gpu, seed),
+      report: null,
+      folder: null,
+    };
+  }
+  const base = BASE_CHECKPOINT[nameOrPath] ?? nameOrPath;
+  const { folder } = await resolveModel(base, options.resolve);
+  const json = await readJson(`${folder}/config.json`);
+  const saved = json[CAMTL_CONFIG_KEY] as SavedCaMtl | undefined;
+  const bert: BertConfig = bertConfigFromJson(json, `${folder}/config.json`);
+  const architecture: Architecture = saved?.architecture ??
+    (nameOrPath in BASE_CHECKPOINT ? nameOrPath as Architecture : "bert");
+  const config: CaMtlConfig = {
+    architecture,
+    bert,
+    tasks: saved?.tasks ?? options.tasks,
+    maxSeqLength: saved?.max_seq_length ?? options.maxSeqLength,
+  };
+  const model = new CaMtl(config, { seed }).materialize(gpu, seed);
+  const { stateDict, file } = await readWeights(folder);
+  // A camtl checkpoint must hold every tensor; a BERT checkpoint leaves the new modules and
+  // the heads at their initialisation.
+  const report = saved
+    ? loadStateDict(model, stateDict, { file })
+    : loadStateDict(model, stateDict, {
+      file,
+      optionalPrefix: "bert.",
+      allowMissing: [...NEW_MODULE_KEYS],
+    });
+  return { model, report, folder };
+}

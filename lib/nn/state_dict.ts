@@ -1,0 +1,43 @@
+/**
+ * Moving weights between a `Module` and a host state dict: load a checkpoint into a
+ * materialized model by exact PyTorch keys, and read a model back for saving.
+ *
+ * @module
+ */
+
+import { type MatchOptions, matchStateDict } from "../io/checkpoint.ts";
+import { hostTensorFromFloat32, type StateDict, toFloat32 } from "../io/host_tensor.ts";
+import type { Module } from "./module.ts";
+
+/** What a load did: keys loaded, model keys left at their initialisation, checkpoint keys unused. */
+export interface LoadReport {
+  loaded: string[];
+  missing: string[];
+  unused: string[];
+}
+
+/**
+ * Copies matching checkpoint tensors into `module`'s parameters (F16/BF16 are widened to f32).
+ *
+ * @throws {CheckpointError} on missing keys that are not allowed, or mis-shaped keys.
+ */
+export function loadStateDict(
+  module: Module,
+  stateDict: StateDict,
+  options: MatchOptions = {},
+): LoadReport {
+  const params = new Map(module.namedParameters());
+  const expected = new Map([...params].map(([k, p]) => [k, p.shape] as const));
+  const result = matchStateDict(expected, stateDict, options);
+  for (const [key, tensor] of result.matched) params.get(key)!.value.write(toFloat32(tensor));
+  return { loaded: [...result.matched.keys()], missing: result.missing, unused: result.unused };
+}
+
+/** Reads every parameter back to the host as F32, under its checkpoint key. */
+export async function readStateDict(module: Module): Promise<StateDict> {
+  const out: StateDict = new Map();
+  for (const [key, p] of module.namedParameters()) {
+    out.set(key, hostTensorFromFloat32(p.shape, await p.value.readFloat()));
+  }
+  return out;
+}

@@ -1,0 +1,106 @@
+/**
+ * Whole-model parity with PyTorch: a random 2-layer BERT (tests/fixtures/make_fixtures.py,
+ * PyTorch's nn.TransformerEncoderLayer as the reference) loaded from its HF checkpoint. The
+ * sequence and pooled outputs must match within 1e-4 and the gradient of a fixed scalar loss
+ * within 1e-3 for every parameter (relative: max|a − b| / max|b|).
+ */
+import assert from "node:assert/strict";
+import { backward } from "../lib/autograd/backward.ts";
+import { fromArray } from "../lib/autograd/tensor.ts";
+import { readBertConfig } from "../lib/io/config.ts";
+import { loadStateDict as readWeights } from "../lib/io/checkpoint.ts";
+import { readSafetensors } from "../lib/io/safetensors.ts";
+import { type HostTensor, toFloat32 } from "../lib/io/host_tensor.ts";
+import { uploadBatch } from "../lib/nn/bert/inputs.ts";
+import { BertModel } from "../lib/nn/bert/model.ts";
+import { loadStateDict } from "../lib/nn/state_dict.ts";
+import { mul } from "../lib/ops/elementwise.ts";
+import { sum } from "../lib/ops/reduce.ts";
+import { add } from "../lib/ops/elementwise.ts";
+import { gpuTest } from "./_util/gpu.ts";
+import { relMaxError } from "./_util/allclose.ts";
+
+const DIR = new URL("./fixtures/tiny_bert/", import.meta.url).pathname;
+
+function ints(t: HostTensor): Int32Array {
+  return new Int32Array(
+    t.data.buffer.slice(t.data.byteOffset, t.data.byteOffset + t.data.byteLength),
+  );
+}
+
+gpuTest("tiny BERT forward and gradients match PyTorch", async (gpu) => {
+  const config = await readBertConfig(`${DIR}config.json`);
+  const model = new BertModel(config).materialize(gpu);
+  model.eval(); // dropout off for the comparison
+  const { stateDict } = await readWeights(DIR);
+  const report = loadStateDict(model, stateDict, { optionalPrefix: "bert." });
+  assert.equal(report.missing.length, 0);
+  assert.deepEqual(report.unused, []);
+  const ref = (await readSafetensors(`${DIR}reference.safetensors`)).stateDict;
+  const get = (k: string) => ref.get(k)!;
+  const [B, S] = get("input_ids").shape;
+  const inputs = uploadBatch(gpu, {
+    inputIds: ints(get("input_ids")),
+    tokenTypeIds: ints(get("token_type_ids")),
+    attentionMask: ints(get("attention_mask")),
+    batchSize: B,
+    seqLength: S,
+  });
+  const { sequence, pooled } = model.forward(inputs);
+  const seqErr = relMaxError(await sequence.readFloat(), toFloat32(get("sequence_output")));
+  const poolErr = relMaxError(await pooled.readFloat(), toFloat32(get("pooled_output")));
+  assert.ok(seqErr < 1e-4, `sequence output rel error ${seqErr}`);
+  assert.ok(poolErr < 1e-4, `pooled output rel error ${poolErr}`);
+
+  const rSeq = fromArray(gpu, toFloat32(get("r_sequence")), sequence.shape);
+  const rPool = fromArray(gpu, toFloat32(get("r_pooled")), pooled.shape);
+  const loss = add({
+    a: sum({ x: mul({ a: sequence, b: rSeq }) }),
+    b: sum({ x: mul({ a: pooled, b: rPool }) }),
+  });
+  const lossRef = toFloat32(get("loss"))[0];
+  const lossGot = (await loss.readFloat())[0];
+  assert.ok(
+    Math.abs(lossGot - lossRef) <= 1e-4 * Math.abs(lossRef),
+    `loss ${lossGot} vs ${lossRef}`,
+  );
+  backward(loss);
+  for (const [name, p] of model.namedParameters()) {
+    const expected = get(`grad.bert.${name}`);
+    assert.ok(expected, `reference has a gradient for ${name}`);
+    const got = await p.value.grad!.readFloat(), want = toFloat32(expected);
+    const scale = want.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+    if (scale < 1e-6) {
+      // The key bias adds the same q·b to every logit of a row, which softmax ignores: its
+      // true gradient is 0, and both sides hold rounding noise. Check that ours is noise too.
+      const ours = got.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+      assert.ok(ours < 1e-5, `gradient of ${name} should vanish, max |g| = ${ours}`);
+      continue;
+    }
+    const err = relMaxError(got, want);
+    assert.ok(err < 1e-3, `gradient of ${name}: rel error ${err}`);
+  }
+  model.dispose();
+});
+
+gpuTest("dropout is on in train mode and off in eval mode", async (gpu) => {
+  const config = await readBertConfig(`${DIR}config.json`);
+  const model = new BertModel(config, { seed: 3 }).materialize(gpu, 3);
+  const ids = new Int32Array(2 * 9).map((_, i) => 1 + (i * 37) % 500);
+  const batch = {
+    inputIds: ids,
+    tokenTypeIds: new Int32Array(18),
+    attentionMask: new Int32Array(18).fill(1),
+    batchSize: 2,
+    seqLength: 9,
+  };
+  const run = async () => await model.forward(uploadBatch(gpu, batch)).sequence.readFloat();
+  model.eval();
+  const a = await run(), b = await run();
+  assert.deepEqual(a, b);
+  model.train();
+  const c = await run(), d = await run();
+  assert.ok(relMaxError(c, a) > 1e-3, "train mode differs from eval mode");
+  assert.ok(relMaxError(c, d) > 1e-3, "two dropout draws differ");
+  model.dispose();
+});
