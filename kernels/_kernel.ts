@@ -13,7 +13,14 @@
 /** How a kernel uses a storage binding. `write` outputs are overwritten, never accumulated. */
 export type Access = "read" | "write" | "read_write";
 /** WGSL element type of a storage binding. */
-export type ElementType = "f32" | "i32" | "u32" | "vec4<f32>" | "f16" | "vec4<f16>";
+export type ElementType =
+  | "f32"
+  | "i32"
+  | "u32"
+  | "vec4<f32>"
+  | "vec4<u32>"
+  | "f16"
+  | "vec4<f16>";
 /** A storage binding: its access, or access plus element type (default `f32`). */
 export type BindingSpec = Access | { access: Access; type: ElementType };
 /** WGSL scalar type of a uniform field. */
