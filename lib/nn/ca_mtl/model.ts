@@ -13,7 +13,7 @@ import { fromArray, type Tensor } from "../../autograd/tensor.ts";
 import { normalizedEntropy } from "../../ops/cross_entropy.ts";
 import { add, scale } from "../../ops/elementwise.ts";
 import { gatherRows } from "../../ops/gather.ts";
-import { type BertInputs } from "../bert/inputs.ts";
+import type { BertInputs } from "../bert/inputs.ts";
 import { BertEmbeddings } from "../bert/embeddings.ts";
 import { BertModel, BertPooler, ModuleList } from "../bert/model.ts";
 import { Dropout, Embedding, Linear } from "../layers.ts";
