@@ -1,7 +1,8 @@
 /**
  * The seeded generator the samplers shuffle with (mulberry32, seeded through splitmix32 so
  * that nearby seeds give unrelated streams). Never `Math.random`: the same seed must give
- * the same batches.
+ * the same batches. Its whole state is one 32-bit number ({@linkcode SeededRng.state}), so a
+ * saved sampler can resume it exactly.
  *
  * @module
  */
@@ -21,6 +22,19 @@ export class SeededRng {
   /** @param seed Any integer; `stream` picks an independent stream for the same seed. */
   constructor(seed: number, stream = 0) {
     this.#state = mixSeed(seed >>> 0, stream);
+  }
+
+  /** The generator's whole state, a uint32: setting a saved value resumes the same stream. */
+  get state(): number {
+    return this.#state;
+  }
+
+  /** @throws {RangeError} When `value` is not an integer in [0, 2^32). */
+  set state(value: number) {
+    if (!Number.isInteger(value) || value < 0 || value > 0xffffffff) {
+      throw new RangeError(`Cannot set the generator state: ${value} is not a uint32`);
+    }
+    this.#state = value;
   }
 
   /** A uniform float in [0, 1). */

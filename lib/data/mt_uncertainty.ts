@@ -22,12 +22,14 @@
  * @module
  */
 
+import { refuseState, savedArray, savedInt } from "./_sampler_state.ts";
 import type { FeatureSet } from "./features.ts";
 import { type Batch, type BatchItem, collateBatch } from "./loader.ts";
 import {
   BaseSampler,
   batchesOf,
   type SamplerOptions,
+  type SamplerState,
   type SamplerStats,
   type SamplingMode,
   TaskStream,
@@ -353,5 +355,34 @@ export class MtUncertaintySampler extends BaseSampler {
   override resetStats(): void {
     super.resetStats();
     this.#candidates.fill(0);
+  }
+
+  /** Every task's stream, the candidate counts, and the score options (checked on restore). */
+  protected saveModeState(): SamplerState["modeState"] {
+    return {
+      streams: this.#streams.map((s) => s.saveState()),
+      candidates: [...this.#candidates],
+      ...this.scoreOptions,
+    };
+  }
+
+  /** Checks the score options and restores the streams and candidate counts. */
+  protected prepareModeRestore(saved: Record<string, unknown>): () => void {
+    for (const [key, value] of Object.entries(this.scoreOptions)) {
+      if (saved[key] !== value) {
+        refuseState(
+          `"${key}" is ${JSON.stringify(saved[key])} there and ${JSON.stringify(value)} here`,
+        );
+      }
+    }
+    const field = "modeState.candidates";
+    const candidates = savedArray(saved.candidates, { field, length: this.sets.length })
+      .map((c, k) => savedInt(c, { field: `${field}[${k}]` }));
+    const streams = this.prepareStreamsRestore(this.#streams, saved.streams);
+    return () => {
+      this.#candidates = candidates;
+      this.#last = null;
+      streams();
+    };
   }
 }

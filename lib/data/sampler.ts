@@ -5,12 +5,26 @@
  * `samplers.ts` and `mt_uncertainty.ts` (spec sections 5.2-5.4, decision 8).
  *
  * Randomness comes only from the seed: each task's stream and the task choice have their own
- * seeded generator, so the same seed and the same calls give the same batches.
+ * seeded generator, so the same seed and the same calls give the same batches. `saveState()`
+ * captures every generator, order, position and counter as plain JSON, and `loadState()` puts
+ * them back into a sampler built with the same sets and options: N batches, save, load in a
+ * new process, N more batches gives the batches (and stats) of 2N batches straight.
  *
  * @module
  */
 
 import { SeededRng } from "./_rng.ts";
+import {
+  encodeBits,
+  readSamplerState,
+  readStreamState,
+  SAMPLER_STATE_VERSION,
+  type SamplerState,
+  type SamplerStats,
+  savedArray,
+  streamState,
+  type TaskStreamState,
+} from "./_sampler_state.ts";
 import type { FeatureSet } from "./features.ts";
 import { type Batch, type BatchItem, collateBatch } from "./loader.ts";
 
@@ -20,52 +34,15 @@ export type SamplingMode = "sequential" | "uniform" | "proportional" | "mt-uncer
 /** This port's default mode (spec decision 8): tasks take turns, one epoch = every example once. */
 export const DEFAULT_SAMPLING_MODE: SamplingMode = "sequential";
 
-/** Per-task counts in {@linkcode SamplerStats}. */
-export interface TaskSamplerStats {
-  /** Task name. */
-  task: string;
-  /** Task id. */
-  taskId: number;
-  /** Examples in the task's training set. */
-  size: number;
-  /** Examples of this task put into training batches (with repeats). */
-  drawn: number;
-  /** Distinct examples of this task put into training batches. */
-  distinct: number;
-  /** Training batches that contained this task. */
-  batches: number;
-  /** MT-Uncertainty only: candidates of this task scored. */
-  candidates?: number;
-}
-
-/** Counters since construction (or the last `resetStats()`). */
-export interface SamplerStats {
-  /** The sampler's mode. */
-  mode: SamplingMode;
-  /** Epochs started (1 during the first epoch). */
-  epoch: number;
-  /** Batches returned in the current epoch. */
-  stepInEpoch: number;
-  /** Batches returned in total. */
-  steps: number;
-  /** Batches in one epoch. */
-  stepsPerEpoch: number;
-  /** Examples returned in total, all tasks. */
-  examplesDrawn: number;
-  /** Per-task counters, in `--tasks` order. */
-  tasks: TaskSamplerStats[];
-  /** MT-Uncertainty only: candidates scored, all tasks. */
-  candidatesSeen?: number;
-  /** MT-Uncertainty only: candidates kept for training (`examplesDrawn`). */
-  candidatesUsed?: number;
-  /** MT-Uncertainty only: `candidatesUsed / candidatesSeen` (b/(T·b) per full step). */
-  candidateFraction?: number;
-  /**
-   * Distinct training examples used for updates over all training examples; under
-   * MT-Uncertainty this is the paper's "% of data used" as far as the spec can tell.
-   */
-  dataFraction: number;
-}
+export {
+  type JsonValue,
+  SAMPLER_STATE_VERSION,
+  type SamplerState,
+  type SamplerStats,
+  type SamplerTaskState,
+  type TaskSamplerStats,
+  type TaskStreamState,
+} from "./_sampler_state.ts";
 
 /** A multi-task training-batch source. */
 export interface MultiTaskSampler extends AsyncIterable<Batch> {
@@ -82,6 +59,15 @@ export interface MultiTaskSampler extends AsyncIterable<Batch> {
   stats(): SamplerStats;
   /** Zeroes the counters (not the epoch position or the random state). */
   resetStats(): void;
+  /** Everything that decides the future batches and the stats, as plain JSON. */
+  saveState(): SamplerState;
+  /**
+   * Restores a {@linkcode saveState} result into a sampler built with the same sets and
+   * options; a refused state leaves the sampler unchanged.
+   *
+   * @throws {TypeError} When the mode, tasks, sizes or options differ, or the state is malformed.
+   */
+  loadState(state: SamplerState): void;
 }
 
 /** Options shared by all samplers. */
@@ -130,6 +116,28 @@ export class TaskStream {
     this.#pos = end;
     return out;
   }
+
+  /** The stream's generator state, order and position. */
+  saveState(): TaskStreamState {
+    return streamState({ rng: this.#rng, order: this.#order, pos: this.#pos });
+  }
+
+  /**
+   * Checks a saved position of this task's stream and returns the function that restores it,
+   * so that a sampler can check all of a state before it changes anything.
+   *
+   * @param saved A {@linkcode saveState} result (from JSON: checked, not trusted).
+   * @param field Where `saved` sits in the sampler state, for the error message.
+   * @throws {TypeError} When `saved` is not a position in a pass over this task's examples.
+   */
+  prepareRestore(saved: unknown, field: string): () => void {
+    const { rng, order, pos } = readStreamState(saved, { field, size: this.features.size });
+    return () => {
+      this.#rng.state = rng;
+      this.#order = order;
+      this.#pos = pos;
+    };
+  }
 }
 
 /** Batches of `ceil(n / b)` for a task of n examples. */
@@ -160,6 +168,7 @@ export abstract class BaseSampler implements MultiTaskSampler {
   #seen: Uint8Array[];
   #distinct: number[];
   #slot = new Map<number, number>();
+  #busy = 0;
 
   /**
    * Checks the sets and options and sets up the counters.
@@ -198,6 +207,10 @@ export abstract class BaseSampler implements MultiTaskSampler {
 
   /** Called at the start of each epoch. */
   protected abstract startEpoch(): void;
+  /** The mode's own part of {@linkcode SamplerState}. */
+  protected abstract saveModeState(): SamplerState["modeState"];
+  /** Checks the mode's saved part (untrusted JSON) and returns the function that applies it. */
+  protected abstract prepareModeRestore(saved: Record<string, unknown>): () => void;
   /** The next batch's examples, or null when the data-driven epoch is over. */
   protected abstract draw(): Promise<BatchItem[] | null> | BatchItem[] | null;
 
@@ -238,8 +251,13 @@ export abstract class BaseSampler implements MultiTaskSampler {
    * The next batch, or null at the end of an epoch (the next call starts a new one).
    */
   async nextBatch(): Promise<Batch | null> {
-    this.#begin();
-    return this.#finish(this.epochFull ? null : await this.draw());
+    this.#busy++;
+    try {
+      this.#begin();
+      return this.#finish(this.epochFull ? null : await this.draw());
+    } finally {
+      this.#busy--;
+    }
   }
 
   /** Sync {@linkcode nextBatch} for samplers whose `draw()` is sync. */
@@ -300,5 +318,80 @@ export abstract class BaseSampler implements MultiTaskSampler {
     this.#batches.fill(0);
     this.#distinct.fill(0);
     for (const s of this.#seen) s.fill(0);
+  }
+
+  /**
+   * Everything that decides the future batches and the stats, as plain JSON.
+   *
+   * @throws {Error} While a `nextBatch()` is still drawing (the state would be half a step).
+   */
+  saveState(): SamplerState {
+    this.#assertIdle("save");
+    return {
+      version: SAMPLER_STATE_VERSION,
+      mode: this.mode,
+      batchSize: this.batchSize,
+      seed: this.seed,
+      stepsPerEpoch: this.stepsPerEpoch,
+      epoch: this.#epoch,
+      stepInEpoch: this.#stepInEpoch,
+      ended: this.#ended,
+      steps: this.#steps,
+      tasks: this.sets.map((s, k) => ({
+        task: s.task,
+        taskId: s.taskId,
+        size: s.size,
+        drawn: this.#drawn[k],
+        distinct: this.#distinct[k],
+        batches: this.#batches[k],
+        seen: encodeBits(this.#seen[k]),
+      })),
+      modeState: this.saveModeState(),
+    };
+  }
+
+  /**
+   * Restores a {@linkcode saveState} result (JSON round trips are fine) into this sampler,
+   * which must be built with the same sets and options. Everything is checked before anything
+   * changes, so a refused state leaves the sampler as it was. The MT-Uncertainty `lastStep`
+   * is not part of the state and reads null until the next batch.
+   *
+   * @throws {TypeError} When the version, mode, tasks, sizes, batch size, seed or epoch length
+   * differ, or the state is malformed. @throws {Error} While a `nextBatch()` is drawing.
+   */
+  loadState(state: SamplerState): void {
+    this.#assertIdle("restore");
+    const saved = readSamplerState(state, {
+      mode: this.mode,
+      batchSize: this.batchSize,
+      seed: this.seed,
+      stepsPerEpoch: this.stepsPerEpoch,
+      tasks: this.sets,
+    });
+    const applyMode = this.prepareModeRestore(saved.modeState);
+    this.#epoch = saved.epoch;
+    this.#stepInEpoch = saved.stepInEpoch;
+    this.#ended = saved.ended;
+    this.#steps = saved.steps;
+    saved.tasks.forEach((t, k) => {
+      this.#drawn[k] = t.drawn;
+      this.#batches[k] = t.batches;
+      this.#distinct[k] = t.distinct;
+      this.#seen[k] = t.seen;
+    });
+    applyMode();
+  }
+
+  /** Checks and restores the saved streams of {@linkcode TaskStream}s, one per task. */
+  protected prepareStreamsRestore(streams: readonly TaskStream[], saved: unknown): () => void {
+    const list = savedArray(saved, { field: "modeState.streams", length: streams.length });
+    const apply = streams.map((st, k) => st.prepareRestore(list[k], `modeState.streams[${k}]`));
+    return () => apply.forEach((f) => f());
+  }
+
+  #assertIdle(action: string): void {
+    if (this.#busy > 0) {
+      throw new Error(`Cannot ${action} the "${this.mode}" sampler state: a batch is being drawn`);
+    }
   }
 }

@@ -15,6 +15,7 @@
  */
 
 import { SeededRng } from "./_rng.ts";
+import { readStreamState, savedInt, streamState } from "./_sampler_state.ts";
 import type { FeatureSet } from "./features.ts";
 import type { Batch, BatchItem } from "./loader.ts";
 import { MtUncertaintySampler, type MtUncertaintySamplerOptions } from "./mt_uncertainty.ts";
@@ -23,6 +24,7 @@ import {
   batchesOf,
   type MultiTaskSampler,
   type SamplerOptions,
+  type SamplerState,
   type SamplingMode,
   TaskStream,
 } from "./sampler.ts";
@@ -78,6 +80,21 @@ export class SequentialSampler extends BaseSampler {
     return null;
   }
 
+  /** The next task's turn and every task's stream. */
+  protected saveModeState(): SamplerState["modeState"] {
+    return { turn: this.#turn, streams: this.#streams.map((s) => s.saveState()) };
+  }
+
+  /** Checks and restores the turn and the streams. */
+  protected prepareModeRestore(saved: Record<string, unknown>): () => void {
+    const turn = savedInt(saved.turn, { field: "modeState.turn", max: this.#streams.length - 1 });
+    const streams = this.prepareStreamsRestore(this.#streams, saved.streams);
+    return () => {
+      this.#turn = turn;
+      streams();
+    };
+  }
+
   /** The next batch without awaiting (all draws here are synchronous). */
   nextBatchSync(): Batch | null {
     return this.nextBatchSyncImpl();
@@ -118,6 +135,21 @@ export class UniformSampler extends BaseSampler {
     return itemsOf(stream.features, stream.take(this.batchSize, true));
   }
 
+  /** The task chooser's generator and every task's stream. */
+  protected saveModeState(): SamplerState["modeState"] {
+    return { choice: this.#choice.state, streams: this.#streams.map((s) => s.saveState()) };
+  }
+
+  /** Checks and restores the chooser and the streams. */
+  protected prepareModeRestore(saved: Record<string, unknown>): () => void {
+    const choice = savedInt(saved.choice, { field: "modeState.choice", max: 0xffffffff });
+    const streams = this.prepareStreamsRestore(this.#streams, saved.streams);
+    return () => {
+      this.#choice.state = choice;
+      streams();
+    };
+  }
+
   /** The next batch without awaiting. */
   nextBatchSync(): Batch | null {
     return this.nextBatchSyncImpl();
@@ -151,7 +183,8 @@ export class ProportionalSampler extends BaseSampler {
     const total = this.#starts[sets.length];
     this.stepsPerEpoch = batchesOf(total, this.batchSize);
     this.#rng = new SeededRng(this.seed, 0);
-    this.#order = new Int32Array(total);
+    // Replaced by a shuffle when the first epoch starts; a permutation, so it saves like one.
+    this.#order = Int32Array.from({ length: total }, (_, i) => i);
   }
 
   /** Shuffles the pooled examples. */
@@ -178,6 +211,24 @@ export class ProportionalSampler extends BaseSampler {
     for (let i = this.#pos; i < end; i++) items.push(this.#locate(this.#order[i]));
     this.#pos = end;
     return items;
+  }
+
+  /** The pooled order, its position and its generator. */
+  protected saveModeState(): SamplerState["modeState"] {
+    return streamState({ rng: this.#rng, order: this.#order, pos: this.#pos });
+  }
+
+  /** Checks and restores the pooled order, position and generator. */
+  protected prepareModeRestore(saved: Record<string, unknown>): () => void {
+    const { rng, order, pos } = readStreamState(saved, {
+      field: "modeState",
+      size: this.#order.length,
+    });
+    return () => {
+      this.#rng.state = rng;
+      this.#order = order;
+      this.#pos = pos;
+    };
   }
 
   /** The next batch without awaiting. */
