@@ -9,11 +9,14 @@
  * indices in an `Int32Array`, STS-B scores in a `Float32Array` (the original's
  * `torch.float`), never rounded to integers.
  *
+ * A task is anything in the task registry (`tasks.ts`): the GLUE tasks, and tasks another
+ * suite registers (such as the synthetic demo's), which build exactly like GLUE's.
+ *
  * @module
  */
 
 import { type GlueExample, readGlueExamples } from "./glue.ts";
-import { assertGlueTask, numLabels as glueNumLabels } from "./glue_tasks.ts";
+import { getTask } from "./tasks.ts";
 
 /** Options the feature builder passes to {@linkcode FeatureTokenizer.encode}. */
 export interface FeatureEncodeOptions {
@@ -51,7 +54,7 @@ export interface FeatureTokenizer {
 
 /** What identifies a feature set: the cache key of spec decision 10. */
 export interface FeatureKey {
-  /** GLUE task name. */
+  /** Registered task name (a GLUE task or one added with `registerTask`). */
   task: string;
   /** Position of the task in `--tasks`. */
   taskId: number;
@@ -117,6 +120,7 @@ export class FeatureSet implements FeatureArrays {
    * @param key What these features are.
    * @param arrays The storage (not copied).
    * @throws {TypeError} When the arrays disagree in length.
+   * @throws {RangeError} When `key.task` is not a registered task.
    */
   constructor(key: FeatureKey, arrays: FeatureArrays) {
     const n = arrays.offsets.length - 1;
@@ -138,7 +142,7 @@ export class FeatureSet implements FeatureArrays {
     this.labels = arrays.labels;
     this.skipped = arrays.skipped;
     this.padId = arrays.padId;
-    this.numLabels = glueNumLabels(key.task);
+    this.numLabels = getTask(key.task).numLabels;
   }
 
   /** Number of examples. */
@@ -185,7 +189,7 @@ export class FeatureSet implements FeatureArrays {
 export interface BuildFeaturesOptions {
   /** Encodes the texts. */
   tokenizer: FeatureTokenizer;
-  /** GLUE task name (decides the label dtype and head size). */
+  /** Registered task name (its definition decides the label dtype and head size). */
   task: string;
   /** Position of the task in `--tasks`. */
   taskId: number;
@@ -225,8 +229,9 @@ class Growable<T extends Int32Array | Uint8Array | Float32Array> {
  * @param examples The task's examples, e.g. `readGlueExamples(...)`.
  * @param options Tokenizer, task, task id, split and max_seq_length.
  * @returns The features, in example order.
- * @throws {RangeError} For a bad max_seq_length or task id, or a tokenizer that returns more
- * than `maxSeqLength` tokens or token types above 255.
+ * @throws {RangeError} For an unknown task, a bad max_seq_length or task id, a class label
+ * that is not an index into the task's labels (or a score that is not finite), or a
+ * tokenizer that returns more than `maxSeqLength` tokens or token types above 255.
  * @throws {TypeError} When labelled and unlabelled examples are mixed or the tokenizer's
  * arrays disagree in length.
  */
@@ -235,14 +240,15 @@ export async function buildFeatures(
   options: BuildFeaturesOptions,
 ): Promise<FeatureSet> {
   const { tokenizer, taskId, split, maxSeqLength } = options;
-  const task = assertGlueTask(options.task);
+  const def = getTask(options.task);
+  const task = def.name;
   if (!Number.isInteger(maxSeqLength) || maxSeqLength < 3) {
     throw new RangeError(`Cannot build features of "${task}": maxSeqLength is ${maxSeqLength}`);
   }
   if (!Number.isInteger(taskId) || taskId < 0) {
     throw new RangeError(`Cannot build features of "${task}": taskId is ${taskId}`);
   }
-  const regression = glueNumLabels(task) === 1;
+  const regression = def.labels === null;
   const ids = new Growable((n) => new Int32Array(n), 1 << 16);
   const types = new Growable((n) => new Uint8Array(n), 1 << 16);
   const offsets = new Growable((n) => new Int32Array(n), 1 << 12);
@@ -281,7 +287,19 @@ export async function buildFeatures(
         `Cannot build features of "${task}" line ${ex.line}: labelled and unlabelled examples are mixed`,
       );
     }
-    if (has) labels.push(ex.label as number);
+    if (has) {
+      const y = ex.label as number;
+      if (
+        regression ? !Number.isFinite(y) : !(Number.isInteger(y) && y >= 0 && y < def.numLabels)
+      ) {
+        throw new RangeError(
+          `Cannot build features of "${task}" line ${ex.line}: label ${y} is not ${
+            regression ? "a finite score" : `a class index in [0, ${def.numLabels})`
+          }`,
+        );
+      }
+      labels.push(y);
+    }
   }
   return new FeatureSet(
     {

@@ -167,23 +167,6 @@ export function assertGlueTask(name: string): GlueTaskName {
   return name;
 }
 
-/**
- * Number of outputs of a task's head (transformers' `glue_tasks_num_labels`): 1 for STS-B
- * regression, 3 for MNLI, 2 otherwise.
- *
- * @example
- * ```ts
- * import { numLabels } from "./glue_tasks.ts";
- * if (numLabels("mnli") !== 3 || numLabels("sts-b") !== 1) throw new Error();
- * ```
- * @throws {RangeError} For an unknown task.
- */
-export function numLabels(task: string): number {
-  const t = assertGlueTask(task);
-  return t === "sts-b" ? 1 : GLUE_LABELS[t].length;
-}
-
-/** True for STS-B, the one regression task (float labels, MSE loss). */
-export function isRegression(task: string): boolean {
-  return assertGlueTask(task) === "sts-b";
-}
+// `numLabels` and `isRegression` answer for every registered task, GLUE's and others (such as
+// the demo suite's), so they live with the registry; they stay importable from here.
+export { isRegression, numLabels } from "./tasks.ts";

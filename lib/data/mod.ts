@@ -1,6 +1,7 @@
 /**
- * The data side of camtl: GLUE readers, features and their cache, dynamic-padding batches,
- * the four multi-task samplers (sequential, uniform, proportional, MT-Uncertainty), GLUE
+ * The data side of camtl: the task registry (GLUE's tasks and any others registered),
+ * GLUE readers, features and their cache, dynamic-padding batches, the four multi-task
+ * samplers (sequential, uniform, proportional, MT-Uncertainty) with exact save and restore,
  * metrics and submission files.
  *
  * @example Features for two tasks, an MT-Uncertainty epoch, metrics
@@ -20,6 +21,7 @@
  */
 
 export * from "./data_error.ts";
+export * from "./tasks.ts";
 export * from "./tsv.ts";
 export * from "./glue.ts";
 export * from "./features.ts";
