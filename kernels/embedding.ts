@@ -1,7 +1,8 @@
 /**
  * Row gather: the embedding lookup `out[n, :] = weight[ids[n], :]` and `gatherRows`
  * (`out[m, :] = x[index[m], :]`). The kernel copies 32-bit words, so it serves f32 and i32
- * tables alike. Indices are clamped to `[0, R)` so that no read goes out of bounds; callers
+ * tables alike (`gather_rows_vec4` moves four words at a time when `D` is a multiple of 4, with
+ * `n` and `d` counted in vec4s). Indices are clamped to `[0, R)` so that no read goes out of bounds; callers
  * that need an error check ids on the host (`checkIds` in `lib/ops/embedding.ts`).
  *
  * The backward, a scatter-add into `[R, D]`, is the deterministic sort-based one of
@@ -20,19 +21,20 @@
 
 import { defineKernel, grid1d, type KernelCost } from "./_kernel.ts";
 import { FLAT_INDEX } from "./_wgsl.ts";
+import type { Word } from "./_copy.ts";
 
-/** `out[m, c] = table[clamp(index[m], 0, rows − 1), c]` for `n = M · d` outputs. */
-export const gatherRowsKernel = defineKernel({
-  name: "gather_rows",
-  bindings: {
-    table: { access: "read", type: "u32" },
-    index: { access: "read", type: "i32" },
-    out: { access: "write", type: "u32" },
-  },
-  uniforms: { n: "u32", d: "u32", rows: "u32" },
-  overrides: { WG: 256 },
-  grid: ({ n }, { WG }) => grid1d(n, WG),
-  wgsl: /* wgsl */ `${FLAT_INDEX}
+const gatherRowsOf = (word: Word) =>
+  defineKernel({
+    name: word === "u32" ? "gather_rows" : "gather_rows_vec4",
+    bindings: {
+      table: { access: "read", type: word },
+      index: { access: "read", type: "i32" },
+      out: { access: "write", type: word },
+    },
+    uniforms: { n: "u32", d: "u32", rows: "u32" },
+    overrides: { WG: 256 },
+    grid: ({ n }, { WG }) => grid1d(n, WG),
+    wgsl: /* wgsl */ `${FLAT_INDEX}
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let k = flat_index(gid, nwg);
@@ -40,7 +42,12 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
   let r = u32(clamp(index[k / u.d], 0, i32(u.rows) - 1));
   out[k] = table[r * u.d + k % u.d];
 }`,
-});
+  });
+
+/** `out[m, c] = table[clamp(index[m], 0, rows − 1), c]` for `n = M · d` outputs. */
+export const gatherRowsKernel = gatherRowsOf("u32");
+/** `gather_rows` moving vec4s (`n`, `d` in vec4s). */
+export const gatherRowsVec4 = gatherRowsOf("vec4<u32>");
 
 /** Reference: `out[m] = table[clamp(index[m])]`, rows of width `d`. */
 export function gatherRowsRef(

@@ -41,11 +41,15 @@ for (const [b, t, nh, hs] of CASES) {
   );
 }
 
-gpuTest("splitHeads() copies i32 tensors bit for bit", async (gpu) => {
-  const x = Int32Array.from({ length: 2 * 3 * 4 }, (_, i) => i * 1_000_003 - 7);
-  const s = splitHeads({ x: fromArray(gpu, x, [2, 3, 4], { dtype: "i32" }) }, { heads: 2 });
-  assert.equal(s.dtype, "i32");
-  assert.deepEqual([...await s.read()], [...swapMiddleRef(Float64Array.from(x), [2, 3, 2, 2])]);
+gpuTest("splitHeads() copies i32 tensors bit for bit, one word or four at a time", async (gpu) => {
+  for (const hs of [2, 4]) {
+    const x = Int32Array.from({ length: 2 * 3 * 2 * hs }, (_, i) => i * 1_000_003 - 7);
+    const xt = fromArray(gpu, x, [2, 3, 2 * hs], { dtype: "i32" });
+    const s = splitHeads({ x: xt }, { heads: 2 });
+    assert.equal(s.dtype, "i32");
+    const expected = swapMiddleRef(Float64Array.from(x), [2, 3, 2, hs]);
+    assert.deepEqual([...await s.read()], [...expected]);
+  }
 });
 
 gpuTest("splitHeads() rejects channels that do not divide into heads", (gpu) => {

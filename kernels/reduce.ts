@@ -29,6 +29,17 @@ export const MAX_PARTIALS = 1024;
 /** Inputs up to this size are summed by `sum_final` alone, without a partial pass. */
 export const SINGLE_PASS_MAX = 16384;
 
+/**
+ * Workgroup size for kernels that reduce one row of `n` values per workgroup: 32 up to 1024
+ * values (a warp per row on GPUs, and fewer idle invocations on CPU adapters), doubling up to
+ * 256 for longer rows, so that each invocation sums about 32 values before the tree.
+ */
+export function rowReduceWorkgroupSize(n: number): number {
+  let wg = 32;
+  while (wg < 256 && wg * 32 < n) wg *= 2;
+  return wg;
+}
+
 /** Workgroups (= partial sums) that `sum_partial` uses for `n` elements. */
 export function sumGroups(n: number, wg = 256): number {
   return Math.max(1, Math.min(ceilDiv(n, wg * 4), MAX_PARTIALS));

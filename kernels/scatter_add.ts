@@ -25,10 +25,13 @@
  * | `segment_partial` | keys, vals, starts, src → partial | piece sums of long segments |
  * | `segment_sum` | vals, starts, src, partial → out | out[r, c] |
  *
+ * `segment_partial_vec4` and `segment_sum_vec4` sum four columns at a time when D is a multiple
+ * of 4; each column is still summed in the same order, so they give the same bits.
+ *
  * @module
  */
 
-import { ceilDiv, defineKernel, grid1d, type KernelCost } from "./_kernel.ts";
+import { ceilDiv, defineKernel, grid1d, type KernelCost, MAX_GRID } from "./_kernel.ts";
 import { FLAT_INDEX } from "./_wgsl.ts";
 
 /** Segments longer than this are summed in pieces of this many rows. */
@@ -175,32 +178,40 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
 }`,
 });
 
-/**
- * For segments longer than `CHUNK`: the sum of each piece (a segment cut at multiples of
- * `CHUNK` of the sorted order) into `partial[first slot of the piece, c]`.
- */
-export const segmentPartial = defineKernel({
-  name: "segment_partial",
-  bindings: {
-    keys: U32("read"),
-    vals: U32("read"),
-    starts: U32("read"),
-    src: "read",
-    partial: "write",
-  },
-  uniforms: { n: "u32", d: "u32" },
-  overrides: { WG: 256, CHUNK },
-  grid: ({ n, d }, { WG, CHUNK }) => grid1d(ceilDiv(n, CHUNK) * d, WG),
-  wgsl: /* wgsl */ `${FLAT_INDEX}
+/** The value type the segment kernels sum: one f32, or four columns at once. */
+export type SegmentValue = "f32" | "vec4<f32>";
+
+/** A grid of `cols` invocations (in workgroups of `wg`) times `groups` workgroup rows. */
+function columnGrid(cols: number, groups: number, wg: number): [number, number, number] {
+  const y = Math.max(1, Math.min(groups, MAX_GRID));
+  return [Math.max(1, ceilDiv(cols, wg)), y, Math.max(1, ceilDiv(groups, MAX_GRID))];
+}
+
+const segmentPartialOf = (value: SegmentValue) =>
+  defineKernel({
+    name: value === "f32" ? "segment_partial" : "segment_partial_vec4",
+    bindings: {
+      keys: U32("read"),
+      vals: U32("read"),
+      starts: U32("read"),
+      src: { access: "read", type: value },
+      partial: { access: "write", type: value },
+    },
+    uniforms: { n: "u32", d: "u32" },
+    overrides: { WG: 64, CHUNK },
+    grid: ({ n, d }, { WG, CHUNK }) => columnGrid(d, ceilDiv(n, CHUNK), WG),
+    wgsl: /* wgsl */ `alias Val = ${value};
 @compute @workgroup_size(WG)
-fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let k = flat_index(gid, nwg);
-  let block = k / u.d;
-  let c = k % u.d;
-  let lo = block * CHUNK;
-  if (lo >= u.n) { return; }
+fn main(
+  @builtin(workgroup_id) wid: vec3u,
+  @builtin(num_workgroups) nwg: vec3u,
+  @builtin(local_invocation_index) lid: u32,
+) {
+  let lo = (wid.y + wid.z * nwg.y) * CHUNK;
+  let c = wid.x * WG + lid;
+  if (lo >= u.n || c >= u.d) { return; }
   let hi = min(lo + CHUNK, u.n);
-  var acc = 0.0;
+  var acc = Val();
   for (var i = lo; i < hi; i++) {
     let key = keys[i];
     let first = starts[key];
@@ -208,45 +219,64 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
     acc += src[vals[i] * u.d + c];
     if (i + 1u == hi || keys[i + 1u] != key) {
       partial[max(lo, first) * u.d + c] = acc;
-      acc = 0.0;
+      acc = Val();
     }
   }
 }`,
-});
+  });
 
-/** `out[r, c]`: the segment of row r summed in order (directly, or over its pieces). */
-export const segmentSum = defineKernel({
-  name: "segment_sum",
-  bindings: {
-    vals: U32("read"),
-    starts: U32("read"),
-    src: "read",
-    partial: "read",
-    out: "write",
-  },
-  uniforms: { rows: "u32", d: "u32", pad: "i32" },
-  overrides: { WG: 256, CHUNK },
-  grid: ({ rows, d }, { WG }) => grid1d(rows * d, WG),
-  wgsl: /* wgsl */ `${FLAT_INDEX}
+const segmentSumOf = (value: SegmentValue) =>
+  defineKernel({
+    name: value === "f32" ? "segment_sum" : "segment_sum_vec4",
+    bindings: {
+      vals: U32("read"),
+      starts: U32("read"),
+      src: { access: "read", type: value },
+      partial: { access: "read", type: value },
+      out: { access: "write", type: value },
+    },
+    uniforms: { rows: "u32", d: "u32", pad: "i32" },
+    overrides: { WG: 64, CHUNK },
+    grid: ({ rows, d }, { WG }) => columnGrid(d, rows, WG),
+    wgsl: /* wgsl */ `alias Val = ${value};
 @compute @workgroup_size(WG)
-fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let k = flat_index(gid, nwg);
-  if (k >= u.rows * u.d) { return; }
-  let r = k / u.d;
-  let c = k % u.d;
+fn main(
+  @builtin(workgroup_id) wid: vec3u,
+  @builtin(num_workgroups) nwg: vec3u,
+  @builtin(local_invocation_index) lid: u32,
+) {
+  let r = wid.y + wid.z * nwg.y;
+  let c = wid.x * WG + lid;
+  if (r >= u.rows || c >= u.d) { return; }
   let s0 = starts[r];
   let s1 = starts[r + 1u];
-  var acc = 0.0;
+  var acc = Val();
   if (i32(r) == u.pad) {
-    acc = 0.0;
+    acc = Val();
   } else if (s1 - s0 <= CHUNK) {
     for (var i = s0; i < s1; i++) { acc += src[vals[i] * u.d + c]; }
   } else {
     for (var p = s0; p < s1; p = (p / CHUNK + 1u) * CHUNK) { acc += partial[p * u.d + c]; }
   }
-  out[k] = acc;
+  out[r * u.d + c] = acc;
 }`,
-});
+  });
+
+/**
+ * For segments longer than `CHUNK`: the sum of each piece (a segment cut at multiples of
+ * `CHUNK` of the sorted order) into `partial[first slot of the piece, c]`. One workgroup row
+ * per `CHUNK` sorted slots, one invocation per column.
+ */
+export const segmentPartial = segmentPartialOf("f32");
+/** `segment_partial` over vec4 columns (`d` counts vec4s; D a multiple of 4). */
+export const segmentPartialVec4 = segmentPartialOf("vec4<f32>");
+/**
+ * `out[r, c]`: the segment of row r summed in order (directly, or over its pieces). One
+ * workgroup row per output row, one invocation per column.
+ */
+export const segmentSum = segmentSumOf("f32");
+/** `segment_sum` over vec4 columns (`d` counts vec4s; D a multiple of 4). */
+export const segmentSumVec4 = segmentSumOf("vec4<f32>");
 
 /** Reference: `out[r] = Σ_{m : clamp(index[m]) = r} src[m]` (zero for `pad`), float64. */
 export function scatterAddRef(

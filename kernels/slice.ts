@@ -2,7 +2,8 @@
  * Copies along one axis: `slice` (a range of one axis, e.g. the [CLS] row), its backward (the
  * slice written into zeros) and `concat` of two tensors. Every shape is viewed around the axis
  * as `[O, L, I]` (sizes before, along and after it), so any rank works. The kernels copy
- * 32-bit words (f32 or i32).
+ * 32-bit words (f32 or i32); the `_vec4` variants move four at a time when `I` is a multiple
+ * of 4, with `n` and `inner` counted in vec4s.
  *
  * | kernel | bindings | writes |
  * |---|---|---|
@@ -15,18 +16,20 @@
 
 import { defineKernel, grid1d, type KernelCost } from "./_kernel.ts";
 import { FLAT_INDEX } from "./_wgsl.ts";
+import type { Word } from "./_copy.ts";
 
-const WORD_IN = { access: "read", type: "u32" } as const;
-const WORD_OUT = { access: "write", type: "u32" } as const;
+const IN = (word: Word) => ({ access: "read", type: word }) as const;
+const OUT = (word: Word) => ({ access: "write", type: word }) as const;
+const suffix = (word: Word) => (word === "u32" ? "" : "_vec4");
 
-/** `out[o, j, i] = inp[o, start + j, i]` for `j < count`, one invocation per output word. */
-export const sliceForward = defineKernel({
-  name: "slice_forward",
-  bindings: { inp: WORD_IN, out: WORD_OUT },
-  uniforms: { n: "u32", len: "u32", count: "u32", start: "u32", inner: "u32" },
-  overrides: { WG: 256 },
-  grid: ({ n }, { WG }) => grid1d(n, WG),
-  wgsl: /* wgsl */ `${FLAT_INDEX}
+const sliceForwardOf = (word: Word) =>
+  defineKernel({
+    name: `slice_forward${suffix(word)}`,
+    bindings: { inp: IN(word), out: OUT(word) },
+    uniforms: { n: "u32", len: "u32", count: "u32", start: "u32", inner: "u32" },
+    overrides: { WG: 256 },
+    grid: ({ n }, { WG }) => grid1d(n, WG),
+    wgsl: /* wgsl */ `${FLAT_INDEX}
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let k = flat_index(gid, nwg);
@@ -37,16 +40,16 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
   let o = r / u.count;
   out[k] = inp[(o * u.len + u.start + j) * u.inner + i];
 }`,
-});
+  });
 
-/** `dinp[o, l, i] = dout[o, l − start, i]` inside the slice, 0 elsewhere (all of `dinp`). */
-export const sliceBackward = defineKernel({
-  name: "slice_backward",
-  bindings: { dout: WORD_IN, dinp: WORD_OUT },
-  uniforms: { n: "u32", len: "u32", count: "u32", start: "u32", inner: "u32" },
-  overrides: { WG: 256 },
-  grid: ({ n }, { WG }) => grid1d(n, WG),
-  wgsl: /* wgsl */ `${FLAT_INDEX}
+const sliceBackwardOf = (word: Word) =>
+  defineKernel({
+    name: `slice_backward${suffix(word)}`,
+    bindings: { dout: IN(word), dinp: OUT(word) },
+    uniforms: { n: "u32", len: "u32", count: "u32", start: "u32", inner: "u32" },
+    overrides: { WG: 256 },
+    grid: ({ n }, { WG }) => grid1d(n, WG),
+    wgsl: /* wgsl */ `${FLAT_INDEX}
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let k = flat_index(gid, nwg);
@@ -55,22 +58,22 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
   let r = k / u.inner;
   let l = r % u.len;
   let o = r / u.len;
-  var v = 0u;
+  var v = ${word}();
   if (l >= u.start && l < u.start + u.count) {
     v = dout[(o * u.count + l - u.start) * u.inner + i];
   }
   dinp[k] = v;
 }`,
-});
+  });
 
-/** `out[o, l, i]` = `a[o, l, i]` for `l < la`, else `b[o, l − la, i]`. */
-export const concatForward = defineKernel({
-  name: "concat_forward",
-  bindings: { a: WORD_IN, b: WORD_IN, out: WORD_OUT },
-  uniforms: { n: "u32", la: "u32", lb: "u32", inner: "u32" },
-  overrides: { WG: 256 },
-  grid: ({ n }, { WG }) => grid1d(n, WG),
-  wgsl: /* wgsl */ `${FLAT_INDEX}
+const concatForwardOf = (word: Word) =>
+  defineKernel({
+    name: `concat_forward${suffix(word)}`,
+    bindings: { a: IN(word), b: IN(word), out: OUT(word) },
+    uniforms: { n: "u32", la: "u32", lb: "u32", inner: "u32" },
+    overrides: { WG: 256 },
+    grid: ({ n }, { WG }) => grid1d(n, WG),
+    wgsl: /* wgsl */ `${FLAT_INDEX}
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let k = flat_index(gid, nwg);
@@ -86,7 +89,20 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
     out[k] = b[(o * u.lb + l - u.la) * u.inner + i];
   }
 }`,
-});
+  });
+
+/** `out[o, j, i] = inp[o, start + j, i]` for `j < count`, one invocation per output word. */
+export const sliceForward = sliceForwardOf("u32");
+/** `slice_forward` moving vec4s (`n`, `inner` in vec4s). */
+export const sliceForwardVec4 = sliceForwardOf("vec4<u32>");
+/** `dinp[o, l, i] = dout[o, l − start, i]` inside the slice, 0 elsewhere (all of `dinp`). */
+export const sliceBackward = sliceBackwardOf("u32");
+/** `slice_backward` moving vec4s (`n`, `inner` in vec4s). */
+export const sliceBackwardVec4 = sliceBackwardOf("vec4<u32>");
+/** `out[o, l, i]` = `a[o, l, i]` for `l < la`, else `b[o, l − la, i]`. */
+export const concatForward = concatForwardOf("u32");
+/** `concat_forward` moving vec4s (`n`, `inner` in vec4s). */
+export const concatForwardVec4 = concatForwardOf("vec4<u32>");
 
 /** Reference: `inp` `[O, L, I]` → `[O, count, I]` from `start` along the middle axis. */
 export function sliceRef(

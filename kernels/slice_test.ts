@@ -52,6 +52,7 @@ const CONCATS: [number[], number[], number][] = [
   [[2, 5, 7], [2, 3, 7], 1],
   [[13, 769], [1, 769], 0],
   [[4, 3, 2], [4, 3, 5], -1],
+  [[2, 3, 8], [2, 5, 8], 1], // inner 8: vec4 copies
 ];
 
 for (const [sa, sb, axis] of CONCATS) {

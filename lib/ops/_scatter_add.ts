@@ -1,11 +1,13 @@
 /**
- * `scatterAddRows`: the dispatch chain of the deterministic sort-based scatter-add of
+ * `gatherInto`, the row gather, and `scatterAddRows`, its backward: the dispatch chain of the deterministic sort-based scatter-add of
  * `kernels/scatter_add.ts`, shared by the backward of `embedding` and `gatherRows`.
  *
  * @module
  */
 
 import { ceilDiv } from "../../kernels/_kernel.ts";
+import { wordFor } from "../../kernels/_copy.ts";
+import { gatherRowsKernel, gatherRowsVec4 } from "../../kernels/embedding.ts";
 import {
   exclusiveScan,
   RADIX_BITS,
@@ -14,12 +16,28 @@ import {
   radixPasses,
   radixScatter,
   segmentPartial,
+  segmentPartialVec4,
   segmentStarts,
   segmentSum,
+  segmentSumVec4,
   SORT_BLOCK,
 } from "../../kernels/scatter_add.ts";
 import type { Tensor } from "../autograd/tensor.ts";
 import { dispatch, empty } from "./_dispatch.ts";
+
+/**
+ * Fills `out` (`[M, D]` words) with rows `index[m]` of `table` (`rows` rows of `D` words),
+ * indices clamped to `[0, rows)`.
+ */
+export function gatherInto(table: Tensor, index: Tensor, out: Tensor, rows: number): void {
+  const d = rows > 0 ? table.size / rows : 0;
+  const { width } = wordFor(d);
+  dispatch(width === 4 ? gatherRowsVec4 : gatherRowsKernel, { table, index, out }, {
+    n: out.size / width,
+    d: d / width,
+    rows,
+  });
+}
 
 /**
  * `out[r, :] = Σ_{m : index[m] = r} src[m, :]` in ascending m, as a new `[rows, D]` tensor
@@ -60,8 +78,21 @@ export function scatterAddRows(
   const starts = empty(gpu, [rows + 1], "i32");
   dispatch(segmentStarts, { keys, starts }, { n: m, rows });
   const partial = empty(gpu, [m, d]);
-  dispatch(segmentPartial, { keys, vals, starts, src, partial }, { n: m, d });
   const out = empty(gpu, shape);
-  dispatch(segmentSum, { vals, starts, src, partial, out }, { rows, d, pad });
+  const { width } = wordFor(d);
+  const dw = d / width;
+  dispatch(
+    width === 4 ? segmentPartialVec4 : segmentPartial,
+    { keys, vals, starts, src, partial },
+    {
+      n: m,
+      d: dw,
+    },
+  );
+  dispatch(width === 4 ? segmentSumVec4 : segmentSum, { vals, starts, src, partial, out }, {
+    rows,
+    d: dw,
+    pad,
+  });
   return out;
 }

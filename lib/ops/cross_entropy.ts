@@ -15,6 +15,7 @@ import { defineOp } from "../autograd/op.ts";
 import { assertDType, assertShape, type Tensor } from "../autograd/tensor.ts";
 import { dispatch, empty } from "./_dispatch.ts";
 import { reduceAll } from "./reduce.ts";
+import { rowReduceWorkgroupSize } from "../../kernels/reduce.ts";
 
 type Saved = { logits: Tensor; labels: Tensor; lse: Tensor };
 
@@ -44,7 +45,9 @@ export const crossEntropy = defineOp<{ logits: Tensor }, { labels: Tensor }, Sav
     const rows = dims.N;
     const loss = empty(logits.gpu, [rows]);
     const lse = empty(logits.gpu, [rows]);
-    dispatch(crossEntropyForward, { logits, labels, loss, lse }, { rows, k: dims.K });
+    dispatch(crossEntropyForward, { logits, labels, loss, lse }, { rows, k: dims.K }, {
+      WG: rowReduceWorkgroupSize(dims.K),
+    });
     ctx.save({ logits, labels, lse });
     return reduceAll(loss, { scale: 1 / Math.max(1, rows) });
   },
@@ -78,6 +81,8 @@ export function normalizedEntropy(logits: Tensor, { eps = 0 }: { eps?: number } 
   const { N, K } = assertShape(logits, ["N", "K"], "logits", {}, action);
   const out = empty(logits.gpu, [N]);
   const invLogK = K > 1 ? 1 / (Math.log(K) + eps) : 0;
-  dispatch(normalizedEntropyKernel, { logits, out }, { rows: N, k: K, inv_log_k: invLogK });
+  dispatch(normalizedEntropyKernel, { logits, out }, { rows: N, k: K, inv_log_k: invLogK }, {
+    WG: rowReduceWorkgroupSize(K),
+  });
   return out;
 }

@@ -6,11 +6,10 @@
  * @module
  */
 
-import { gatherRowsKernel } from "../../kernels/embedding.ts";
 import { defineOp } from "../autograd/op.ts";
 import { assertDType, assertShape, type Tensor } from "../autograd/tensor.ts";
-import { dispatch, empty } from "./_dispatch.ts";
-import { scatterAddRows } from "./_scatter_add.ts";
+import { empty } from "./_dispatch.ts";
+import { gatherInto, scatterAddRows } from "./_scatter_add.ts";
 
 type Saved = { ids: Tensor; shape: readonly number[]; paddingIdx: number };
 
@@ -39,11 +38,7 @@ export const embedding = defineOp<
     assertDType(ids, "i32", action, "ids");
     const { V, C } = assertShape(weight, ["V", "C"], "weight", {}, action);
     const out = empty(weight.gpu, [...ids.shape, C]);
-    dispatch(gatherRowsKernel, { table: weight, index: ids, out }, {
-      n: ids.size * C,
-      d: C,
-      rows: V,
-    });
+    gatherInto(weight, ids, out, V);
     ctx.save({ ids, shape: weight.shape, paddingIdx });
     return out;
   },

@@ -7,11 +7,10 @@
  * @module
  */
 
-import { gatherRowsKernel } from "../../kernels/embedding.ts";
 import { defineOp } from "../autograd/op.ts";
 import { assertDType, assertShape, type Tensor } from "../autograd/tensor.ts";
-import { dispatch, empty } from "./_dispatch.ts";
-import { scatterAddRows } from "./_scatter_add.ts";
+import { empty } from "./_dispatch.ts";
+import { gatherInto, scatterAddRows } from "./_scatter_add.ts";
 
 type Saved = { index: Tensor; shape: readonly number[] };
 
@@ -33,9 +32,8 @@ export const gatherRows = defineOp<{ x: Tensor }, { index: Tensor }, Saved>({
     const { M } = assertShape(index, ["M"], "index", {}, action);
     if (x.shape.length === 0) throw new TypeError(`Cannot ${action}: "x" has rank 0`);
     const rows = x.shape[0];
-    const d = rows > 0 ? x.size / rows : 0;
     const out = empty(x.gpu, [M, ...x.shape.slice(1)], x.dtype);
-    dispatch(gatherRowsKernel, { table: x, index, out }, { n: M * d, d, rows });
+    gatherInto(x, index, out, rows);
     ctx.save({ index, shape: x.shape });
     return out;
   },

@@ -6,7 +6,8 @@
  * @module
  */
 
-import { swapMiddle } from "../../kernels/heads.ts";
+import { wordFor } from "../../kernels/_copy.ts";
+import { swapMiddle, swapMiddleVec4 } from "../../kernels/heads.ts";
 import { defineOp } from "../autograd/op.ts";
 import { assertShape, type Tensor } from "../autograd/tensor.ts";
 import { dispatch, empty } from "./_dispatch.ts";
@@ -14,7 +15,13 @@ import { dispatch, empty } from "./_dispatch.ts";
 /** `x` viewed as `[A, X, Y, D]` → a new `[A, Y, X, D]` array with shape `outShape`. */
 function swap(x: Tensor, [dx, dy, d]: readonly number[], outShape: readonly number[]): Tensor {
   const out = empty(x.gpu, outShape, x.dtype);
-  dispatch(swapMiddle, { inp: x, out }, { n: x.size, x: dx, y: dy, d });
+  const { width } = wordFor(d);
+  dispatch(width === 4 ? swapMiddleVec4 : swapMiddle, { inp: x, out }, {
+    n: x.size / width,
+    x: dx,
+    y: dy,
+    d: d / width,
+  });
   return out;
 }
 

@@ -9,6 +9,7 @@
 import {
   axisView,
   broadcastAxis,
+  rowReduceWorkgroupSize,
   SINGLE_PASS_MAX,
   sumAxisCols,
   sumAxisRows,
@@ -63,7 +64,8 @@ function sumAxis(x: Tensor, axis: number | undefined, mean: boolean, name: strin
   const out = empty(x.gpu, shape.length > 0 ? shape : [1]);
   const params = { outer: v.outer, r: v.r, inner: v.inner, scale };
   const cols = v.inner > 1 && v.outer * v.inner >= COLS_MIN_OUTPUTS;
-  dispatch(cols ? sumAxisCols : sumAxisRows, { inp: x, out }, params);
+  if (cols) dispatch(sumAxisCols, { inp: x, out }, params);
+  else dispatch(sumAxisRows, { inp: x, out }, params, { WG: rowReduceWorkgroupSize(v.r) });
   return out;
 }
 

@@ -7,7 +7,15 @@
  */
 
 import { axisView } from "../../kernels/reduce.ts";
-import { concatForward, sliceBackward, sliceForward } from "../../kernels/slice.ts";
+import { wordFor } from "../../kernels/_copy.ts";
+import {
+  concatForward,
+  concatForwardVec4,
+  sliceBackward,
+  sliceBackwardVec4,
+  sliceForward,
+  sliceForwardVec4,
+} from "../../kernels/slice.ts";
 import { defineOp } from "../autograd/op.ts";
 import type { Tensor } from "../autograd/tensor.ts";
 import { dispatch, empty } from "./_dispatch.ts";
@@ -17,12 +25,13 @@ type View = { outer: number; r: number; inner: number; axis: number };
 function sliceCopy(x: Tensor, v: View, start: number, count: number): Tensor {
   const shape = x.shape.map((d, k) => (k === v.axis ? count : d));
   const out = empty(x.gpu, shape, x.dtype);
-  dispatch(sliceForward, { inp: x, out }, {
-    n: out.size,
+  const { width } = wordFor(v.inner);
+  dispatch(width === 4 ? sliceForwardVec4 : sliceForward, { inp: x, out }, {
+    n: out.size / width,
     len: v.r,
     count,
     start,
-    inner: v.inner,
+    inner: v.inner / width,
   });
   return out;
 }
@@ -58,12 +67,13 @@ export const slice = defineOp<{ x: Tensor }, SliceOptions, SliceSaved>({
   backward(ctx, dout) {
     const { shape, view, start } = ctx.saved;
     const dx = empty(dout.gpu, shape);
-    dispatch(sliceBackward, { dout, dinp: dx }, {
-      n: dx.size,
+    const { width } = wordFor(view.inner);
+    dispatch(width === 4 ? sliceBackwardVec4 : sliceBackward, { dout, dinp: dx }, {
+      n: dx.size / width,
       len: view.r,
       count: dout.shape[view.axis],
       start,
-      inner: view.inner,
+      inner: view.inner / width,
     });
     return { x: dx };
   },
@@ -94,7 +104,13 @@ export const concat = defineOp<{ a: Tensor; b: Tensor }, { axis: number }, Conca
     const vb = axisView(b.shape, axis);
     const shape = a.shape.map((d, k) => (k === va.axis ? va.r + vb.r : d));
     const out = empty(a.gpu, shape, a.dtype);
-    dispatch(concatForward, { a, b, out }, { n: out.size, la: va.r, lb: vb.r, inner: va.inner });
+    const { width } = wordFor(va.inner);
+    dispatch(width === 4 ? concatForwardVec4 : concatForward, { a, b, out }, {
+      n: out.size / width,
+      la: va.r,
+      lb: vb.r,
+      inner: va.inner / width,
+    });
     ctx.save({ va, vb });
     return out;
   },
