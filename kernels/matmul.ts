@@ -157,7 +157,8 @@ export const matmulNt = defineKernel({
 fn put(m: mat4x4f, base: u32, row: u32, col: u32) {
   for (var s = 0u; s < 4u; s++) {
     if (col + s >= u.n) { return; }
-    let add = select(0.0, bias[col + s], u.bias_on != 0u);
+    var add = 0.0;
+    if (u.bias_on != 0u) { add = bias[col + s]; }
     for (var r = 0u; r < 4u; r++) {
       if (row + r < u.m) { c[base + (row + r) * u.n + col + s] = u.alpha * m[r][s] + add; }
     }

@@ -66,7 +66,8 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(workgroup_id) wid: v
   for (var s = 0u; s < 4u; s++) {
     let col = col0 + s;
     if (col >= u.n) { break; }
-    let add = select(0.0, bias[col], u.bias_on != 0u);
+    var add = 0.0;
+    if (u.bias_on != 0u) { add = bias[col]; }
     for (var r = 0u; r < 4u; r++) {
       let row = row0 + r;
       if (row < u.m) { c[z * u.sc + row * u.n + col] = u.alpha * acc[r][s] + add; }

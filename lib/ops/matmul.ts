@@ -7,7 +7,7 @@
  */
 
 import { MAX_GRID } from "../../kernels/_kernel.ts";
-import { matmulNn, matmulNt, matmulTn } from "../../kernels/matmul.ts";
+import { matmulNn, matmulNt, matmulTn, TILE } from "../../kernels/matmul.ts";
 import { matmulStrided } from "../../kernels/matmul_strided.ts";
 import { defineOp, type Op } from "../autograd/op.ts";
 import { assertDType, shapeSize, type Tensor } from "../autograd/tensor.ts";
@@ -53,6 +53,18 @@ export function gemmKernel(
 }
 
 /**
+ * Workgroup shape of the tiled kernels: 8 × 4 invocations (a 64 × 128 tile of `c`), narrowed
+ * in x when `c` has fewer than 128 columns so that lanes are not spent on columns that do not
+ * exist (attention's `probs · v` has N = 64), and in y when it has few rows.
+ */
+export function tiledWorkgroup(m: number, n: number): { WX: number; WY: number } {
+  const pow2 = (x: number) => 2 ** Math.ceil(Math.log2(Math.max(1, x)));
+  const WX = Math.min(8, pow2(Math.ceil(n / TILE)));
+  const WY = Math.min(32 / WX, pow2(Math.ceil(m / TILE)));
+  return { WX, WY };
+}
+
+/**
  * Records `c = alpha · op(a) · op(b) (+ bias)` without autograd and returns `c`. Picks the
  * 16×16 register-tiled vec4 kernel for the layout (`matmul_nn`, `matmul_nt`, `matmul_tn`) when
  * the contiguous dimensions are multiples of 4, and `matmul_strided` otherwise.
@@ -73,6 +85,7 @@ export function gemm({ a, b }: { a: Tensor; b: Tensor }, spec: GemmSpec): Tensor
   };
   const strideA = aBatched ? m * k : 0, strideB = bBatched ? k * n : 0;
   const kernel = gemmKernel(spec);
+  const shape = tiledWorkgroup(m, n);
   if (kernel === "matmul_nn" || kernel === "matmul_tn") {
     run((count, z0) =>
       dispatch(kernel === "matmul_nn" ? matmulNn : matmulTn, { a, b, c }, {
@@ -82,7 +95,7 @@ export function gemm({ a, b }: { a: Tensor; b: Tensor }, spec: GemmSpec): Tensor
         sa: strideA / 4,
         sb: strideB / 4,
         sc: (m * n) / 4,
-      })
+      }, shape)
     );
   } else if (kernel === "matmul_nt") {
     run((count, z0) =>
@@ -94,7 +107,7 @@ export function gemm({ a, b }: { a: Tensor; b: Tensor }, spec: GemmSpec): Tensor
         sb: strideB / 4,
         sc: m * n,
         bias_on: bias ? 1 : 0,
-      })
+      }, shape)
     );
   } else {
     run((count, z0) =>
