@@ -1,0 +1,340 @@
+/**
+ * `Trainer`: multi-task training of a `CaMtl` model as the released trainer runs it (spec §5):
+ * a sampler picks each batch (sequential, uniform, proportional or MT-Uncertainty), AdamW with
+ * the no-decay groups, linear warm-up then decay, global-norm clipping, gradient accumulation,
+ * logging, evaluation, checkpoints every `saveSteps` and exact resumption.
+ *
+ * The library never prints: progress, logs and evaluations reach the caller through events.
+ *
+ * @module
+ */
+
+import { backward, zeroGrad } from "../autograd/backward.ts";
+import { noGrad } from "../autograd/grad_mode.ts";
+import { withScope } from "../autograd/scope.ts";
+import type { Tensor } from "../autograd/tensor.ts";
+import type { Gpu } from "../gpu/device.ts";
+import type { FeatureSet } from "../data/features.ts";
+import type { Batch } from "../data/loader.ts";
+import type { MultiTaskSampler, SamplerState, SamplingMode } from "../data/sampler.ts";
+import { createSampler } from "../data/samplers.ts";
+import { uploadBatch } from "../nn/bert/inputs.ts";
+import type { CaMtl } from "../nn/ca_mtl/model.ts";
+import { accumulateInto, fillTensor, scale, zeros } from "../ops/elementwise.ts";
+import { AdamW } from "../optim/adamw.ts";
+import { clipGradNorm } from "../optim/clip.ts";
+import { type CheckpointState, readCheckpoint, saveCheckpoint } from "./checkpoint.ts";
+import { evaluateSet, type MetricFn, registeredMetrics } from "./evaluate.ts";
+import { LinearSchedule } from "./schedule.ts";
+
+/** Trainer settings; names mirror HF TrainingArguments in camelCase. */
+export interface TrainerOptions {
+  outputDir: string;
+  batchSize: number;
+  evalBatchSize: number;
+  learningRate: number;
+  weightDecay: number;
+  adamEpsilon: number;
+  maxGradNorm: number;
+  numTrainEpochs: number;
+  /** > 0 overrides the epochs. */
+  maxSteps: number;
+  warmupProportion: number;
+  gradientAccumulationSteps: number;
+  loggingSteps: number;
+  loggingFirstStep: boolean;
+  saveSteps: number;
+  saveTotalLimit: number | null;
+  evaluateDuringTraining: boolean;
+  seed: number;
+  sampling: {
+    mode: SamplingMode;
+    uniformMtSampling: boolean;
+    percentOfMaxDataSize: number;
+    scoreMode: "code" | "paper";
+  };
+  /** Model `config.json` to write with checkpoints. */
+  modelConfig: Record<string, unknown>;
+  metrics?: MetricFn;
+}
+
+/** One logged record (also a line of the JSONL log). */
+export interface LogRecord {
+  step: number;
+  epoch: number;
+  loss?: number;
+  learning_rate?: number;
+  examples_per_second?: number;
+  sampler?: Record<string, number>;
+  candidate_fraction?: number;
+  eval?: Record<string, Record<string, number>>;
+  best?: Record<string, Record<string, number>>;
+}
+
+/** Callbacks the CLI or a notebook uses to follow training. */
+export interface TrainerEvents {
+  onStep?(step: number, total: number, info: { loss?: number; lr: number }): void;
+  onLog?(record: LogRecord): void;
+  onCheckpoint?(dir: string): void;
+}
+
+/** Feature sets by role; `dev` may include `mnli-mm` carrying MNLI's task id. */
+export interface TrainerData {
+  train: FeatureSet[];
+  dev: FeatureSet[];
+}
+
+/** No weight decay for biases and LayerNorm gains (HF 2.11 groups, spec §5.5). */
+export function noDecay(name: string): boolean {
+  return name.includes("bias") || name.includes("LayerNorm.weight");
+}
+
+/** A training run over one model and data. */
+export class Trainer {
+  readonly gpu: Gpu;
+  readonly model: CaMtl;
+  readonly data: TrainerData;
+  readonly options: TrainerOptions;
+  readonly events: TrainerEvents;
+  readonly sampler: MultiTaskSampler;
+  readonly optimizer: AdamW;
+  readonly schedule: LinearSchedule;
+  readonly totalSteps: number;
+  readonly paramNames: string[];
+  readonly #params: Tensor[];
+  globalStep = 0;
+  epoch = 0;
+  logHistory: LogRecord[] = [];
+  /** Best value so far of each task's metric keys (decision 11), labelled as such in logs. */
+  best: Record<string, Record<string, number>> = {};
+
+  constructor(
+    gpu: Gpu,
+    model: CaMtl,
+    data: TrainerData,
+    options: TrainerOptions,
+    events: TrainerEvents = {},
+  ) {
+    this.gpu = gpu;
+    this.model = model;
+    this.data = data;
+    this.options = options;
+    this.events = events;
+    const s = options.sampling;
+    this.sampler = createSampler(s.mode, data.train, {
+      batchSize: options.batchSize,
+      seed: options.seed,
+      uniformMtSampling: s.uniformMtSampling,
+      percentOfMaxDataSize: s.percentOfMaxDataSize,
+      scoreMode: s.scoreMode,
+      scorer: (pool) => this.#score(pool),
+    });
+    const perEpoch = Math.max(
+      1,
+      Math.floor(this.sampler.stepsPerEpoch / options.gradientAccumulationSteps),
+    );
+    this.totalSteps = options.maxSteps > 0
+      ? options.maxSteps
+      : Math.max(1, Math.ceil(perEpoch * options.numTrainEpochs));
+    this.schedule = new LinearSchedule(
+      options.learningRate,
+      this.totalSteps,
+      options.warmupProportion,
+    );
+    const named = model.namedParameters().filter(([, p]) => p.trainable);
+    this.paramNames = named.map(([n]) => n);
+    this.#params = named.map(([, p]) => p.value);
+    this.optimizer = new AdamW(
+      named.map(([n, p]) => ({
+        param: p.value,
+        weightDecay: noDecay(n) ? 0 : options.weightDecay,
+      })),
+      { lr: options.learningRate, eps: options.adamEpsilon },
+    );
+  }
+
+  /** MT-Uncertainty scoring: a no-grad forward of the candidate pool, logits per task. */
+  async #score(pool: Batch): Promise<Float32Array[]> {
+    return await noGrad(() =>
+      withScope(this.gpu, async () => {
+        const out = this.model.forward({
+          inputs: this.#upload(pool),
+          taskIds: pool.taskIds,
+          tasks: pool.tasks.map((t) => ({ ...t, labels: null })),
+        });
+        const result: Float32Array[] = [];
+        for (const t of pool.tasks) result.push(await out.logits.get(t.taskId)!.readFloat());
+        return result;
+      })
+    );
+  }
+
+  #upload(batch: Batch) {
+    return uploadBatch(this.gpu, {
+      inputIds: batch.inputIds,
+      tokenTypeIds: batch.tokenTypeIds,
+      attentionMask: batch.attentionMask,
+      batchSize: batch.size,
+      seqLength: batch.seqLen,
+    });
+  }
+
+  async #nextBatch(): Promise<Batch> {
+    let batch = await this.sampler.nextBatch();
+    if (!batch) {
+      this.epoch++;
+      batch = await this.sampler.nextBatch();
+      if (!batch) {
+        throw new Error("Cannot train: the sampler yields no batches (empty training data)");
+      }
+    }
+    return batch;
+  }
+
+  /** Restores model, optimizer, schedule position, RNG and sampler state from a checkpoint. */
+  async resume(dir: string): Promise<void> {
+    const { state, optimizer } = await readCheckpoint(dir, this.paramNames);
+    this.optimizer.loadState(optimizer);
+    this.globalStep = state.global_step;
+    this.epoch = state.epoch;
+    this.model.seeds.state = state.dropout_seed_state as number;
+    this.sampler.loadState(state.sampler as SamplerState);
+    this.logHistory = (state.log_history as LogRecord[]) ?? [];
+    this.best = (state.best as Record<string, Record<string, number>>) ?? {};
+  }
+
+  /** Dev metrics of every dev set (in order), updating the best-so-far record. */
+  async evaluate(): Promise<Record<string, Record<string, number>>> {
+    const out: Record<string, Record<string, number>> = {};
+    for (const set of this.data.dev) {
+      const m = await evaluateSet(this.gpu, this.model, set, {
+        batchSize: this.options.evalBatchSize,
+        metrics: this.options.metrics ?? registeredMetrics,
+      });
+      out[set.task] = m;
+      const best = this.best[set.task] ??= {};
+      for (const [k, v] of Object.entries(m)) {
+        if (k === "eval_loss" || Number.isNaN(v)) continue;
+        if (!(k in best) || v > best[k]) best[k] = v;
+      }
+    }
+    return out;
+  }
+
+  /** Trains until `totalSteps`; returns the loss of each logged window. */
+  train(): Promise<{ globalStep: number; losses: number[] }> {
+    return this.trainUntil(this.totalSteps);
+  }
+
+  /**
+   * Trains until optimizer step `stop` (≤ `totalSteps`); the schedule still spans
+   * `totalSteps`, so a later `train()` continues the same run.
+   */
+  async trainUntil(stop: number): Promise<{ globalStep: number; losses: number[] }> {
+    const o = this.options;
+    stop = Math.min(stop, this.totalSteps);
+    this.model.train();
+    const lossSum = zeros(this.gpu, [1], { persistent: true });
+    const losses: number[] = [];
+    let pendingSteps = 0, examples = 0, windowStart = performance.now();
+    try {
+      while (this.globalStep < stop) {
+        const lr = this.schedule.lr(this.globalStep);
+        for (let micro = 0; micro < o.gradientAccumulationSteps; micro++) {
+          const batch = await this.#nextBatch();
+          examples += batch.size;
+          await withScope(this.gpu, () => {
+            const out = this.model.forward({
+              inputs: this.#upload(batch),
+              taskIds: batch.taskIds,
+              tasks: batch.tasks,
+            });
+            if (!out.loss) throw new Error("Cannot train: a training batch has no labels");
+            const loss = o.gradientAccumulationSteps > 1
+              ? scale({ a: out.loss }, { s: 1 / o.gradientAccumulationSteps })
+              : out.loss;
+            accumulateInto(lossSum, loss);
+            backward(loss);
+          });
+        }
+        await withScope(this.gpu, () => {
+          if (o.maxGradNorm > 0) clipGradNorm(this.#params, o.maxGradNorm);
+          this.optimizer.step(lr);
+          zeroGrad(this.#params);
+        });
+        this.globalStep++;
+        pendingSteps++;
+        const logNow = (o.loggingSteps > 0 && this.globalStep % o.loggingSteps === 0) ||
+          (o.loggingFirstStep && this.globalStep === 1) || this.globalStep === this.totalSteps;
+        let meanLoss: number | undefined;
+        if (logNow) {
+          meanLoss = (await lossSum.readFloat())[0] / pendingSteps;
+          fillTensor(lossSum, 0);
+          losses.push(meanLoss);
+          const seconds = (performance.now() - windowStart) / 1000;
+          const record = this.#record(meanLoss, lr, examples / Math.max(seconds, 1e-9));
+          if (o.evaluateDuringTraining && this.data.dev.length > 0) {
+            record.eval = await this.evaluate();
+            record.best = structuredClone(this.best);
+          }
+          this.logHistory.push(record);
+          this.events.onLog?.(record);
+          pendingSteps = 0;
+          examples = 0;
+          windowStart = performance.now();
+        }
+        this.events.onStep?.(this.globalStep, this.totalSteps, { loss: meanLoss, lr });
+        if (o.saveSteps > 0 && this.globalStep % o.saveSteps === 0) {
+          // Not `onCheckpoint?.(await …)`: optional calls skip evaluating their arguments.
+          const saved = await this.saveCheckpoint();
+          this.events.onCheckpoint?.(saved);
+        }
+      }
+    } finally {
+      lossSum.dispose();
+    }
+    return { globalStep: this.globalStep, losses };
+  }
+
+  #record(loss: number, lr: number, rate: number): LogRecord {
+    const stats = this.sampler.stats();
+    const sampler: Record<string, number> = {};
+    for (const t of stats.tasks) sampler[t.task] = t.drawn;
+    return {
+      step: this.globalStep,
+      epoch: this.epoch + stats.stepInEpoch / Math.max(1, stats.stepsPerEpoch),
+      loss,
+      learning_rate: lr,
+      examples_per_second: rate,
+      sampler,
+      ...(stats.candidateFraction !== undefined
+        ? { candidate_fraction: stats.candidateFraction }
+        : {}),
+    };
+  }
+
+  /** Writes `checkpoint-<globalStep>` (atomically) and prunes old ones. */
+  async saveCheckpoint(): Promise<string> {
+    const state: CheckpointState = {
+      global_step: this.globalStep,
+      epoch: this.epoch,
+      dropout_seed_state: this.model.seeds.state,
+      sampler: this.sampler.saveState(),
+      log_history: this.logHistory,
+      best: this.best,
+      total_steps: this.totalSteps,
+    };
+    return await saveCheckpoint(this.options.outputDir, {
+      model: this.model,
+      modelConfig: this.options.modelConfig,
+      optimizer: this.optimizer,
+      paramNames: this.paramNames,
+      state,
+    }, this.options.saveTotalLimit);
+  }
+
+  /** Frees the optimizer state. */
+  dispose(): void {
+    this.optimizer.dispose();
+  }
+}

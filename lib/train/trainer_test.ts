@@ -1,0 +1,169 @@
+import assert from "node:assert/strict";
+import { syntheticFeatures } from "../data/_synthetic_features.ts";
+import type { Gpu } from "../gpu/device.ts";
+import { caMtlTinyBert } from "../nn/ca_mtl/config.ts";
+import { CaMtl } from "../nn/ca_mtl/model.ts";
+import { caMtlConfigToJson } from "../nn/ca_mtl/pretrained.ts";
+import { loadStateDict as readWeights } from "../io/checkpoint.ts";
+import { loadStateDict } from "../nn/state_dict.ts";
+import { isCheckpoint, listCheckpoints } from "./checkpoint.ts";
+import { Trainer, type TrainerOptions } from "./trainer.ts";
+import { gpuTest } from "../../tests/_util/gpu.ts";
+
+const TASKS = [{ name: "mrpc", numLabels: 2 }, { name: "sts-b", numLabels: 1 }];
+
+function data() {
+  return {
+    train: [syntheticFeatures("mrpc", 0, 40, 12), syntheticFeatures("sts-b", 1, 30, 12)],
+    dev: [syntheticFeatures("mrpc", 0, 12, 12)],
+  };
+}
+
+function model(gpu: Gpu): CaMtl {
+  const bert = {
+    ...caMtlTinyBert(2100),
+    hiddenSize: 32,
+    numAttentionHeads: 2,
+    intermediateSize: 64,
+  };
+  return new CaMtl({ architecture: "CA-MTL-base", bert, tasks: TASKS, maxSeqLength: 16 }, {
+    seed: 5,
+  })
+    .materialize(gpu, 5);
+}
+
+function options(outputDir: string, over: Partial<TrainerOptions> = {}): TrainerOptions {
+  return {
+    outputDir,
+    batchSize: 4,
+    evalBatchSize: 8,
+    learningRate: 1e-3,
+    weightDecay: 0.01,
+    adamEpsilon: 1e-8,
+    maxGradNorm: 1,
+    numTrainEpochs: 1,
+    maxSteps: 8,
+    warmupProportion: 0.25,
+    gradientAccumulationSteps: 1,
+    loggingSteps: 1,
+    loggingFirstStep: false,
+    saveSteps: 0,
+    saveTotalLimit: null,
+    evaluateDuringTraining: false,
+    seed: 3,
+    sampling: {
+      mode: "mt-uncertainty",
+      uniformMtSampling: false,
+      percentOfMaxDataSize: 1,
+      scoreMode: "code",
+    },
+    modelConfig: {},
+    ...over,
+  };
+}
+
+gpuTest("resuming from a checkpoint gives the losses of an uninterrupted run", async (gpu) => {
+  const dir = await Deno.makeTempDir();
+  const straight = model(gpu);
+  const t1 = new Trainer(gpu, straight, data(), options(`${dir}/a`));
+  const full = (await t1.train()).losses;
+  t1.dispose();
+  straight.dispose();
+
+  const first = model(gpu);
+  const cfg = caMtlConfigToJson(first.config);
+  const t2 = new Trainer(
+    gpu,
+    first,
+    data(),
+    options(`${dir}/b`, { saveSteps: 4, modelConfig: cfg }),
+  );
+  // Stop after 4 of 8 steps, as a killed process would (its checkpoint-4 is complete).
+  const half = await t2.trainUntil(4);
+  t2.dispose();
+  first.dispose();
+  assert.ok(await isCheckpoint(`${dir}/b/checkpoint-4`));
+
+  const resumed = model(gpu);
+  loadStateDict(resumed, (await readWeights(`${dir}/b/checkpoint-4`)).stateDict);
+  const t3 = new Trainer(
+    gpu,
+    resumed,
+    data(),
+    options(`${dir}/b`, { saveSteps: 4, modelConfig: cfg }),
+  );
+  await t3.resume(`${dir}/b/checkpoint-4`);
+  const rest = (await t3.train()).losses;
+  t3.dispose();
+  resumed.dispose();
+
+  assert.equal(full.length, 8);
+  const joined = [...half.losses, ...rest];
+  joined.forEach((l, i) =>
+    assert.ok(
+      Math.abs(l - full[i]) <= 1e-6 * Math.max(1, Math.abs(full[i])),
+      `step ${i + 1}: ${l} vs ${full[i]}`,
+    )
+  );
+  await Deno.remove(dir, { recursive: true });
+});
+
+gpuTest(
+  "checkpoints are pruned to save_total_limit and partial folders are ignored",
+  async (gpu) => {
+    const dir = await Deno.makeTempDir();
+    const m = model(gpu);
+    const t = new Trainer(
+      gpu,
+      m,
+      data(),
+      options(dir, {
+        maxSteps: 6,
+        saveSteps: 2,
+        saveTotalLimit: 2,
+        sampling: {
+          mode: "proportional",
+          uniformMtSampling: false,
+          percentOfMaxDataSize: 1,
+          scoreMode: "code",
+        },
+      }),
+    );
+    await t.train();
+    await Deno.mkdir(`${dir}/.checkpoint-8.partial`);
+    await Deno.mkdir(`${dir}/checkpoint-10`); // no trainer_state.json: not a checkpoint
+    assert.deepEqual((await listCheckpoints(dir)).map((c) => c.step), [4, 6]);
+    t.dispose();
+    m.dispose();
+    await Deno.remove(dir, { recursive: true });
+  },
+);
+
+gpuTest("training lowers the loss and evaluation reports the task's metrics", async (gpu) => {
+  const dir = await Deno.makeTempDir();
+  const m = model(gpu);
+  const t = new Trainer(
+    gpu,
+    m,
+    data(),
+    options(dir, {
+      maxSteps: 30,
+      loggingSteps: 10,
+      learningRate: 3e-3,
+      sampling: {
+        mode: "sequential",
+        uniformMtSampling: false,
+        percentOfMaxDataSize: 1,
+        scoreMode: "code",
+      },
+    }),
+  );
+  const { losses } = await t.train();
+  assert.equal(losses.length, 3);
+  assert.ok(losses[2] < losses[0], `loss falls: ${losses}`);
+  const metrics = await t.evaluate();
+  assert.deepEqual(Object.keys(metrics.mrpc).sort(), ["acc", "acc_and_f1", "eval_loss", "f1"]);
+  t.dispose();
+  m.dispose();
+  await Deno.remove(dir, { recursive: true });
+});
