@@ -22,9 +22,9 @@ export type MetricFn = (
   labels: Float64Array,
 ) => Record<string, number>;
 
-/** GLUE's metrics (HF 2.x key names). */
-export const glueMetrics: MetricFn = (task, preds, labels) =>
-  glueComputeMetrics(task, preds, labels);
+/** Each registered task's own metrics (GLUE's with HF 2.x key names). */
+export const registeredMetrics: MetricFn = (task, preds, labels) =>
+  taskMetrics(task, preds, labels);
 
 /** Predictions of one set: per example, the class index or the regression value. */
 export interface SetPredictions {
