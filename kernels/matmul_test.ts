@@ -120,6 +120,20 @@ gpuTest("matmul() is correct at 256×768×3072 (NN and NT)", async (gpu) => {
   assertAllClose(await nt.read(), ref, { ...tol(k), seed, label: "NT" });
 });
 
+gpuTest("matmul() splits a batch above 65535 over several dispatches", async (gpu) => {
+  const seed = 5, rng = new Rng(seed);
+  const batch = 65537, k = 4;
+  const a = f32(rng.array(batch * k)), b = f32(rng.array(batch * k));
+  const ta = fromArray(gpu, a, [batch, 1, k]), tb = fromArray(gpu, b, [batch, 1, k]);
+  const dims = { batch, m: 1, n: 1, k };
+  const ref = matmulRef({ a, b }, { ...dims, transB: true });
+  // The same rows as [1, K]·[1, K]ᵀ (matmul_nt) and as [1, K]·[K, 1] (matmul_strided).
+  const nt = matmul({ a: ta, b: tb }, { transB: true });
+  assertAllClose(await nt.read(), ref, { ...tol(k), seed, label: "nt" });
+  const strided = matmul({ a: ta, b: fromArray(gpu, b, [batch, k, 1]) });
+  assertAllClose(await strided.read(), ref, { ...tol(k), seed, label: "strided" });
+});
+
 gpuTest("matmul() keeps relative accuracy for huge and tiny magnitudes", async (gpu) => {
   const seed = 8, rng = new Rng(seed);
   const m = 20, k = 64, n = 36;
