@@ -172,6 +172,12 @@ export const FLAGS: readonly FlagSpec[] = Object.freeze([
   flag("tpu_metrics_debug", "hf", "bool", false,
     "accepted for compatibility; no effect without a TPU"),
   // camtl's own
+  flag("tokenizer_name", "camtl", "string", null,
+    "folder or hub id of the tokenizer (default: the model's; bert-base-cased for CA-MTL-tiny)",
+    { metavar: "NAME" }),
+  flag("cache_dir", "camtl", "string", null,
+    "where cached features go (default: $CAMTL_CACHE or ~/.cache/camtl/features)",
+    { metavar: "DIR" }),
   flag("verbose", "camtl", "bool", false, "print stack traces with errors"),
   flag("help", "camtl", "bool", false, "show this help and exit (also -h)"),
 ])

@@ -49,6 +49,10 @@ export interface TrainArgs {
   /** What supplies training batches (spec decision 8), from the three sampling flags. */
   samplingMode: SamplingMode;
   verbose: boolean;
+  /** `--tokenizer_name`: null uses the model's tokenizer (bert-base-cased for CA-MTL-tiny). */
+  tokenizerName: string | null;
+  /** `--cache_dir`: null uses `$CAMTL_CACHE` or `~/.cache/camtl/features`. */
+  cacheDir: string | null;
   modelNameOrPath: string;
   /** `START-END`, format-checked here; the layer count is checked when the model exists. */
   freezeEncoderLayers: string | null;

@@ -60,6 +60,8 @@ const SPEC_DEFAULTS: Record<string, unknown> = {
   local_rank: -1,
   tpu_num_cores: null,
   tpu_metrics_debug: false,
+  tokenizer_name: null,
+  cache_dir: null,
   verbose: false,
   help: false,
 };
