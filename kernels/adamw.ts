@@ -55,10 +55,15 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
 
 /** Hyper-parameters of one AdamW step. */
 export interface AdamWStep {
+  /** Learning rate of this step. */
   lr: number;
+  /** Decay rate of the first moment. */
   beta1: number;
+  /** Decay rate of the second moment. */
   beta2: number;
+  /** Added to √v. */
   eps: number;
+  /** Decoupled weight decay; 0 turns it off. */
   weightDecay: number;
   /** 1-based step count of this parameter. */
   step: number;

@@ -34,8 +34,12 @@
 import { ceilDiv, defineKernel, grid1d, type KernelCost, MAX_GRID } from "./_kernel.ts";
 import { FLAT_INDEX } from "./_wgsl.ts";
 
-/** Segments longer than this are summed in pieces of this many rows. */
-export const CHUNK = 32;
+/**
+ * Segments longer than this are summed in pieces of this many rows. Small, so that no
+ * invocation walks a long chain of dependent loads (sorted slot → position → source row);
+ * the pieces' sums are independent loads.
+ */
+export const CHUNK = 16;
 /** Elements per radix-sort block (one per invocation). */
 export const SORT_BLOCK = 256;
 /** Bits of the row index sorted per radix pass. */

@@ -11,7 +11,7 @@ import {
   crossEntropyForward,
   normalizedEntropyKernel,
 } from "../../kernels/cross_entropy.ts";
-import { defineOp } from "../autograd/op.ts";
+import { defineOp, type Op } from "../autograd/op.ts";
 import { assertDType, assertShape, type Tensor } from "../autograd/tensor.ts";
 import { dispatch, empty } from "./_dispatch.ts";
 import { reduceAll } from "./reduce.ts";
@@ -34,7 +34,11 @@ type Saved = { logits: Tensor; labels: Tensor; lse: Tensor };
  * backward(loss);
  * ```
  */
-export const crossEntropy = defineOp<{ logits: Tensor }, { labels: Tensor }, Saved>({
+export const crossEntropy: Op<{ logits: Tensor }, { labels: Tensor }> = defineOp<
+  { logits: Tensor },
+  { labels: Tensor },
+  Saved
+>({
   name: "crossEntropy",
   forward(ctx, { logits }, { labels }) {
     const action = `run "crossEntropy"`;

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { defineOp } from "../autograd/op.ts";
+import { defineOp, type Op } from "../autograd/op.ts";
 import { assertDType, assertShape, type Tensor } from "../autograd/tensor.ts";
 import { empty } from "./_dispatch.ts";
 import { gatherInto, scatterAddRows } from "./_scatter_add.ts";
@@ -26,7 +26,7 @@ type Saved = { ids: Tensor; shape: readonly number[]; paddingIdx: number };
  * const e = embedding({ weight: wordEmbeddings }, { ids }); // [28996, 768], [B, T] → [B, T, 768]
  * ```
  */
-export const embedding = defineOp<
+export const embedding: Op<{ weight: Tensor }, { ids: Tensor; paddingIdx?: number }> = defineOp<
   { weight: Tensor },
   { ids: Tensor; paddingIdx?: number },
   Saved

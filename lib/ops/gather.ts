@@ -7,7 +7,7 @@
  * @module
  */
 
-import { defineOp } from "../autograd/op.ts";
+import { defineOp, type Op } from "../autograd/op.ts";
 import { assertDType, assertShape, type Tensor } from "../autograd/tensor.ts";
 import { empty } from "./_dispatch.ts";
 import { gatherInto, scatterAddRows } from "./_scatter_add.ts";
@@ -24,7 +24,11 @@ type Saved = { index: Tensor; shape: readonly number[] };
  * const pooled2 = gatherRows({ x: pooled }, { index: rowsOfTask2 }); // [B, C] → [M, C]
  * ```
  */
-export const gatherRows = defineOp<{ x: Tensor }, { index: Tensor }, Saved>({
+export const gatherRows: Op<{ x: Tensor }, { index: Tensor }> = defineOp<
+  { x: Tensor },
+  { index: Tensor },
+  Saved
+>({
   name: "gatherRows",
   forward(ctx, { x }, { index }) {
     const action = `run "gatherRows"`;

@@ -8,7 +8,7 @@
 
 import { wordFor } from "../../kernels/_copy.ts";
 import { swapMiddle, swapMiddleVec4 } from "../../kernels/heads.ts";
-import { defineOp } from "../autograd/op.ts";
+import { defineOp, type Op } from "../autograd/op.ts";
 import { assertShape, type Tensor } from "../autograd/tensor.ts";
 import { dispatch, empty } from "./_dispatch.ts";
 
@@ -48,7 +48,11 @@ function merge(x: Tensor): Tensor {
  * const q = splitHeads({ x: query }, { heads: 12 }); // [32, 128, 768] → [32, 12, 128, 64]
  * ```
  */
-export const splitHeads = defineOp<{ x: Tensor }, { heads: number }, Record<string, never>>({
+export const splitHeads: Op<{ x: Tensor }, { heads: number }> = defineOp<
+  { x: Tensor },
+  { heads: number },
+  Record<string, never>
+>({
   name: "splitHeads",
   forward(_ctx, { x }, { heads }) {
     const action = `run "splitHeads"`;
@@ -70,7 +74,11 @@ export const splitHeads = defineOp<{ x: Tensor }, { heads: number }, Record<stri
  *
  * @throws {TypeError} when `x` is not rank 4.
  */
-export const mergeHeads = defineOp<{ x: Tensor }, Record<string, never>, { heads: number }>({
+export const mergeHeads: Op<{ x: Tensor }, Record<string, never>> = defineOp<
+  { x: Tensor },
+  Record<string, never>,
+  { heads: number }
+>({
   name: "mergeHeads",
   forward(ctx, { x }) {
     const { NH } = assertShape(x, ["B", "NH", "T", "HS"], "x", {}, `run "mergeHeads"`);

@@ -6,7 +6,7 @@
  */
 
 import { mseBackward, squaredError } from "../../kernels/mse.ts";
-import { defineOp } from "../autograd/op.ts";
+import { defineOp, type Op } from "../autograd/op.ts";
 import { assertDType, type Tensor } from "../autograd/tensor.ts";
 import { dispatch, empty } from "./_dispatch.ts";
 import { reduceAll } from "./reduce.ts";
@@ -24,7 +24,11 @@ type Saved = { input: Tensor; target: Tensor };
  * const loss = mseLoss({ input: logits }, { target: scores }); // [8, 1], [8] → [1]
  * ```
  */
-export const mseLoss = defineOp<{ input: Tensor }, { target: Tensor }, Saved>({
+export const mseLoss: Op<{ input: Tensor }, { target: Tensor }> = defineOp<
+  { input: Tensor },
+  { target: Tensor },
+  Saved
+>({
   name: "mseLoss",
   forward(ctx, { input }, { target }) {
     const action = `run "mseLoss"`;

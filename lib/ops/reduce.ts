@@ -17,7 +17,7 @@ import {
   sumGroups,
   sumPartial,
 } from "../../kernels/reduce.ts";
-import { defineOp } from "../autograd/op.ts";
+import { defineOp, type Op } from "../autograd/op.ts";
 import { assertDType, type Tensor } from "../autograd/tensor.ts";
 import { dispatch, empty } from "./_dispatch.ts";
 
@@ -87,7 +87,8 @@ function broadcastBack(
   return dx;
 }
 
-type AxisOptions = { axis?: number };
+/** Options of `sum` and `mean`: the axis to reduce (all elements when left out). */
+export type AxisOptions = { axis?: number };
 type Saved = { shape: readonly number[]; axis?: number };
 
 /**
@@ -100,7 +101,7 @@ type Saved = { shape: readonly number[]; axis?: number };
  * const s = sum({ x }, { axis: 0 }); // [R, C] → [C]
  * ```
  */
-export const sum = defineOp<{ x: Tensor }, AxisOptions, Saved>({
+export const sum: Op<{ x: Tensor }, AxisOptions> = defineOp<{ x: Tensor }, AxisOptions, Saved>({
   name: "sum",
   forward(ctx, { x }, { axis }) {
     ctx.save({ shape: x.shape, axis });
@@ -117,7 +118,7 @@ export const sum = defineOp<{ x: Tensor }, AxisOptions, Saved>({
  *
  * @throws {TypeError} when `x` is i32. @throws {RangeError} when `axis` is out of range.
  */
-export const mean = defineOp<{ x: Tensor }, AxisOptions, Saved>({
+export const mean: Op<{ x: Tensor }, AxisOptions> = defineOp<{ x: Tensor }, AxisOptions, Saved>({
   name: "mean",
   forward(ctx, { x }, { axis }) {
     ctx.save({ shape: x.shape, axis });

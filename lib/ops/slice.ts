@@ -16,7 +16,7 @@ import {
   sliceForward,
   sliceForwardVec4,
 } from "../../kernels/slice.ts";
-import { defineOp } from "../autograd/op.ts";
+import { defineOp, type Op } from "../autograd/op.ts";
 import type { Tensor } from "../autograd/tensor.ts";
 import { dispatch, empty } from "./_dispatch.ts";
 
@@ -36,7 +36,8 @@ function sliceCopy(x: Tensor, v: View, start: number, count: number): Tensor {
   return out;
 }
 
-type SliceOptions = { axis: number; start: number; end: number };
+/** Options of `slice`: the axis and the half-open range `[start, end)` along it. */
+export type SliceOptions = { axis: number; start: number; end: number };
 type SliceSaved = { shape: readonly number[]; view: View; start: number };
 
 /**
@@ -49,7 +50,11 @@ type SliceSaved = { shape: readonly number[]; view: View; start: number };
  * const cls = slice({ x: hidden }, { axis: 1, start: 0, end: 1 }); // [B, T, C] → [B, 1, C]
  * ```
  */
-export const slice = defineOp<{ x: Tensor }, SliceOptions, SliceSaved>({
+export const slice: Op<{ x: Tensor }, SliceOptions> = defineOp<
+  { x: Tensor },
+  SliceOptions,
+  SliceSaved
+>({
   name: "slice",
   forward(ctx, { x }, { axis, start, end }) {
     const view = axisView(x.shape, axis, `run "slice" on`);
@@ -88,7 +93,11 @@ type ConcatSaved = { va: View; vb: View };
  * @throws {TypeError} when ranks, other dimensions or dtypes differ.
  * @throws {RangeError} when `axis` is out of range.
  */
-export const concat = defineOp<{ a: Tensor; b: Tensor }, { axis: number }, ConcatSaved>({
+export const concat: Op<{ a: Tensor; b: Tensor }, { axis: number }> = defineOp<
+  { a: Tensor; b: Tensor },
+  { axis: number },
+  ConcatSaved
+>({
   name: "concat",
   forward(ctx, { a, b }, { axis }) {
     const va = axisView(a.shape, axis, `run "concat" on`);

@@ -14,21 +14,29 @@ import { zeros } from "../ops/elementwise.ts";
 
 /** One parameter and its weight decay (0 for biases and LayerNorm weights in BERT recipes). */
 export interface AdamWParam {
+  /** The parameter, updated in place; its `grad` is read at each step. */
   param: Tensor;
+  /** Decoupled weight decay (≥ 0); 0 turns decay off. */
   weightDecay: number;
 }
 
 /** Optimizer hyper-parameters; `betas` and `eps` default to (0.9, 0.999) and 1e-8. */
 export interface AdamWOptions {
+  /** Initial learning rate (≥ 0); `step(lr)` replaces it. */
   lr: number;
+  /** (β1, β2), each in [0, 1). */
   betas?: [number, number];
+  /** Added to √v in the denominator. */
   eps?: number;
 }
 
 /** Host copy of one parameter's optimizer state (`exp_avg`, `exp_avg_sq`, `step`). */
 export interface AdamWParamState {
+  /** Updates this parameter has had (its bias-correction step t). */
   step: number;
+  /** First moment (`exp_avg`), flat. */
   m: Float32Array;
+  /** Second moment (`exp_avg_sq`), flat. */
   v: Float32Array;
 }
 
@@ -37,7 +45,9 @@ export interface AdamWParamState {
  * in constructor order, each parameter's state (`null` for one that never had a gradient).
  */
 export interface AdamWState {
+  /** Number of `step()` calls. */
   step: number;
+  /** Per parameter, in constructor order; `null` before its first update. */
   params: (AdamWParamState | null)[];
 }
 
@@ -67,8 +77,11 @@ export class AdamW {
   readonly params: readonly AdamWParam[];
   /** Learning rate of the next `step()` without an argument (updated by `step(lr)`). */
   lr: number;
+  /** Decay rate of the first moment. */
   readonly beta1: number;
+  /** Decay rate of the second moment. */
   readonly beta2: number;
+  /** Added to √v in the denominator. */
   readonly eps: number;
   #step = 0;
   #disposed = false;
@@ -77,6 +90,8 @@ export class AdamW {
   readonly #v: (Tensor | null)[];
 
   /**
+   * Creates the optimizer; moments are allocated at each parameter's first update.
+   *
    * @throws {TypeError} when a parameter is not f32.
    * @throws {RangeError} for lr < 0, betas outside [0, 1), eps < 0 or weight decay < 0.
    */
