@@ -29,7 +29,7 @@ import { Rng } from "../tests/_util/rng.ts";
 
 const args = {
   json: Deno.args.includes("--json"),
-  reps: Number(Deno.args[Deno.args.indexOf("--reps") + 1] ?? 7),
+  reps: Deno.args.includes("--reps") ? Number(Deno.args[Deno.args.indexOf("--reps") + 1]) : 7,
 };
 if (!Number.isInteger(args.reps)) {
   console.error("usage: deno run -A bench/matmul_peers.ts [--reps N] [--json]");
