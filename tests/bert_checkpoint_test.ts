@@ -7,7 +7,7 @@ import { loadStateDict as readWeights, readTorchBin } from "../lib/io/checkpoint
 import { readBertConfig } from "../lib/io/config.ts";
 import { readSafetensors, readSafetensorsHeader } from "../lib/io/safetensors.ts";
 import { BertModel } from "../lib/nn/bert/model.ts";
-import { loadStateDict, readStateDict } from "../lib/nn/state_dict.ts";
+import { loadModelWeights, readModelWeights } from "../lib/nn/state_dict.ts";
 import { saveModel } from "../lib/train/checkpoint.ts";
 import { bertConfigToJson } from "../lib/io/config.ts";
 import { gpuTest } from "./_util/gpu.ts";
@@ -25,8 +25,8 @@ gpuTest("a saved model reloads bit-identical and lists exactly the HF key set", 
   const expected = model.namedParameters().map(([k]) => k).sort();
   assert.deepEqual(keys, expected);
   const again = new BertModel(await readBertConfig(`${dir}/config.json`)).materialize(gpu, 8);
-  loadStateDict(again, (await readWeights(dir)).stateDict);
-  const a = await readStateDict(model), b = await readStateDict(again);
+  loadModelWeights(again, (await readWeights(dir)).stateDict);
+  const a = await readModelWeights(model), b = await readModelWeights(again);
   for (const [k, t] of a) assert.deepEqual(b.get(k)!.data, t.data, k);
   model.dispose();
   again.dispose();
@@ -42,8 +42,8 @@ for (const name of ["tiny-bert-camphr-base", "tiny-bert-camphr-ner"]) {
     const fromSt = new BertModel(config).materialize(gpu, 2);
     // The NER checkpoint has no pooler; its classifier is reported unused, not an error.
     const options = { optionalPrefix: "bert.", allowMissing: [/^pooler\./] };
-    const r1 = loadStateDict(fromBin, await readTorchBin(`${dir}/pytorch_model.bin`), options);
-    const r2 = loadStateDict(
+    const r1 = loadModelWeights(fromBin, await readTorchBin(`${dir}/pytorch_model.bin`), options);
+    const r2 = loadModelWeights(
       fromSt,
       (await readSafetensors(`${dir}/model.safetensors`)).stateDict,
       options,
@@ -53,7 +53,7 @@ for (const name of ["tiny-bert-camphr-base", "tiny-bert-camphr-ner"]) {
       assert.deepEqual(r1.unused.sort(), ["classifier.bias", "classifier.weight"]);
       assert.ok(r1.missing.every((k) => k.startsWith("pooler.")));
     }
-    const a = await readStateDict(fromBin), b = await readStateDict(fromSt);
+    const a = await readModelWeights(fromBin), b = await readModelWeights(fromSt);
     for (const k of r1.loaded) assert.deepEqual(a.get(k)!.data, b.get(k)!.data, k);
     fromBin.dispose();
     fromSt.dispose();

@@ -13,7 +13,7 @@ import { readSafetensors } from "../lib/io/safetensors.ts";
 import { type HostTensor, toFloat32 } from "../lib/io/host_tensor.ts";
 import { uploadBatch } from "../lib/nn/bert/inputs.ts";
 import { BertModel } from "../lib/nn/bert/model.ts";
-import { loadStateDict } from "../lib/nn/state_dict.ts";
+import { loadModelWeights } from "../lib/nn/state_dict.ts";
 import { mul } from "../lib/ops/elementwise.ts";
 import { sum } from "../lib/ops/reduce.ts";
 import { add } from "../lib/ops/elementwise.ts";
@@ -33,7 +33,7 @@ gpuTest("tiny BERT forward and gradients match PyTorch", async (gpu) => {
   const model = new BertModel(config).materialize(gpu);
   model.eval(); // dropout off for the comparison
   const { stateDict } = await readWeights(DIR);
-  const report = loadStateDict(model, stateDict, { optionalPrefix: "bert." });
+  const report = loadModelWeights(model, stateDict, { optionalPrefix: "bert." });
   assert.equal(report.missing.length, 0);
   assert.deepEqual(report.unused, []);
   const ref = (await readSafetensors(`${DIR}reference.safetensors`)).stateDict;

@@ -12,7 +12,7 @@ import { type HostTensor, toFloat32 } from "../lib/io/host_tensor.ts";
 import type { BertConfig } from "../lib/io/config.ts";
 import { type HostBatch, uploadBatch } from "../lib/nn/bert/inputs.ts";
 import { CaMtl, taskRowsOf } from "../lib/nn/ca_mtl/model.ts";
-import { loadStateDict } from "../lib/nn/state_dict.ts";
+import { loadModelWeights } from "../lib/nn/state_dict.ts";
 import type { Gpu } from "../lib/gpu/device.ts";
 import { gpuTest } from "./_util/gpu.ts";
 import { relMaxError } from "./_util/allclose.ts";
@@ -47,7 +47,7 @@ async function setup(gpu: Gpu) {
     maxSeqLength: c.L,
   }).materialize(gpu);
   const weights = (await readSafetensors(`${DIR}model.safetensors`)).stateDict;
-  loadStateDict(model, weights); // strict: every key, no extras
+  loadModelWeights(model, weights); // strict: every key, no extras
   model.eval();
   const ref = (await readSafetensors(`${DIR}reference.safetensors`)).stateDict;
   return { model, ref, L: c.L as number };
@@ -90,53 +90,56 @@ function withLabels(taskIds: Int32Array, labels: Float32Array, numLabels: number
   }));
 }
 
-gpuTest("CA-MTL logits, entropies, loss and every gradient match the PyTorch reference", async (gpu) => {
-  const { model, ref } = await setup(gpu);
-  const taskIds = ints(ref.get("task_ids")!);
-  const labels = toFloat32(ref.get("labels")!);
-  const out = model.forward({
-    inputs: uploadBatch(gpu, hostBatch(ref)),
-    taskIds,
-    tasks: withLabels(taskIds, labels, model.config.tasks.map((t) => t.numLabels)),
-  });
-  const logits: number[] = [], entropy: number[] = [];
-  for (const t of [...out.logits.keys()].sort()) {
-    logits.push(...await out.logits.get(t)!.readFloat());
-    entropy.push(...await out.entropy.get(t)!.readFloat());
-  }
-  const logitErr = relMaxError(logits, toFloat32(ref.get("logits")!));
-  const entErr = relMaxError(entropy, toFloat32(ref.get("entropy")!));
-  assert.ok(logitErr < 1e-4, `logits rel error ${logitErr}`);
-  assert.ok(entErr < 1e-4, `entropy rel error ${entErr}`);
-  const loss = (await out.loss!.readFloat())[0], lossRef = toFloat32(ref.get("loss")!)[0];
-  assert.ok(Math.abs(loss - lossRef) <= 1e-4 * Math.abs(lossRef), `loss ${loss} vs ${lossRef}`);
-  backward(out.loss!);
-  const checked = new Set<string>();
-  for (const [name, p] of model.namedParameters()) {
-    const want = ref.get(`grad.${name}`);
-    assert.ok(want, `the reference has a gradient for ${name}`);
-    const got = await p.value.grad!.readFloat();
-    const scale = toFloat32(want).reduce((m, v) => Math.max(m, Math.abs(v)), 0);
-    if (scale < 1e-6) {
-      // Softmax ignores a key bias (the same q·b on every logit of a row): true gradient 0.
-      assert.ok(got.every((v) => Math.abs(v) < 1e-5), `${name} should have no gradient`);
-      continue;
+gpuTest(
+  "CA-MTL logits, entropies, loss and every gradient match the PyTorch reference",
+  async (gpu) => {
+    const { model, ref } = await setup(gpu);
+    const taskIds = ints(ref.get("task_ids")!);
+    const labels = toFloat32(ref.get("labels")!);
+    const out = model.forward({
+      inputs: uploadBatch(gpu, hostBatch(ref)),
+      taskIds,
+      tasks: withLabels(taskIds, labels, model.config.tasks.map((t) => t.numLabels)),
+    });
+    const logits: number[] = [], entropy: number[] = [];
+    for (const t of [...out.logits.keys()].sort()) {
+      logits.push(...await out.logits.get(t)!.readFloat());
+      entropy.push(...await out.entropy.get(t)!.readFloat());
     }
-    const err = relMaxError(got, toFloat32(want));
-    assert.ok(err < 1e-3, `gradient of ${name}: rel error ${err}`);
-    checked.add(name);
-  }
-  for (
-    const k of [
-      "bert.encoder.layer.0.attention.self.random_weight_matrix",
-      "bert.encoder.layer.2.attention.output.LayerNorm.ln_weight_modulation.gb_weights.weight",
-      "bert.conditional_alignment.gb_weights.weight",
-      "bert.task_type_embeddings.weight",
-      "bert.encoder.layer.3.adapter.bottleneck.hidden_modulation.gb_weights.weight",
-    ]
-  ) assert.ok(checked.has(k), k);
-  model.dispose();
-});
+    const logitErr = relMaxError(logits, toFloat32(ref.get("logits")!));
+    const entErr = relMaxError(entropy, toFloat32(ref.get("entropy")!));
+    assert.ok(logitErr < 1e-4, `logits rel error ${logitErr}`);
+    assert.ok(entErr < 1e-4, `entropy rel error ${entErr}`);
+    const loss = (await out.loss!.readFloat())[0], lossRef = toFloat32(ref.get("loss")!)[0];
+    assert.ok(Math.abs(loss - lossRef) <= 1e-4 * Math.abs(lossRef), `loss ${loss} vs ${lossRef}`);
+    backward(out.loss!);
+    const checked = new Set<string>();
+    for (const [name, p] of model.namedParameters()) {
+      const want = ref.get(`grad.${name}`);
+      assert.ok(want, `the reference has a gradient for ${name}`);
+      const got = await p.value.grad!.readFloat();
+      const scale = toFloat32(want).reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+      if (scale < 1e-6) {
+        // Softmax ignores a key bias (the same q·b on every logit of a row): true gradient 0.
+        assert.ok(got.every((v) => Math.abs(v) < 1e-5), `${name} should have no gradient`);
+        continue;
+      }
+      const err = relMaxError(got, toFloat32(want));
+      assert.ok(err < 1e-3, `gradient of ${name}: rel error ${err}`);
+      checked.add(name);
+    }
+    for (
+      const k of [
+        "bert.encoder.layer.0.attention.self.random_weight_matrix",
+        "bert.encoder.layer.2.attention.output.LayerNorm.ln_weight_modulation.gb_weights.weight",
+        "bert.conditional_alignment.gb_weights.weight",
+        "bert.task_type_embeddings.weight",
+        "bert.encoder.layer.3.adapter.bottleneck.hidden_modulation.gb_weights.weight",
+      ]
+    ) assert.ok(checked.has(k), k);
+    model.dispose();
+  },
+);
 
 gpuTest("dynamic padding gives the same logits as padding to max_seq_length", async (gpu) => {
   const { model, ref, L } = await setup(gpu);
@@ -145,7 +148,9 @@ gpuTest("dynamic padding gives the same logits as padding to max_seq_length", as
   const run = async (b: HostBatch) => {
     const out = model.forward({ inputs: uploadBatch(gpu, b), taskIds });
     const all: number[] = [];
-    for (const t of [...out.logits.keys()].sort()) all.push(...await out.logits.get(t)!.readFloat());
+    for (const t of [...out.logits.keys()].sort()) {
+      all.push(...await out.logits.get(t)!.readFloat());
+    }
     return all;
   };
   const a = await run(short), b = await run(padTo(short, L));

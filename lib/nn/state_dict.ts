@@ -21,7 +21,7 @@ export interface LoadReport {
  *
  * @throws {CheckpointError} on missing keys that are not allowed, or mis-shaped keys.
  */
-export function loadStateDict(
+export function loadModelWeights(
   module: Module,
   stateDict: StateDict,
   options: MatchOptions = {},
@@ -34,7 +34,7 @@ export function loadStateDict(
 }
 
 /** Reads every parameter back to the host as F32, under its checkpoint key. */
-export async function readStateDict(module: Module): Promise<StateDict> {
+export async function readModelWeights(module: Module): Promise<StateDict> {
   const out: StateDict = new Map();
   for (const [key, p] of module.namedParameters()) {
     out.set(key, hostTensorFromFloat32(p.shape, await p.value.readFloat()));

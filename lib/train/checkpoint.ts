@@ -15,7 +15,7 @@ import { CheckpointError } from "../io/errors.ts";
 import { hostTensorFromFloat32, type StateDict, toFloat32 } from "../io/host_tensor.ts";
 import { readSafetensors } from "../io/safetensors.ts";
 import type { AdamW, AdamWState } from "../optim/adamw.ts";
-import { readStateDict } from "../nn/state_dict.ts";
+import { readModelWeights } from "../nn/state_dict.ts";
 import type { Module } from "../nn/module.ts";
 
 /** The file that marks a checkpoint as complete. */
@@ -35,7 +35,7 @@ export async function saveModel(
   config: Record<string, unknown>,
 ): Promise<void> {
   await Deno.mkdir(dir, { recursive: true });
-  await saveSafetensors(`${dir}/model.safetensors`, await readStateDict(module));
+  await saveSafetensors(`${dir}/model.safetensors`, await readModelWeights(module));
   await writeTextAtomic(`${dir}/config.json`, JSON.stringify(config, null, 2) + "\n");
 }
 

@@ -5,7 +5,7 @@ import { caMtlTinyBert } from "../nn/ca_mtl/config.ts";
 import { CaMtl } from "../nn/ca_mtl/model.ts";
 import { caMtlConfigToJson } from "../nn/ca_mtl/pretrained.ts";
 import { loadStateDict as readWeights } from "../io/checkpoint.ts";
-import { loadStateDict } from "../nn/state_dict.ts";
+import { loadModelWeights } from "../nn/state_dict.ts";
 import { isCheckpoint, listCheckpoints } from "./checkpoint.ts";
 import { Trainer, type TrainerOptions } from "./trainer.ts";
 import { gpuTest } from "../../tests/_util/gpu.ts";
@@ -85,7 +85,7 @@ gpuTest("resuming from a checkpoint gives the losses of an uninterrupted run", a
   assert.ok(await isCheckpoint(`${dir}/b/checkpoint-4`));
 
   const resumed = model(gpu);
-  loadStateDict(resumed, (await readWeights(`${dir}/b/checkpoint-4`)).stateDict);
+  loadModelWeights(resumed, (await readWeights(`${dir}/b/checkpoint-4`)).stateDict);
   const t3 = new Trainer(
     gpu,
     resumed,

@@ -18,7 +18,7 @@ import { loadStateDict as readWeights } from "../../io/checkpoint.ts";
 import { type BertConfig, bertConfigFromJson, bertConfigToJson } from "../../io/config.ts";
 import { resolveModel, type ResolveOptions } from "../../io/hub.ts";
 import { CheckpointError } from "../../io/errors.ts";
-import { type LoadReport, loadStateDict } from "../state_dict.ts";
+import { loadModelWeights, type LoadReport } from "../state_dict.ts";
 import {
   type Architecture,
   BASE_CHECKPOINT,
@@ -136,8 +136,8 @@ export async function loadCaMtl(
   // A camtl checkpoint must hold every tensor; a BERT checkpoint leaves the new modules and
   // the heads at their initialisation.
   const report = saved
-    ? loadStateDict(model, stateDict, { file })
-    : loadStateDict(model, stateDict, {
+    ? loadModelWeights(model, stateDict, { file })
+    : loadModelWeights(model, stateDict, {
       file,
       optionalPrefix: "bert.",
       allowMissing: [...NEW_MODULE_KEYS],
