@@ -56,18 +56,27 @@ export class LayerNorm extends Module {
   }
 }
 
-/** A lookup table `[V, C]`, PyTorch `nn.Embedding`. */
+/** A lookup table `[V, C]`, PyTorch `nn.Embedding`; the `paddingIdx` row gets no gradient. */
 export class Embedding extends Module {
   readonly weight: Parameter;
+  readonly paddingIdx: number | undefined;
 
-  constructor(count: number, size: number, std = INIT_STD) {
+  constructor(
+    count: number,
+    size: number,
+    { std = INIT_STD, paddingIdx }: { std?: number; paddingIdx?: number } = {},
+  ) {
     super();
     this.weight = this.param("weight", [count, size], { kind: "normal", std });
+    this.paddingIdx = paddingIdx;
   }
 
   /** @param ids i32 `[...]` @returns `[..., C]` */
   forward(ids: Tensor): Tensor {
-    return embedding({ weight: this.weight.value }, { ids });
+    return embedding(
+      { weight: this.weight.value },
+      this.paddingIdx === undefined ? { ids } : { ids, paddingIdx: this.paddingIdx },
+    );
   }
 }
 

@@ -26,14 +26,19 @@ export class BertEmbeddings extends Module {
     super();
     const std = config.initializerRange;
     const C = config.hiddenSize;
-    this.wordEmbeddings = this.child("word_embeddings", new Embedding(config.vocabSize, C, std));
+    // HF 2.x: nn.Embedding(vocab_size, hidden_size, padding_idx=0), so [PAD] gets no gradient.
+    const paddingIdx = Number(config.extra.pad_token_id ?? 0);
+    this.wordEmbeddings = this.child(
+      "word_embeddings",
+      new Embedding(config.vocabSize, C, { std, paddingIdx }),
+    );
     this.positionEmbeddings = this.child(
       "position_embeddings",
-      new Embedding(config.maxPositionEmbeddings, C, std),
+      new Embedding(config.maxPositionEmbeddings, C, { std }),
     );
     this.tokenTypeEmbeddings = this.child(
       "token_type_embeddings",
-      new Embedding(config.typeVocabSize, C, std),
+      new Embedding(config.typeVocabSize, C, { std }),
     );
     this.layerNorm = this.child("LayerNorm", new LayerNorm(C, config.layerNormEps));
     this.dropout = this.child("dropout", new Dropout(config.hiddenDropoutProb, seeds));

@@ -37,7 +37,7 @@ export class CaMtlEncoderModel extends Module {
     const bert = config.bert, C = bert.hiddenSize, std = bert.initializerRange;
     this.taskTypeEmbeddings = this.child(
       "task_type_embeddings",
-      new Embedding(config.tasks.length, C, std),
+      new Embedding(config.tasks.length, C, { std }),
     );
     this.conditionalAlignment = this.child("conditional_alignment", new FilmGenerator(C, C, std));
     this.embeddings = this.child("embeddings", new BertEmbeddings(bert, seeds));
