@@ -1,6 +1,6 @@
 /**
  * Matmul and linear kernels at BERT-base shapes. Linear layers use B = 8 (R = B·T = 1024
- * rows) rather than 32: one 4096×768×3072 product takes about half a second on lavapipe, and
+ * rows) rather than 32: one 4096×768×3072 product takes over a second on lavapipe (2 cores), and
  * the shapes are the same per row. Attention products are `[B=8, NH=12, T=128, HS=64]`.
  * Square 512³ and 1024³ products compare the three layouts with the general strided kernel
  * (`matmul_strided`, 4×4 scalar tiles) as the baseline. Each iteration records the dispatches
