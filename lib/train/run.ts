@@ -1,0 +1,297 @@
+/**
+ * `runTraining`: what `deno task train` does, as a library call (spec §7.5): check the
+ * arguments against the model, acquire the adapter, build the tokenizer, features and model,
+ * freeze, train (or resume), save, evaluate and predict, and write the usual output files.
+ * It never prints; the CLI follows it through hooks.
+ *
+ * Outputs in `output_dir`: `model.safetensors`, `config.json`, `vocab.txt`,
+ * `training_args.json`, `checkpoint-<step>/`, `eval_results_<task>.txt`, `eval_results.json`
+ * (latest and best-so-far), `<task>_test_iter_<step>.tsv`, `log_history.jsonl`,
+ * `training_curves.svg`.
+ *
+ * @module
+ */
+
+import type { FeatureSet } from "../data/features.ts";
+import { getTask } from "../data/tasks.ts";
+import { type AdapterReport, requestGpu } from "../gpu/device.ts";
+import { resolveModel } from "../io/hub.ts";
+import { blockGeometry } from "../nn/ca_mtl/conditional.ts";
+import { BASE_CHECKPOINT, BERT_BASE_CASED, BERT_LARGE_CASED } from "../nn/ca_mtl/config.ts";
+import { freezeEncoderLayers } from "../nn/ca_mtl/freeze.ts";
+import { CAMTL_CONFIG_KEY, caMtlConfigToJson, loadCaMtl } from "../nn/ca_mtl/pretrained.ts";
+import { BertTokenizer } from "../text/tokenizer.ts";
+import { type TrainArgs, UsageError, validatePaths } from "./args.ts";
+import { isCheckpoint } from "./checkpoint.ts";
+import { saveModel } from "./checkpoint.ts";
+import { predictSet } from "./evaluate.ts";
+import { appendJsonl, writeEvalResults, writeJsonAtomic } from "./log.ts";
+import { writeTrainingPlot } from "./plot.ts";
+import { defaultCacheDir, demoData, glueData, type RunData } from "./run_data.ts";
+import { type LogRecord, Trainer, type TrainerOptions } from "./trainer.ts";
+
+/** How the caller follows a run. */
+export interface RunHooks {
+  onAdapter?(adapter: AdapterReport): void;
+  /** A line worth showing (what was loaded, where outputs went). */
+  onInfo?(line: string): void;
+  onStep?(step: number, total: number, info: { loss?: number; lr: number }): void;
+  onLog?(record: LogRecord): void;
+}
+
+/** What a run produced. */
+export interface RunResult {
+  outputDir: string;
+  globalStep: number;
+  /** Latest dev metrics per task (empty without `--do_eval`). */
+  evalResults: Record<string, Record<string, number>>;
+  /** Best-so-far dev metrics per task over every evaluation of the run. */
+  best: Record<string, Record<string, number>>;
+  /** Files written, relative to `outputDir`. */
+  files: string[];
+  adapter: AdapterReport;
+}
+
+const PRESET_SIZES: Record<string, { hidden: number; layers: number }> = {
+  "CA-MTL-base": { hidden: BERT_BASE_CASED.hiddenSize, layers: BERT_BASE_CASED.numHiddenLayers },
+  "CA-MTL-large": { hidden: BERT_LARGE_CASED.hiddenSize, layers: BERT_LARGE_CASED.numHiddenLayers },
+  "CA-MTL-tiny": { hidden: 128, layers: 4 },
+};
+
+/** Hidden size, layer count and whether the model is CA-MTL, without loading weights. */
+async function modelShape(name: string) {
+  if (name in PRESET_SIZES) return { ...PRESET_SIZES[name], caMtl: true };
+  try {
+    const json = JSON.parse(await Deno.readTextFile(`${name}/config.json`));
+    return {
+      hidden: json.hidden_size as number,
+      layers: json.num_hidden_layers as number,
+      caMtl: json[CAMTL_CONFIG_KEY]?.architecture?.startsWith("CA-MTL") ?? false,
+    };
+  } catch {
+    return null; // a hub id: checked once it is resolved
+  }
+}
+
+/** Flag checks that need the model's sizes, as one-line usage errors. */
+async function checkAgainstModel(args: TrainArgs): Promise<void> {
+  const shape = await modelShape(args.modelNameOrPath);
+  if (!shape) return;
+  if (shape.caMtl) {
+    try {
+      blockGeometry(shape.hidden, args.maxSeqLength);
+    } catch (e) {
+      throw new UsageError(
+        `Cannot use --max_seq_length ${args.maxSeqLength} with ${args.modelNameOrPath}: ${
+          (e as Error).message.replace(/^Cannot build conditional attention: /, "")
+        }`,
+      );
+    }
+  }
+  const range = args.freezeEncoderLayers;
+  if (range) {
+    const end = Number(range.split("-")[1]);
+    if (end >= shape.layers) {
+      throw new UsageError(
+        `Cannot use --freeze_encoder_layers ${range}: ${args.modelNameOrPath} has ${shape.layers} ` +
+          `layers (0-${shape.layers - 1})`,
+      );
+    }
+  }
+}
+
+async function tokenizerFor(args: TrainArgs, modelFolder: string | null): Promise<BertTokenizer> {
+  const name = args.tokenizerName ?? modelFolder ??
+    (args.modelNameOrPath === "CA-MTL-tiny" ? "bert-base-cased" : args.modelNameOrPath);
+  const { folder } = await resolveModel(BASE_CHECKPOINT[name] ?? name);
+  return await BertTokenizer.fromFolder(folder, { nameHint: name });
+}
+
+function trainerOptions(args: TrainArgs, modelConfig: Record<string, unknown>): TrainerOptions {
+  return {
+    outputDir: args.outputDir,
+    batchSize: args.perDeviceTrainBatchSize,
+    evalBatchSize: args.perDeviceEvalBatchSize,
+    learningRate: args.learningRate,
+    weightDecay: args.weightDecay,
+    adamEpsilon: args.adamEpsilon,
+    maxGradNorm: args.maxGradNorm,
+    numTrainEpochs: args.numTrainEpochs,
+    maxSteps: args.maxSteps,
+    warmupProportion: args.warmupProportion,
+    gradientAccumulationSteps: args.gradientAccumulationSteps,
+    loggingSteps: args.loggingSteps,
+    loggingFirstStep: args.loggingFirstStep,
+    saveSteps: args.saveSteps,
+    saveTotalLimit: args.saveTotalLimit,
+    evaluateDuringTraining: args.evaluateDuringTraining,
+    seed: args.seed,
+    sampling: {
+      mode: args.samplingMode,
+      uniformMtSampling: args.uniformMtSampling,
+      percentOfMaxDataSize: args.percentOfMaxDataSize,
+      scoreMode: args.mtUncertaintyScore,
+    },
+    modelConfig,
+  };
+}
+
+/** One line per test prediction, GLUE submission format: label strings, 3 decimals for scores. */
+function submission(set: FeatureSet, predictions: Float64Array): string {
+  const labels = getTask(set.task).labels;
+  const lines = ["index\tprediction"];
+  predictions.forEach((p, i) => lines.push(`${i}\t${labels ? labels[p] : p.toFixed(3)}`));
+  return lines.join("\n") + "\n";
+}
+
+async function writeText(path: string, text: string): Promise<void> {
+  const tmp = `${path}.tmp-${crypto.randomUUID()}`;
+  await Deno.writeTextFile(tmp, text);
+  await Deno.rename(tmp, path);
+}
+
+/**
+ * Runs training, evaluation and prediction as `args` asks.
+ *
+ * @throws {UsageError} for arguments that cannot work with the model or the files
+ * @throws {GpuUnavailableError}, {CheckpointError}, {DataError} and {HubError} as their sources
+ */
+export async function runTraining(args: TrainArgs, hooks: RunHooks = {}): Promise<RunResult> {
+  if (!args.demo) await validatePaths(args);
+  await checkAgainstModel(args);
+  if (args.fp16) {
+    throw new UsageError(
+      "Cannot use --fp16: camtl's f16 kernels are not written yet (issue 7); drop the flag to train in f32",
+    );
+  }
+  const gpu = await requestGpu({ forceFallbackAdapter: args.noCuda });
+  hooks.onAdapter?.(gpu.adapter);
+  const files: string[] = [];
+  try {
+    await Deno.mkdir(args.outputDir, { recursive: true });
+    const resumeFrom = await isCheckpoint(args.modelNameOrPath) ? args.modelNameOrPath : null;
+    const splits = {
+      train: args.doTrain,
+      dev: args.doEval || args.evaluateDuringTraining,
+      test: args.doPredict,
+    };
+    let data: RunData;
+    let modelFolder: string | null = null;
+    if (args.demo) {
+      data = await demoData({ seed: args.seed, maxSeqLength: args.maxSeqLength, splits });
+      hooks.onInfo?.(
+        `Data: the embedded synthetic suite (${data.tasks.join(", ")}), generated in memory`,
+      );
+    } else {
+      if (args.modelNameOrPath !== "CA-MTL-tiny" && !args.tokenizerName) {
+        modelFolder =
+          (await resolveModel(BASE_CHECKPOINT[args.modelNameOrPath] ?? args.modelNameOrPath))
+            .folder;
+      }
+      const tokenizer = await tokenizerFor(args, modelFolder);
+      data = await glueData({
+        dataDir: args.dataDir!,
+        tasks: args.tasks,
+        tokenizer,
+        maxSeqLength: args.maxSeqLength,
+        cacheDir: args.cacheDir ?? defaultCacheDir(),
+        overwriteCache: args.overwriteCache,
+        splits,
+      });
+      hooks.onInfo?.(`Data: ${data.tasks.join(", ")} from ${args.dataDir}`);
+    }
+    const taskSpecs = data.tasks.map((name) => ({ name, numLabels: getTask(name).numLabels }));
+    const { model, report } = await loadCaMtl(args.modelNameOrPath, {
+      gpu,
+      tasks: taskSpecs,
+      maxSeqLength: args.maxSeqLength,
+      seed: args.seed,
+      vocabSize: data.tokenizer.vocabSize,
+    });
+    if (report) {
+      hooks.onInfo?.(
+        `Model: ${args.modelNameOrPath}: ${report.loaded.length} tensors loaded, ${report.missing.length} newly initialised, ${report.unused.length} unused`,
+      );
+    }
+    if (args.freezeEncoderLayers) {
+      freezeEncoderLayers(model.bert, args.freezeEncoderLayers, model.config.bert.numHiddenLayers);
+    }
+    const counts = model.countParameters();
+    hooks.onInfo?.(
+      `Parameters: ${counts.total.toLocaleString("en")} total, ${
+        counts.trainable.toLocaleString("en")
+      } trainable, ${counts.frozen.toLocaleString("en")} frozen`,
+    );
+    const modelConfig = caMtlConfigToJson(model.config);
+    const logPath = `${args.outputDir}/log_history.jsonl`;
+    const trainer = new Trainer(
+      gpu,
+      model,
+      { train: data.train, dev: data.dev },
+      trainerOptions(args, modelConfig),
+      {
+        onStep: hooks.onStep,
+        onLog: (record) => {
+          hooks.onLog?.(record);
+          appendJsonl(logPath, record);
+        },
+      },
+    );
+    if (resumeFrom) {
+      await trainer.resume(resumeFrom);
+      hooks.onInfo?.(`Resuming from ${resumeFrom} at step ${trainer.globalStep}`);
+    }
+    if (args.doTrain) {
+      await trainer.train();
+      await saveModel(args.outputDir, model, modelConfig);
+      await writeText(`${args.outputDir}/vocab.txt`, data.tokenizer.vocab.tokens.join("\n") + "\n");
+      await writeJsonAtomic(`${args.outputDir}/training_args.json`, args);
+      files.push(
+        "model.safetensors",
+        "config.json",
+        "vocab.txt",
+        "training_args.json",
+        "log_history.jsonl",
+      );
+    }
+    let evalResults: Record<string, Record<string, number>> = {};
+    if (args.doEval) {
+      evalResults = await trainer.evaluate();
+      for (const [task, metrics] of Object.entries(evalResults)) {
+        await writeEvalResults(args.outputDir, task, metrics);
+        files.push(`eval_results_${task}.txt`);
+      }
+      await writeJsonAtomic(`${args.outputDir}/eval_results.json`, {
+        global_step: trainer.globalStep,
+        latest: evalResults,
+        best_so_far: trainer.best,
+      });
+      files.push("eval_results.json");
+    }
+    if (args.doPredict) {
+      for (const set of data.test) {
+        const { predictions } = await predictSet(gpu, model, set, args.perDeviceEvalBatchSize);
+        const name = `${set.task}_test_iter_${trainer.globalStep}.tsv`;
+        await writeText(`${args.outputDir}/${name}`, submission(set, predictions));
+        files.push(name);
+      }
+    }
+    if (trainer.logHistory.length > 0) {
+      await writeTrainingPlot(`${args.outputDir}/training_curves.svg`, trainer.logHistory);
+      files.push("training_curves.svg");
+    }
+    const result = {
+      outputDir: args.outputDir,
+      globalStep: trainer.globalStep,
+      evalResults,
+      best: trainer.best,
+      files,
+      adapter: gpu.adapter,
+    };
+    trainer.dispose();
+    model.dispose();
+    return result;
+  } finally {
+    gpu.destroy();
+  }
+}
