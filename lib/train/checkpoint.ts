@@ -71,6 +71,8 @@ export interface CheckpointContent {
   /** Names of the optimizer's parameters, in its order. */
   paramNames: string[];
   state: CheckpointState;
+  /** Extra text files to write beside the model (tokenizer files). */
+  files?: Record<string, string>;
 }
 
 /**
@@ -88,6 +90,9 @@ export async function saveCheckpoint(
   const partial = `${outputDir}/.checkpoint-${step}.partial`;
   await Deno.remove(partial, { recursive: true }).catch(() => {});
   await saveModel(partial, content.model, content.modelConfig);
+  for (const [name, text] of Object.entries(content.files ?? {})) {
+    await Deno.writeTextFile(`${partial}/${name}`, text);
+  }
   const opt = await content.optimizer.state();
   await saveSafetensors(
     `${partial}/optimizer.safetensors`,

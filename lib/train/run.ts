@@ -107,8 +107,13 @@ async function tokenizerFor(args: TrainArgs, modelFolder: string | null): Promis
   return await BertTokenizer.fromFolder(folder, { nameHint: name });
 }
 
-function trainerOptions(args: TrainArgs, modelConfig: Record<string, unknown>): TrainerOptions {
+function trainerOptions(
+  args: TrainArgs,
+  modelConfig: Record<string, unknown>,
+  tokenizer: BertTokenizer,
+): TrainerOptions {
   return {
+    checkpointFiles: tokenizerFiles(tokenizer),
     outputDir: args.outputDir,
     batchSize: args.perDeviceTrainBatchSize,
     evalBatchSize: args.perDeviceEvalBatchSize,
@@ -133,6 +138,14 @@ function trainerOptions(args: TrainArgs, modelConfig: Record<string, unknown>): 
       scoreMode: args.mtUncertaintyScore,
     },
     modelConfig,
+  };
+}
+
+/** The tokenizer files saved with the model, so that a folder or checkpoint is self-contained. */
+function tokenizerFiles(tokenizer: BertTokenizer): Record<string, string> {
+  return {
+    "vocab.txt": tokenizer.vocab.tokens.join("\n") + "\n",
+    "tokenizer_config.json": JSON.stringify({ do_lower_case: tokenizer.doLowerCase }) + "\n",
   };
 }
 
@@ -228,7 +241,7 @@ export async function runTraining(args: TrainArgs, hooks: RunHooks = {}): Promis
       gpu,
       model,
       { train: data.train, dev: data.dev },
-      trainerOptions(args, modelConfig),
+      trainerOptions(args, modelConfig, data.tokenizer),
       {
         onStep: hooks.onStep,
         onLog: (record) => {

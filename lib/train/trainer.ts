@@ -55,6 +55,8 @@ export interface TrainerOptions {
   };
   /** Model `config.json` to write with checkpoints. */
   modelConfig: Record<string, unknown>;
+  /** Extra text files for every checkpoint (e.g. the tokenizer's `vocab.txt`). */
+  checkpointFiles?: Record<string, string>;
   metrics?: MetricFn;
 }
 
@@ -330,6 +332,7 @@ export class Trainer {
       optimizer: this.optimizer,
       paramNames: this.paramNames,
       state,
+      files: this.options.checkpointFiles,
     }, this.options.saveTotalLimit);
   }
 
