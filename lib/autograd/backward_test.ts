@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { backward, zeroGrad } from "./backward.ts";
 import { noGrad } from "./grad_mode.ts";
 import { beginScope, withScope } from "./scope.ts";
-import { fromArray, Tensor } from "./tensor.ts";
+import { fromArray, type Tensor } from "./tensor.ts";
 import { add, mul, scale } from "../ops/elementwise.ts";
 import { gpuTest } from "../../tests/_util/gpu.ts";
 import { assertAllClose } from "../../tests/_util/allclose.ts";

@@ -6,7 +6,7 @@
  */
 
 import { blockDiagBackward, blockDiagForward } from "../../kernels/block_diag.ts";
-import { defineOp } from "../autograd/op.ts";
+import { defineOp, type Op } from "../autograd/op.ts";
 import { assertDType, type Tensor } from "../autograd/tensor.ts";
 import { dispatch, empty } from "./_dispatch.ts";
 
@@ -15,7 +15,7 @@ import { dispatch, empty } from "./_dispatch.ts";
  * @param options.size S ≤ L, the padded length of the batch
  * @returns `[B, S, S]`
  */
-export const blockDiag = defineOp<
+export const blockDiag: Op<{ x: Tensor }, { size: number }> = defineOp<
   { x: Tensor },
   { size: number },
   { x: Tensor; size: number }

@@ -15,7 +15,7 @@ import {
   reduceTo,
   scaleForward,
 } from "../../kernels/elementwise.ts";
-import { defineOp } from "../autograd/op.ts";
+import { defineOp, type Op } from "../autograd/op.ts";
 import { assertDType, type DType, Tensor } from "../autograd/tensor.ts";
 import type { Gpu } from "../gpu/device.ts";
 import { dispatch, empty } from "./_dispatch.ts";
@@ -71,7 +71,7 @@ export function reduceToShape(t: Tensor, shape: readonly number[]): Tensor {
 }
 
 /** `a + b` with broadcasting. @throws {TypeError} on incompatible shapes or i32 inputs. */
-export const add = defineOp<
+export const add: Op<{ a: Tensor; b: Tensor }, Record<string, never>> = defineOp<
   { a: Tensor; b: Tensor },
   Record<string, never>,
   { aShape: readonly number[]; bShape: readonly number[] }
@@ -91,7 +91,7 @@ export const add = defineOp<
 });
 
 /** `a * b` elementwise with broadcasting. */
-export const mul = defineOp<
+export const mul: Op<{ a: Tensor; b: Tensor }, Record<string, never>> = defineOp<
   { a: Tensor; b: Tensor },
   Record<string, never>,
   { a: Tensor; b: Tensor }
@@ -118,7 +118,11 @@ function scaled(a: Tensor, s: number): Tensor {
 }
 
 /** `s · a` for a constant `s`. */
-export const scale = defineOp<{ a: Tensor }, { s: number }, { s: number }>({
+export const scale: Op<{ a: Tensor }, { s: number }> = defineOp<
+  { a: Tensor },
+  { s: number },
+  { s: number }
+>({
   name: "scale",
   forward(ctx, { a }, { s }) {
     ctx.save({ s });

@@ -6,7 +6,7 @@
  */
 
 import { filmBackwardGb, filmBackwardX, filmForward, type FilmSizes } from "../../kernels/film.ts";
-import { defineOp } from "../autograd/op.ts";
+import { defineOp, type Op } from "../autograd/op.ts";
 import { assertDType, type Tensor } from "../autograd/tensor.ts";
 import { dispatch, empty } from "./_dispatch.ts";
 
@@ -40,7 +40,7 @@ function params(s: FilmSizes, n: number) {
  * @param inputs.gb `[B, 2D]`: γ then β
  * @returns `[B, R, D]` (`[B, D]` when x is `[D]`)
  */
-export const film = defineOp<
+export const film: Op<{ x: Tensor; gb: Tensor }, Record<string, never>> = defineOp<
   { x: Tensor; gb: Tensor },
   Record<string, never>,
   { x: Tensor; gb: Tensor; sizes: FilmSizes }

@@ -1,3 +1,4 @@
+// deno-lint-ignore-file no-control-regex no-regex-spaces -- the bar's escape codes and spacing are what is tested
 import assert from "node:assert/strict";
 import { ProgressBar, type ProgressWriter } from "./progress.ts";
 
