@@ -226,7 +226,9 @@ export class ProgressBar {
   #stats(): { elapsed: number; rate: number; eta: number; fraction: number } {
     const elapsed = this.#now() - this.#startedAt;
     const done = this.#step - this.#initial;
-    const rate = elapsed > 0 ? (done * 1000) / elapsed : NaN;
+    // A bar started just before its first update (the CLI starts it on step 1) has timed
+    // almost nothing yet; a rate from that would read thousands of steps a second.
+    const rate = elapsed > 0 && (elapsed >= 200 || done >= 10) ? (done * 1000) / elapsed : NaN;
     const left = this.#total - this.#step;
     const eta = this.#total > 0 && rate > 0 ? (Math.max(0, left) * 1000) / rate : NaN;
     const fraction = this.#total > 0 ? Math.min(1, Math.max(0, this.#step / this.#total)) : NaN;

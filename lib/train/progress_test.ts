@@ -121,6 +121,15 @@ Deno.test("ProgressBar counts the rate from the resumed step and keeps a field l
   assert.throws(() => bar.start(10, 1.5), RangeError);
 });
 
+Deno.test("ProgressBar shows no rate or ETA before it has timed anything", () => {
+  const w = fakeWriter({ tty: false }), clock = fakeClock();
+  const bar = new ProgressBar({ writer: w.writer, now: clock.now });
+  bar.start(400);
+  clock.t = 0.1; // the CLI starts the bar on step 1, right before updating it
+  bar.update(1, { lr: 0 });
+  assert.equal(w.text(), "step 1/400 (0.3%) ? it/s elapsed 00:00 eta --:-- lr=0\n");
+});
+
 Deno.test("ProgressBar with an unknown total shows the count and rate only", () => {
   const w = fakeWriter({ tty: true }), clock = fakeClock();
   const bar = new ProgressBar({ writer: w.writer, now: clock.now, columns: 100 });
