@@ -52,7 +52,7 @@ export interface DemoTask extends TaskDefinition {
   glueTask: GlueTaskName;
   /** Whether examples have a second text. */
   pair: boolean;
-  /** Keys its `metrics` returns. */
+  /** Keys its `metrics` returns (those of the twin in `glueComputeMetrics`). */
   metricKeys: readonly string[];
   /** The key the demo's "well above chance" check reads (`acc` or `pearson`). */
   mainMetric: string;
@@ -261,20 +261,6 @@ export function generateDemoSuite(options: DemoSuiteOptions = {}): DemoSuite {
   };
 }
 
-/**
- * The metrics of a demo task (its `metrics`): its GLUE twin's (`acc`; `acc, f1, acc_and_f1`;
- * `pearson, spearmanr, corr`).
- *
- * @throws {RangeError|TypeError} As `glueComputeMetrics`, and for an unknown task.
- */
-export function computeDemoMetrics(
-  name: string,
-  preds: ArrayLike<number>,
-  labels: ArrayLike<number>,
-): GlueMetrics {
-  return demoTask(name).metrics(preds, labels);
-}
-
 // ---- Files -------------------------------------------------------------------------------
 
 /** Options for {@linkcode writeDemoSuite}. */
@@ -284,7 +270,7 @@ export interface WriteDemoSuiteOptions extends DemoSuiteOptions {
   /**
    * Folder names: `"demo"` (default) names each folder after its demo task
    * (`demo-sentiment/`); `"glue"` uses the twin's GLUE folder (`SST-2/`), so that
-   * `readGlueExamples(dir, "sst-2", split)` reads the demo data.
+   * `readGlueExamples({ dataDir: dir, task: "sst-2", split })` reads them.
    */
   folders?: "demo" | "glue";
 }
@@ -310,8 +296,9 @@ const HEADERS: Record<string, { labelled: string; test: string }> = {
   },
 };
 
-/** The TSV text of one split, in the column layout of the task's GLUE twin. */
-export function formatDemoSplit(task: DemoTask, split: GlueSplit, examples: GlueExample[]): string {
+/** The TSV text of one split of a task, in the column layout of the task's GLUE twin. */
+export function formatDemoSplit(data: DemoTaskData, split: GlueSplit): string {
+  const { task, [split]: examples } = data;
   const layout = GLUE_LAYOUTS[task.glueTask][split];
   const head = HEADERS[task.glueTask][layout.label === null ? "test" : "labelled"];
   const header = head.split(head.includes("|") ? "|" : " ");
@@ -395,7 +382,7 @@ export async function writeDemoSuite(
     await Deno.mkdir(folder, { recursive: true });
     for (const split of ["train", "dev", "test"] as const) {
       const path = `${folder}/${GLUE_LAYOUTS[t.glueTask][split].file}`;
-      await writeTextAtomic(path, formatDemoSplit(t, split, data[split]));
+      await writeTextAtomic(path, formatDemoSplit(data, split));
       files.push(path);
     }
   }

@@ -2,7 +2,6 @@ import assert from "node:assert/strict";
 import { Rng } from "../../tests/_util/rng.ts";
 import { BertTokenizer } from "../text/tokenizer.ts";
 import {
-  computeDemoMetrics,
   DEMO_TASK_NAMES,
   DEMO_TASKS,
   demoTask,
@@ -19,7 +18,7 @@ import {
 import { readGlueExamples } from "./glue.ts";
 import type { GlueExample } from "./glue.ts";
 import { accuracy, pearson } from "./metrics.ts";
-import { getTask } from "./tasks.ts";
+import { getTask, taskMetrics } from "./tasks.ts";
 
 const SMALL = { seed: 7, trainSize: 40, devSize: 10, testSize: 6 };
 const FULL = generateDemoSuite({ seed: 12 });
@@ -201,7 +200,7 @@ Deno.test("a bag-of-words linear regression learns demo-rating (dev Pearson >= 0
   const f = fitLinear(train.map(x), labels(train), { logistic: false, epochs: 10, lr: 0.01 });
   const r = pearson(dev.map((e) => f(x(e))), labels(dev));
   assert.ok(r >= 0.85, `dev Pearson ${r}`);
-  const m = computeDemoMetrics("demo-rating", dev.map((e) => f(x(e))), labels(dev));
+  const m = demoTask("demo-rating").metrics(dev.map((e) => f(x(e))), labels(dev));
   assert.deepEqual(Object.keys(m), [...demoTask("demo-rating").metricKeys]);
 });
 
@@ -214,7 +213,7 @@ Deno.test("demoTask() describes each task as its GLUE twin and rejects unknown n
     ["mrpc", 2],
     ["sts-b", 1],
   ]);
-  const m = computeDemoMetrics("demo-comparison", [1, 0, 1, 1], [1, 0, 0, 1]);
+  const m = taskMetrics("demo-comparison", [1, 0, 1, 1], [1, 0, 0, 1]);
   assert.deepEqual(m, { acc: 0.75, f1: 0.8, acc_and_f1: 0.775 });
   assert.throws(() => demoTask("sst-2"), RangeError);
   assert.throws(() => generateDemoSuite({ trainSize: 1 }), RangeError);
@@ -254,7 +253,7 @@ Deno.test("writeDemoSuite() names folders after the demo tasks by default", asyn
     const { files } = await writeDemoSuite(`${dir}/demo`, { suite });
     assert.ok(files.includes(`${dir}/demo/demo-comparison/dev.tsv`));
     const text = await Deno.readTextFile(`${dir}/demo/demo-rating/train.tsv`);
-    assert.equal(text, formatDemoSplit(suite.tasks[2].task, "train", suite.tasks[2].train));
+    assert.equal(text, formatDemoSplit(suite.tasks[2], "train"));
     assert.equal(text.split("\n")[0].split("\t").length, 10); // the STS-B header
   } finally {
     await Deno.remove(dir, { recursive: true });
