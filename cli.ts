@@ -25,6 +25,7 @@ function metricsLine(task: string, m: Record<string, number>): string {
 export async function main(argv: string[]): Promise<number> {
   let args: TrainArgs | null = null;
   const bar = new ProgressBar();
+  let started = false;
   try {
     args = parseArgs(argv);
     if (args.help) {
@@ -37,7 +38,11 @@ export async function main(argv: string[]): Promise<number> {
         bar.log(`Adapter: ${a.description}${a.isFallbackAdapter ? " (fallback adapter)" : ""}`),
       onInfo: (line) => bar.log(line),
       onStep: (step, total, info) => {
-        if (step === 1) bar.start(total);
+        // A resumed run's first step is not 1: the bar starts where the run does.
+        if (!started) {
+          bar.start(total, step - 1);
+          started = true;
+        }
         bar.update(step, { loss: info.loss, lr: info.lr });
       },
       onLog: (r) => {

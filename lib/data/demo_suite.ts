@@ -75,6 +75,7 @@ function demo(
     labels,
     numLabels: labels?.length ?? 1,
     metrics,
+    glueTwin: glueTask,
     ...rest,
   });
 }

@@ -25,6 +25,7 @@
 import { refuseState, savedArray, savedInt } from "./_sampler_state.ts";
 import type { FeatureSet } from "./features.ts";
 import { type Batch, type BatchItem, collateBatch } from "./loader.ts";
+import { glueTwinOf } from "./tasks.ts";
 import {
   BaseSampler,
   batchesOf,
@@ -166,8 +167,9 @@ export function mtUncertaintyScores(
     at += counts[g];
   });
   let borrowed = 0;
-  const stsb = groups.findIndex((g) => g.task === "sts-b");
-  const mrpc = groups.findIndex((g) => g.task === "mrpc");
+  // By GLUE twin, so that stand-in tasks (the demo's rating/comparison) follow the rule too.
+  const stsb = groups.findIndex((g) => glueTwinOf(g.task) === "sts-b");
+  const mrpc = groups.findIndex((g) => glueTwinOf(g.task) === "mrpc");
   if (borrow && stsb >= 0 && mrpc >= 0) {
     const start = (g: number) => counts.slice(0, g).reduce((a, b) => a + b, 0);
     borrowed = Math.min(counts[stsb], counts[mrpc]);

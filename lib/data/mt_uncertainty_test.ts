@@ -9,6 +9,7 @@ import {
   softmaxEntropy,
 } from "./mt_uncertainty.ts";
 import { syntheticFeatures } from "./_synthetic_features.ts";
+import { registerTask } from "./tasks.ts";
 
 /*
  * Worked example (spec 5.3), four tasks in --tasks order, three candidates each:
@@ -233,4 +234,28 @@ Deno.test("MT-Uncertainty epoch length follows spec 5.4 and refuses a wrong scor
   );
   const bad = new MtUncertaintySampler(sets, { batchSize: 4, seed: 1, scorer: () => [[0.1, 0.2]] });
   await assert.rejects(() => bad.nextBatch(), /expected \[4, 2\] logits, got 2 values/);
+});
+
+Deno.test("a regression task standing in for STS-B borrows from the task standing in for MRPC", () => {
+  registerTask({
+    name: "twin-rating",
+    labels: null,
+    numLabels: 1,
+    metrics: () => ({}),
+    glueTwin: "sts-b",
+  });
+  registerTask({
+    name: "twin-comparison",
+    labels: ["0", "1"],
+    numLabels: 2,
+    metrics: () => ({}),
+    glueTwin: "mrpc",
+  });
+  const r = mtUncertaintyScores([
+    { task: "twin-comparison", numLabels: 2, logits: [0, 0, 2, 0] },
+    { task: "twin-rating", numLabels: 1, logits: [1.5, 2.5] },
+  ]);
+  assert.equal(r.borrowed, 2);
+  assert.deepEqual([...r.scores.slice(2)], [...r.scores.slice(0, 2)]);
+  assert.ok(r.scores[2] > 0);
 });

@@ -44,6 +44,12 @@ export interface TaskDefinition {
    * raw scores, against the gold labels.
    */
   metrics(preds: ArrayLike<number>, labels: ArrayLike<number>): Record<string, number>;
+  /**
+   * The GLUE task this one stands in for, if any (the demo suite's rating task for `sts-b`):
+   * rules written for GLUE names, such as MT-Uncertainty's STS-B/MRPC score borrowing, follow
+   * it. GLUE tasks are their own twins.
+   */
+  glueTwin?: string;
 }
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
@@ -76,7 +82,8 @@ function sameDefinition(a: TaskDefinition, b: TaskDefinition): boolean {
   const sameLabels = a.labels === null || b.labels === null
     ? a.labels === b.labels
     : a.labels.length === b.labels.length && a.labels.every((l, i) => l === b.labels![i]);
-  return sameLabels && a.numLabels === b.numLabels && a.metrics === b.metrics;
+  return sameLabels && a.numLabels === b.numLabels && a.metrics === b.metrics &&
+    a.glueTwin === b.glueTwin;
 }
 
 /**
@@ -91,7 +98,7 @@ function sameDefinition(a: TaskDefinition, b: TaskDefinition): boolean {
  * or repeat, `metrics` is not a function, or another definition has this name (GLUE's included).
  */
 export function registerTask(def: TaskDefinition): TaskDefinition {
-  const { name, labels, numLabels, metrics } = def;
+  const { name, labels, numLabels, metrics, glueTwin } = def;
   if (typeof name !== "string" || !NAME.test(name)) {
     throw new RangeError(
       `Cannot register task "${name}": a name is letters, digits, ".", "_" and "-", starting with a letter or digit`,
@@ -127,6 +134,7 @@ export function registerTask(def: TaskDefinition): TaskDefinition {
     labels: labels === null ? null : Object.freeze([...labels]),
     numLabels,
     metrics,
+    ...(glueTwin === undefined ? {} : { glueTwin }),
   });
   const known = tasks().get(name);
   if (known !== undefined) {
@@ -139,6 +147,11 @@ export function registerTask(def: TaskDefinition): TaskDefinition {
   }
   tasks().set(name, frozen);
   return frozen;
+}
+
+/** The GLUE task `name` stands in for: its `glueTwin`, else itself. */
+export function glueTwinOf(name: string): string {
+  return tasks().get(name)?.glueTwin ?? name;
 }
 
 /** The registered task names: GLUE's (`mnli-mm` included), then others in registration order. */

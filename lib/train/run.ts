@@ -25,7 +25,7 @@ import { type TrainArgs, UsageError, validatePaths } from "./args.ts";
 import { isCheckpoint } from "./checkpoint.ts";
 import { saveModel } from "./checkpoint.ts";
 import { predictSet } from "./evaluate.ts";
-import { appendJsonl, writeEvalResults, writeJsonAtomic } from "./log.ts";
+import { JsonlLogger, writeEvalResults, writeJsonAtomic } from "./log.ts";
 import { writeTrainingPlot } from "./plot.ts";
 import { defaultCacheDir, demoData, glueData, type RunData } from "./run_data.ts";
 import { type LogRecord, Trainer, type TrainerOptions } from "./trainer.ts";
@@ -236,7 +236,7 @@ export async function runTraining(args: TrainArgs, hooks: RunHooks = {}): Promis
       } trainable, ${counts.frozen.toLocaleString("en")} frozen`,
     );
     const modelConfig = caMtlConfigToJson(model.config);
-    const logPath = `${args.outputDir}/log_history.jsonl`;
+    let logger: JsonlLogger | null = null;
     const trainer = new Trainer(
       gpu,
       model,
@@ -246,7 +246,7 @@ export async function runTraining(args: TrainArgs, hooks: RunHooks = {}): Promis
         onStep: hooks.onStep,
         onLog: (record) => {
           hooks.onLog?.(record);
-          appendJsonl(logPath, record);
+          logger?.append(record);
         },
       },
     );
@@ -254,6 +254,10 @@ export async function runTraining(args: TrainArgs, hooks: RunHooks = {}): Promis
       await trainer.resume(resumeFrom);
       hooks.onInfo?.(`Resuming from ${resumeFrom} at step ${trainer.globalStep}`);
     }
+    // A fresh run starts a new log; a resumed one keeps the records up to its checkpoint.
+    logger = JsonlLogger.open(`${args.outputDir}/log_history.jsonl`, {
+      resumeAtStep: trainer.globalStep,
+    });
     if (args.doTrain) {
       await trainer.train();
       await saveModel(args.outputDir, model, modelConfig);
@@ -301,6 +305,7 @@ export async function runTraining(args: TrainArgs, hooks: RunHooks = {}): Promis
       files,
       adapter: gpu.adapter,
     };
+    logger.close();
     trainer.dispose();
     model.dispose();
     return result;
