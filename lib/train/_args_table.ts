@@ -8,6 +8,7 @@
 
 import { GLUE_TASKS } from "../data/glue_tasks.ts";
 import type { TrainArgs } from "./args.ts";
+import { DEMO_TASK_NAMES } from "../data/demo_suite.ts";
 
 /**
  * A command-line mistake: one line, printed without a stack, exit code 2.
@@ -313,11 +314,7 @@ function describe(spec: FlagSpec): string {
 }
 
 /** The generated demo suite's tasks: single-sentence classification, sentence pair, regression. */
-export const DEMO_TASKS: readonly string[] = Object.freeze([
-  "demo-single",
-  "demo-pair",
-  "demo-regression",
-]);
+export const DEMO_TASKS: readonly string[] = DEMO_TASK_NAMES;
 
 /**
  * The embedded demo's settings over the HF defaults: CA-MTL-tiny from scratch (H = 128, so
@@ -329,7 +326,7 @@ export const DEMO_SETTINGS: Partial<TrainArgs> = {
   overwriteOutputDir: true, doTrain: true, doEval: true, evaluateDuringTraining: true,
   useMtUncertainty: true, samplingMode: "mt-uncertainty", maxSeqLength: 64,
   perDeviceTrainBatchSize: 32, perDeviceEvalBatchSize: 64, learningRate: 1e-3, weightDecay: 0.01,
-  numTrainEpochs: 3, maxSteps: 400, loggingSteps: 50, saveSteps: 200, saveTotalLimit: 1,
+  numTrainEpochs: 3, maxSteps: 300, loggingSteps: 100, saveSteps: 300, saveTotalLimit: 1,
 };
 
 /**

@@ -75,7 +75,7 @@ export function caMtlTinyBert(vocabSize: number): BertConfig {
       hiddenSize: 128,
       numHiddenLayers: 4,
       numAttentionHeads: 4,
-      intermediateSize: 512,
+      intermediateSize: 256,
       vocabSize,
     }),
     maxPositionEmbeddings: 128,
