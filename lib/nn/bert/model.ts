@@ -6,7 +6,11 @@
  */
 
 import type { Tensor } from "../../autograd/tensor.ts";
-import type { BertConfig } from "../../io/config.ts";
+import { type BertConfig, readBertConfig } from "../../io/config.ts";
+import { loadStateDict as readWeights } from "../../io/checkpoint.ts";
+import { resolveModel, type ResolveOptions } from "../../io/hub.ts";
+import type { Gpu } from "../../gpu/device.ts";
+import { loadModelWeights, type LoadReport } from "../state_dict.ts";
 import { reshape } from "../../ops/reshape.ts";
 import { slice } from "../../ops/slice.ts";
 import { tanh } from "../../ops/tanh.ts";
@@ -77,6 +81,31 @@ export class BertModel extends Module {
     const encoder = this.child("encoder", new Encoder(layers));
     this.layers = encoder.layer;
     this.pooler = this.child("pooler", new BertPooler(config));
+  }
+
+  /**
+   * Builds a `BertModel` from a Hugging Face checkpoint: a local folder, the HF cache, or a
+   * download (see `resolveModel`). Keys load with or without the `bert.` prefix; a missing
+   * pooler (token-classification checkpoints) keeps its initialisation, and task heads are
+   * reported as unused.
+   *
+   * @throws {CheckpointError} on missing or mis-shaped keys; {HubError} when not found
+   */
+  static async fromPretrained(
+    gpu: Gpu,
+    nameOrPath: string,
+    options: { seed?: number; resolve?: ResolveOptions } = {},
+  ): Promise<{ model: BertModel; report: LoadReport }> {
+    const { folder } = await resolveModel(nameOrPath, options.resolve);
+    const config = await readBertConfig(`${folder}/config.json`);
+    const model = new BertModel(config, { seed: options.seed }).materialize(gpu, options.seed);
+    const { stateDict, file } = await readWeights(folder);
+    const report = loadModelWeights(model, stateDict, {
+      file,
+      optionalPrefix: "bert.",
+      allowMissing: [/^pooler\./],
+    });
+    return { model, report };
   }
 
   forward(inputs: BertInputs): BertOutput {

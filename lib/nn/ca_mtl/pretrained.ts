@@ -58,6 +58,11 @@ export interface LoadCaMtlOptions {
   seed?: number;
   /** Vocabulary size for `CA-MTL-tiny` (its tokenizer's). */
   vocabSize?: number;
+  /**
+   * The encoder to build on a BERT checkpoint named by path or hub id (default: the plain
+   * `bert` baseline); `CA-MTL-base` maps its weights as spec §3.10 says.
+   */
+  architecture?: Architecture;
   resolve?: ResolveOptions;
 }
 
@@ -124,7 +129,7 @@ export async function loadCaMtl(
   const saved = json[CAMTL_CONFIG_KEY] as SavedCaMtl | undefined;
   const bert: BertConfig = bertConfigFromJson(json, `${folder}/config.json`);
   const architecture: Architecture = saved?.architecture ??
-    (nameOrPath in BASE_CHECKPOINT ? nameOrPath as Architecture : "bert");
+    (nameOrPath in BASE_CHECKPOINT ? nameOrPath as Architecture : options.architecture ?? "bert");
   const config: CaMtlConfig = {
     architecture,
     bert,
