@@ -1,0 +1,42 @@
+/**
+ * The main job as a newcomer runs it: `deno task train` with no arguments trains CA-MTL-tiny
+ * with MT-Uncertainty on the embedded synthetic suite and ends well above chance on every
+ * task (accuracy ≥ 0.8 where chance is 0.5, Pearson ≥ 0.8). Takes a few minutes on lavapipe.
+ */
+import assert from "node:assert/strict";
+import { testGpu } from "./_util/gpu.ts";
+
+const CLI = new URL("../cli.ts", import.meta.url).pathname;
+
+Deno.test({
+  name: "deno task train with no arguments learns every demo task well above chance",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    if (!(await testGpu())) return;
+    const cwd = await Deno.makeTempDir();
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", CLI],
+      cwd,
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const stdout = new TextDecoder().decode(out.stdout);
+    const stderr = new TextDecoder().decode(out.stderr);
+    assert.equal(out.code, 0, stderr);
+    assert.match(stderr, /embedded demo/);
+    assert.match(stdout, /Dev metrics after 300 steps/);
+    const results = JSON.parse(await Deno.readTextFile(`${cwd}/runs/demo/eval_results.json`));
+    const latest = results.latest as Record<string, Record<string, number>>;
+    assert.deepEqual(Object.keys(latest), ["demo-sentiment", "demo-comparison", "demo-rating"]);
+    assert.ok(latest["demo-sentiment"].acc >= 0.8, JSON.stringify(latest));
+    assert.ok(latest["demo-comparison"].acc >= 0.8, JSON.stringify(latest));
+    assert.ok(latest["demo-rating"].pearson >= 0.8, JSON.stringify(latest));
+    for (
+      const f of ["model.safetensors", "config.json", "log_history.jsonl", "training_curves.svg"]
+    ) {
+      await Deno.stat(`${cwd}/runs/demo/${f}`);
+    }
+    await Deno.remove(cwd, { recursive: true });
+  },
+});
