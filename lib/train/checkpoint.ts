@@ -17,16 +17,11 @@ import { readSafetensors } from "../io/safetensors.ts";
 import type { AdamW, AdamWState } from "../optim/adamw.ts";
 import { readModelWeights } from "../nn/state_dict.ts";
 import type { Module } from "../nn/module.ts";
+import { writeTextAtomic } from "./log.ts";
 
 /** The file that marks a checkpoint as complete. */
 export const TRAINER_STATE = "trainer_state.json";
 const CHECKPOINT_RE = /^checkpoint-(\d+)$/;
-
-async function writeTextAtomic(path: string, text: string): Promise<void> {
-  const tmp = `${path}.tmp-${crypto.randomUUID()}`;
-  await Deno.writeTextFile(tmp, text);
-  await Deno.rename(tmp, path);
-}
 
 /** Saves `module`'s weights and `config` (as `config.json`) into `dir`, atomically per file. */
 export async function saveModel(
@@ -91,7 +86,7 @@ export async function saveCheckpoint(
   await Deno.remove(partial, { recursive: true }).catch(() => {});
   await saveModel(partial, content.model, content.modelConfig);
   for (const [name, text] of Object.entries(content.files ?? {})) {
-    await Deno.writeTextFile(`${partial}/${name}`, text);
+    await writeTextAtomic(`${partial}/${name}`, text);
   }
   const opt = await content.optimizer.state();
   await saveSafetensors(

@@ -25,7 +25,7 @@ import { type TrainArgs, UsageError, validatePaths } from "./args.ts";
 import { isCheckpoint } from "./checkpoint.ts";
 import { saveModel } from "./checkpoint.ts";
 import { predictSet } from "./evaluate.ts";
-import { JsonlLogger, writeEvalResults, writeJsonAtomic } from "./log.ts";
+import { JsonlLogger, writeEvalResults, writeJsonAtomic, writeTextAtomic } from "./log.ts";
 import { writeTrainingPlot } from "./plot.ts";
 import { defaultCacheDir, demoData, glueData, type RunData } from "./run_data.ts";
 import { type LogRecord, Trainer, type TrainerOptions } from "./trainer.ts";
@@ -157,12 +157,6 @@ function submission(set: FeatureSet, predictions: Float64Array): string {
   return lines.join("\n") + "\n";
 }
 
-async function writeText(path: string, text: string): Promise<void> {
-  const tmp = `${path}.tmp-${crypto.randomUUID()}`;
-  await Deno.writeTextFile(tmp, text);
-  await Deno.rename(tmp, path);
-}
-
 /**
  * Runs training, evaluation and prediction as `args` asks.
  *
@@ -261,15 +255,12 @@ export async function runTraining(args: TrainArgs, hooks: RunHooks = {}): Promis
     if (args.doTrain) {
       await trainer.train();
       await saveModel(args.outputDir, model, modelConfig);
-      await writeText(`${args.outputDir}/vocab.txt`, data.tokenizer.vocab.tokens.join("\n") + "\n");
+      for (const [name, text] of Object.entries(tokenizerFiles(data.tokenizer))) {
+        await writeTextAtomic(`${args.outputDir}/${name}`, text);
+        files.push(name);
+      }
       await writeJsonAtomic(`${args.outputDir}/training_args.json`, args);
-      files.push(
-        "model.safetensors",
-        "config.json",
-        "vocab.txt",
-        "training_args.json",
-        "log_history.jsonl",
-      );
+      files.push("model.safetensors", "config.json", "training_args.json", "log_history.jsonl");
     }
     let evalResults: Record<string, Record<string, number>> = {};
     if (args.doEval) {
@@ -289,7 +280,7 @@ export async function runTraining(args: TrainArgs, hooks: RunHooks = {}): Promis
       for (const set of data.test) {
         const { predictions } = await predictSet(gpu, model, set, args.perDeviceEvalBatchSize);
         const name = `${set.task}_test_iter_${trainer.globalStep}.tsv`;
-        await writeText(`${args.outputDir}/${name}`, submission(set, predictions));
+        await writeTextAtomic(`${args.outputDir}/${name}`, submission(set, predictions));
         files.push(name);
       }
     }
