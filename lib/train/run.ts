@@ -265,6 +265,18 @@ export async function runTraining(args: TrainArgs, hooks: RunHooks = {}): Promis
     let evalResults: Record<string, Record<string, number>> = {};
     if (args.doEval) {
       evalResults = await trainer.evaluate();
+      // As HF logs evaluations: into the history, so the JSONL and the plot show them.
+      const last = trainer.logHistory.at(-1);
+      if (!(last?.eval && last.step === trainer.globalStep)) {
+        const record = {
+          step: trainer.globalStep,
+          epoch: last?.epoch ?? 0,
+          eval: evalResults,
+          best: structuredClone(trainer.best),
+        };
+        trainer.logHistory.push(record);
+        logger.append(record);
+      }
       for (const [task, metrics] of Object.entries(evalResults)) {
         await writeEvalResults(args.outputDir, task, metrics);
         files.push(`eval_results_${task}.txt`);
