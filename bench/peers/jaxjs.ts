@@ -1,0 +1,148 @@
+/**
+ * jax-js (`@jax-js/jax`) with the same workloads as `camtl.ts`: `jit` of the matmul and
+ * `jit(grad(loss))` of the encoder layer, on the WebGPU device when `init()` offers it.
+ * Imported only by the peer benchmark, never from `lib/`.
+ *
+ * jax-js moves arrays into the functions they are passed to: every array used again is passed
+ * as `.ref`. Its Wasm worker threads keep the process alive, so the benchmark ends with
+ * `Deno.exit`. Readback is `await x.data()` (Deno has no synchronous readback); the layer
+ * waits with `blockUntilReady` instead, which copies nothing back.
+ *
+ * @module
+ */
+
+// jax-js is a peer to measure against, not a dependency of camtl, so it stays out of deno.json.
+// deno-lint-ignore no-import-prefix
+import * as jax from "npm:@jax-js/jax@0.1.25";
+import { hostArray } from "./camtl.ts";
+import type { Case, Impl, LayerShape } from "./_timing.ts";
+
+const np = jax.numpy;
+type Arr = jax.Array;
+
+/** One encoder layer's parameters. */
+export type LayerParams = {
+  wq: Arr;
+  bq: Arr;
+  wk: Arr;
+  bk: Arr;
+  wv: Arr;
+  bv: Arr;
+  wo: Arr;
+  bo: Arr;
+  g1: Arr;
+  b1: Arr;
+  wi: Arr;
+  bi: Arr;
+  wf: Arr;
+  bf: Arr;
+  g2: Arr;
+  b2: Arr;
+};
+
+/** Parameters of one layer: 0.02-scaled uniform weights, zero biases, unit gains. */
+export function layerParams(s: LayerShape, seed: number): LayerParams {
+  const { H, ffn } = s;
+  const w = (r: number, c: number, k: number) =>
+    np.array(hostArray(r * c, seed * 100 + k).map((v) => v * 0.02)).reshape([r, c]);
+  const z = (n: number) => np.zeros([n]);
+  const o = (n: number) => np.ones([n]);
+  return {
+    wq: w(H, H, 1),
+    bq: z(H),
+    wk: w(H, H, 2),
+    bk: z(H),
+    wv: w(H, H, 3),
+    bv: z(H),
+    wo: w(H, H, 4),
+    bo: z(H),
+    g1: o(H),
+    b1: z(H),
+    wi: w(H, ffn, 5),
+    bi: z(ffn),
+    wf: w(ffn, H, 6),
+    bf: z(H),
+    g2: o(H),
+    b2: z(H),
+  };
+}
+
+/** LayerNorm over the last axis; consumes `x`, `g`, `b`. */
+function layerNorm(x: Arr, g: Arr, b: Arr): Arr {
+  const mean = np.mean(x.ref, -1, { keepdims: true });
+  const d = x.sub(mean);
+  const variance = np.mean(np.square(d.ref), -1, { keepdims: true });
+  return d.div(np.sqrt(variance.add(1e-12))).mul(g).add(b);
+}
+
+/** One encoder layer on `x` `[B·T, H]`, `maskBias` `[B, 1, 1, T]`; consumes all its arguments. */
+export function layerForward(p: LayerParams, x: Arr, maskBias: Arr, s: LayerShape): Arr {
+  const { B, T, H, heads } = s;
+  const hd = H / heads;
+  const split = (t: Arr) => np.transpose(t.reshape([B, T, heads, hd]), [0, 2, 1, 3]);
+  const q = split(np.matmul(x.ref, p.wq).add(p.bq));
+  const k = split(np.matmul(x.ref, p.wk).add(p.bk));
+  const v = split(np.matmul(x.ref, p.wv).add(p.bv));
+  const scores = np.matmul(q, np.transpose(k, [0, 1, 3, 2])).mul(1 / Math.sqrt(hd)).add(maskBias);
+  const ctx = np.transpose(np.matmul(jax.nn.softmax(scores, -1), v), [0, 2, 1, 3])
+    .reshape([B * T, H]);
+  const a = layerNorm(np.matmul(ctx, p.wo).add(p.bo).add(x), p.g1, p.b1);
+  const u = jax.nn.gelu(np.matmul(a.ref, p.wi).add(p.bi), { approximate: false });
+  return layerNorm(np.matmul(u, p.wf).add(p.bf).add(a), p.g2, p.b2);
+}
+
+/** Starts jax-js and selects `device` (default: WebGPU); returns the devices it offers. */
+export async function jaxjsSetup(device: "webgpu" | "wasm" = "webgpu"): Promise<string[]> {
+  const devices: string[] = await jax.init();
+  if (!devices.includes(device)) {
+    throw new Error(
+      `Cannot benchmark jaxjs-${device}: jax.init() offers only ${devices.join(", ")}`,
+    );
+  }
+  jax.defaultDevice(device as jax.Device);
+  return devices;
+}
+
+/** jax-js on the device `jaxjsSetup` selected. */
+export function jaxjsImpl(device: "webgpu" | "wasm" = "webgpu"): Impl {
+  return {
+    name: `jaxjs-${device}`,
+    matmul(S: number): Promise<Case> {
+      const a = np.array(hostArray(S * S, S)).reshape([S, S]);
+      const b = np.array(hostArray(S * S, S + 1)).reshape([S, S]);
+      const f = jax.jit((x: Arr, y: Arr) => np.matmul(x, y));
+      return Promise.resolve({
+        async run() {
+          await f(a.ref, b.ref).data();
+        },
+        dispose() {
+          a.dispose();
+          b.dispose();
+          f.dispose();
+        },
+      });
+    },
+    bertLayer(s: LayerShape): Promise<Case> {
+      const { B, T, H } = s;
+      const p = layerParams(s, 1);
+      const x = np.array(hostArray(B * T * H, 7)).reshape([B * T, H]);
+      const mask = np.zeros([B, 1, 1, T]);
+      const g = jax.jit(
+        jax.grad((p: LayerParams, x: Arr, m: Arr) => layerForward(p, x, m, s).sum()),
+      );
+      return Promise.resolve({
+        async run() {
+          const grads = g(jax.tree.ref(p), x.ref, mask.ref);
+          await jax.blockUntilReady(grads);
+          jax.tree.dispose(grads);
+        },
+        dispose() {
+          jax.tree.dispose(p);
+          x.dispose();
+          mask.dispose();
+          g.dispose();
+        },
+      });
+    },
+  };
+}

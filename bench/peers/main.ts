@@ -1,0 +1,136 @@
+/**
+ * camtl against its WebGPU peers, TensorFlow.js (`tfjs-webgpu`) and jax-js (`jaxjs-webgpu`),
+ * on the same adapter, in one process: f32 matmul at 512³ and 1024³, and one BERT encoder
+ * layer forward + backward (H = 256, 4 heads, T = 128, B = 8, FFN 1024, dropout off, exact
+ * GELU; gradient of `sum(output)` w.r.t. every parameter). For each benchmark every
+ * implementation is warmed up, then the implementations run interleaved rep by rep in rotating
+ * order, so that all see the same machine load; the table gives the median, minimum and
+ * maximum and each median's ratio to camtl's (> 1: camtl is faster).
+ *
+ * The matmuls end with a readback of the result on every side; the layer ends when the device
+ * has finished (`gpu.sync()`, `onSubmittedWorkDone` after tfjs's `submitQueue`, jax-js's
+ * `blockUntilReady`), without reading gradients back.
+ *
+ * Run: `deno task bench:peers [--reps N] [--warmup N] [--only camtl,tfjs-webgpu] [--json]`
+ * (`--skip name,…` leaves implementations out; `--jax-device wasm` runs jax-js on Wasm
+ * instead). With `--json`, prints one line per implementation and benchmark:
+ * `{"bench","impl","adapter","median_ms","min_ms","max_ms"}`.
+ *
+ * @module
+ */
+
+import { requestGpu } from "../../lib/gpu/device.ts";
+import { camtlImpl } from "./camtl.ts";
+import { jaxjsImpl, jaxjsSetup } from "./jaxjs.ts";
+import { tfjsImpl, tfjsSetup } from "./tfjs.ts";
+import {
+  type Case,
+  type Impl,
+  interleave,
+  type LayerShape,
+  parseArgs,
+  type Stats,
+} from "./_timing.ts";
+
+const USAGE = "usage: deno run -A bench/peers/main.ts [--reps N] [--warmup N] [--json] " +
+  "[--only a,b] [--skip a,b] [--jax-device webgpu|wasm] [--bench matmul,layer]";
+const args = parseArgs(Deno.args, USAGE);
+const jaxDevice = Deno.args.includes("--jax-device")
+  ? Deno.args[Deno.args.indexOf("--jax-device") + 1]
+  : "webgpu";
+if (jaxDevice !== "webgpu" && jaxDevice !== "wasm") {
+  console.error(USAGE);
+  Deno.exit(2);
+}
+const benches = Deno.args.includes("--bench")
+  ? Deno.args[Deno.args.indexOf("--bench") + 1].split(",")
+  : ["matmul", "layer"];
+const log = (line: string) => {
+  if (!args.json) console.log(line);
+};
+
+const gpu = await requestGpu();
+const adapter = gpu.adapter.description;
+const wanted = (name: string) =>
+  (args.only === undefined || args.only.includes(name)) && !args.skip.includes(name);
+
+const impls: Impl[] = [camtlImpl(gpu)];
+if (wanted("tfjs-webgpu")) {
+  try {
+    const tfAdapter = await tfjsSetup();
+    impls.push(tfjsImpl());
+    log(`tfjs-webgpu ${tfAdapter ? `on "${tfAdapter}"` : "(its adapter does not report a name)"}`);
+  } catch (e) {
+    console.error(`tfjs-webgpu left out: ${(e as Error).message}`);
+  }
+}
+if (wanted(`jaxjs-${jaxDevice}`)) {
+  try {
+    const devices = await jaxjsSetup(jaxDevice);
+    impls.push(jaxjsImpl(jaxDevice));
+    log(`jaxjs-${jaxDevice} (jax.init() offers ${devices.join(", ")})`);
+  } catch (e) {
+    console.error(`jaxjs-${jaxDevice} left out: ${(e as Error).message}`);
+  }
+}
+const used = impls.filter((i) => wanted(i.name));
+log(
+  `adapter: "${adapter}"; load average ${Deno.loadavg().map((l) => l.toFixed(2)).join(" ")}; ` +
+    `${args.warmup} warm-ups, median of ${args.reps}`,
+);
+log("");
+log(
+  `${"bench".padEnd(48)} impl            median ms    min ms    max ms  vs camtl`,
+);
+
+async function run(bench: string, make: (impl: Impl) => Promise<Case> | undefined): Promise<void> {
+  const cases: Record<string, Case> = {};
+  for (const impl of used) {
+    try {
+      const c = make(impl);
+      if (c) cases[impl.name] = await c;
+    } catch (e) {
+      console.error(`${bench} ${impl.name} left out: ${(e as Error).message}`);
+    }
+  }
+  let result: Record<string, Stats>;
+  try {
+    result = await interleave(cases, args.warmup, args.reps);
+  } finally {
+    for (const c of Object.values(cases)) c.dispose();
+  }
+  const base = result.camtl?.median;
+  for (const [impl, s] of Object.entries(result)) {
+    if (args.json) {
+      console.log(JSON.stringify({
+        bench,
+        impl,
+        adapter,
+        median_ms: s.median,
+        min_ms: s.min,
+        max_ms: s.max,
+      }));
+    } else {
+      const ratio = base ? `${(s.median / base).toFixed(2)}×` : "—";
+      console.log(
+        `${bench.padEnd(48)} ${impl.padEnd(14)} ${s.median.toFixed(1).padStart(10)} ` +
+          `${s.min.toFixed(1).padStart(9)} ${s.max.toFixed(1).padStart(9)} ${ratio.padStart(9)}`,
+      );
+    }
+  }
+}
+
+const layer: LayerShape = { B: 8, T: 128, H: 256, heads: 4, ffn: 1024 };
+if (benches.includes("matmul")) {
+  for (const S of [512, 1024]) await run(`matmul_f32[${S}x${S}x${S}]`, (i) => i.matmul(S));
+}
+if (benches.includes("layer")) {
+  const { B, T, H, heads, ffn } = layer;
+  await run(
+    `bert_layer_fwd_bwd[B=${B},T=${T},H=${H},NH=${heads},I=${ffn}]`,
+    (i) => i.bertLayer(layer),
+  );
+}
+log(`load average after: ${Deno.loadavg().map((l) => l.toFixed(2)).join(" ")}`);
+// jax-js's Wasm worker threads would keep the process alive.
+Deno.exit(0);
