@@ -5,17 +5,22 @@
  * @module
  */
 
-import { backward } from "../../lib/autograd/backward.ts";
+import { backward, zeroGrad } from "../../lib/autograd/backward.ts";
 import { beginScope, withScope } from "../../lib/autograd/scope.ts";
 import { fromArray } from "../../lib/autograd/tensor.ts";
 import type { Gpu } from "../../lib/gpu/device.ts";
 import type { BertConfig } from "../../lib/io/config.ts";
+import { uploadBatch } from "../../lib/nn/bert/inputs.ts";
 import { BertLayer, plainNorm } from "../../lib/nn/bert/layer.ts";
+import { BertModel } from "../../lib/nn/bert/model.ts";
+import { Linear } from "../../lib/nn/layers.ts";
 import { SeedStream } from "../../lib/nn/seeds.ts";
+import { crossEntropy } from "../../lib/ops/cross_entropy.ts";
 import { matmul } from "../../lib/ops/matmul.ts";
 import { sum } from "../../lib/ops/reduce.ts";
+import { AdamW } from "../../lib/optim/adamw.ts";
 import { Rng } from "../../tests/_util/rng.ts";
-import type { Case, Impl, LayerShape } from "./_timing.ts";
+import type { Case, Impl, LayerShape, StepShape } from "./_timing.ts";
 
 /** A BERT config with the benchmark's sizes and dropout off. */
 export function benchConfig(s: LayerShape, layers = 1, vocab = 1000): BertConfig {
@@ -40,6 +45,19 @@ export function benchConfig(s: LayerShape, layers = 1, vocab = 1000): BertConfig
 export function hostArray(n: number, seed: number): Float32Array<ArrayBuffer> {
   return Float32Array.from(new Rng(seed).array(n));
 }
+
+/** The step's host batch: token ids in `[0, vocab)`, no padding, labels in `[0, classes)`. */
+export function hostBatch(
+  s: StepShape,
+): { ids: Int32Array<ArrayBuffer>; labels: Int32Array<ArrayBuffer> } {
+  const rng = new Rng(11);
+  const ids = Int32Array.from({ length: s.B * s.T }, () => Math.floor(rng.next() * s.vocab));
+  const labels = Int32Array.from({ length: s.B }, () => Math.floor(rng.next() * s.classes));
+  return { ids, labels };
+}
+
+/** AdamW settings every implementation uses (decay on every parameter). */
+export const ADAMW = { lr: 1e-4, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01 };
 
 /** camtl on `gpu`. */
 export function camtlImpl(gpu: Gpu): Impl {
@@ -78,6 +96,47 @@ export function camtlImpl(gpu: Gpu): Impl {
           layer.dispose();
           h.dispose();
           mask.dispose();
+        },
+      });
+    },
+    trainStep(s: StepShape): Promise<Case> {
+      const model = new BertModel(benchConfig(s, s.layers, s.vocab), { seed: 1 })
+        .materialize(gpu, 1);
+      const head = new Linear(s.H, s.classes, { std: 0.02 }).materialize(gpu, 2);
+      model.eval();
+      const { ids, labels } = hostBatch(s);
+      const inputs = uploadBatch(gpu, {
+        inputIds: ids,
+        tokenTypeIds: new Int32Array(s.B * s.T),
+        attentionMask: new Int32Array(s.B * s.T).fill(1),
+        batchSize: s.B,
+        seqLength: s.T,
+      });
+      // Created outside any scope, so they live until `dispose`.
+      const y = fromArray(gpu, labels, [s.B], { dtype: "i32", persistent: true });
+      const params = [...model.parameters(), ...head.parameters()].map((p) => p.value);
+      const opt = new AdamW(
+        params.map((param) => ({ param, weightDecay: ADAMW.weightDecay })),
+        { lr: ADAMW.lr, betas: [ADAMW.beta1, ADAMW.beta2], eps: ADAMW.eps },
+      );
+      return Promise.resolve({
+        async run() {
+          await withScope(gpu, async () => {
+            zeroGrad(params);
+            const logits = head.forward(model.forward(inputs).pooled);
+            backward(crossEntropy({ logits }, { labels: y }));
+            opt.step();
+            await gpu.sync();
+          });
+        },
+        dispose() {
+          opt.dispose();
+          model.dispose();
+          head.dispose();
+          for (const t of [inputs.inputIds, inputs.tokenTypeIds, inputs.positionIds, y]) {
+            t.dispose();
+          }
+          inputs.maskBias.dispose();
         },
       });
     },

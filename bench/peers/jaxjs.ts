@@ -14,8 +14,8 @@
 // jax-js is a peer to measure against, not a dependency of camtl, so it stays out of deno.json.
 // deno-lint-ignore no-import-prefix
 import * as jax from "npm:@jax-js/jax@0.1.25";
-import { hostArray } from "./camtl.ts";
-import type { Case, Impl, LayerShape } from "./_timing.ts";
+import { ADAMW, hostArray, hostBatch } from "./camtl.ts";
+import type { Case, Impl, LayerShape, StepShape } from "./_timing.ts";
 
 const np = jax.numpy;
 type Arr = jax.Array;
@@ -91,6 +91,41 @@ export function layerForward(p: LayerParams, x: Arr, maskBias: Arr, s: LayerShap
   return layerNorm(np.matmul(u, p.wf).add(p.bf).add(a), p.g2, p.b2);
 }
 
+/** The training model's parameters. */
+export type ModelParams = {
+  word: Arr;
+  pos: Arr;
+  type: Arr;
+  embG: Arr;
+  embB: Arr;
+  layers: LayerParams[];
+  poolW: Arr;
+  poolB: Arr;
+  clsW: Arr;
+  clsB: Arr;
+};
+
+/**
+ * Mean cross-entropy of the [CLS] classifier; consumes every argument. The word lookup is a
+ * product with the one-hot ids `[B·T, V]`: jax-js 0.1.25 cannot `jit` the gradient of a gather
+ * ("routine primitive scatter input is not imm"), and its eager scatter shader
+ * (`atomic_add_f32`) fails WGSL validation on this adapter. Position and token-type embeddings
+ * are slices (positions are 0..T−1 and every type is 0).
+ */
+function modelLoss(p: ModelParams, ids: Arr, onehot: Arr, mask: Arr, s: StepShape): Arr {
+  const { B, T, H } = s;
+  const e = np.matmul(ids, p.word);
+  const x = e.reshape([B, T, H]).add(p.pos.slice([0, T], [])).add(p.type.slice(0, []));
+  let h = layerNorm(x.reshape([B * T, H]), p.embG, p.embB);
+  p.layers.forEach((l, i) => {
+    h = layerForward(l, h, i === p.layers.length - 1 ? mask : mask.ref, s);
+  });
+  const first = h.reshape([B, T, H]).slice([], 0, []);
+  const pooled = np.tanh(np.matmul(first, p.poolW).add(p.poolB));
+  const logits = np.matmul(pooled, p.clsW).add(p.clsB);
+  return np.mean(np.sum(onehot.mul(jax.nn.logSoftmax(logits, -1)), -1)).mul(-1);
+}
+
 /** Starts jax-js and selects `device` (default: WebGPU); returns the devices it offers. */
 export async function jaxjsSetup(device: "webgpu" | "wasm" = "webgpu"): Promise<string[]> {
   const devices: string[] = await jax.init();
@@ -141,6 +176,87 @@ export function jaxjsImpl(device: "webgpu" | "wasm" = "webgpu"): Impl {
           x.dispose();
           mask.dispose();
           g.dispose();
+        },
+      });
+    },
+    trainStep(s: StepShape): Promise<Case> {
+      const { B, T, H, vocab, classes } = s;
+      const w = (r: number, c: number, seed: number) =>
+        np.array(hostArray(r * c, seed).map((v) => v * 0.02)).reshape([r, c]);
+      let params: ModelParams = {
+        word: w(vocab, H, 101),
+        pos: w(512, H, 102),
+        type: w(2, H, 103),
+        embG: np.ones([H]),
+        embB: np.zeros([H]),
+        layers: Array.from({ length: s.layers }, (_, l) => layerParams(s, 10 + l)),
+        poolW: w(H, H, 104),
+        poolB: np.zeros([H]),
+        clsW: w(H, classes, 105),
+        clsB: np.zeros([classes]),
+      };
+      let m = jax.tree.map((x: Arr) => np.zerosLike(x), jax.tree.ref(params)) as ModelParams;
+      let v = jax.tree.map((x: Arr) => np.zerosLike(x), jax.tree.ref(params)) as ModelParams;
+      const { ids, labels } = hostBatch(s);
+      const i32 = (a: Int32Array<ArrayBuffer>) => np.array(a, { dtype: np.int32 });
+      const idsA = jax.nn.oneHot(i32(ids), vocab);
+      const onehot = jax.nn.oneHot(i32(labels), classes);
+      const mask = np.zeros([B, 1, 1, T]);
+      const valueAndGrad = jax.jit(
+        jax.valueAndGrad((p: ModelParams, ids: Arr, y: Arr, mk: Arr) =>
+          modelLoss(p, ids, y, mk, s)
+        ),
+      );
+      const { lr, beta1, beta2, eps, weightDecay } = ADAMW;
+      const update = jax.jit(
+        (p: ModelParams, g: ModelParams, m: ModelParams, v: ModelParams, c1: Arr, c2: Arr) => {
+          const m2 = jax.tree.map(
+            (mi: Arr, gi: Arr) => mi.mul(beta1).add(gi.mul(1 - beta1)),
+            m,
+            jax.tree.ref(g),
+          ) as ModelParams;
+          const v2 = jax.tree.map(
+            (vi: Arr, gi: Arr) => vi.mul(beta2).add(np.square(gi).mul(1 - beta2)),
+            v,
+            g,
+          ) as ModelParams;
+          const p2 = jax.tree.map(
+            (pi: Arr, mi: Arr, vi: Arr) =>
+              pi.mul(1 - lr * weightDecay).sub(
+                mi.mul(c1.ref).div(np.sqrt(vi.mul(c2.ref)).add(eps)).mul(lr),
+              ),
+            p,
+            jax.tree.ref(m2),
+            jax.tree.ref(v2),
+          ) as ModelParams;
+          c1.dispose();
+          c2.dispose();
+          return [p2, m2, v2];
+        },
+      );
+      let step = 0;
+      return Promise.resolve({
+        async run() {
+          const [loss, grads] = valueAndGrad(
+            jax.tree.ref(params),
+            idsA.ref,
+            onehot.ref,
+            mask.ref,
+          );
+          step++;
+          const c1 = np.array(1 / (1 - beta1 ** step)), c2 = np.array(1 / (1 - beta2 ** step));
+          [params, m, v] = update(params, grads, m, v, c1, c2) as [
+            ModelParams,
+            ModelParams,
+            ModelParams,
+          ];
+          await jax.blockUntilReady([params, m, v, loss]);
+          loss.dispose();
+        },
+        dispose() {
+          jax.tree.dispose([params, m, v, idsA, onehot, mask]);
+          valueAndGrad.dispose();
+          update.dispose();
         },
       });
     },

@@ -11,6 +11,13 @@
  * has finished (`gpu.sync()`, `onSubmittedWorkDone` after tfjs's `submitQueue`, jax-js's
  * `blockUntilReady`), without reading gradients back.
  *
+ * The training step (`--bench step`): a 4-layer BERT of the same layer shape with word
+ * (V = 1000), position and token-type embeddings and their norm, the tanh pooler on [CLS], a
+ * 2-class linear head, mean cross-entropy, and one AdamW update of every parameter (lr 1e-4,
+ * weight decay 0.01); camtl uses `BertModel`, `crossEntropy` and `AdamW`, tfjs
+ * `tf.variableGrads` and an AdamW written with tf ops, jax-js `jit(valueAndGrad)` and a jitted
+ * AdamW over the parameter tree.
+ *
  * Run: `deno task bench:peers [--reps N] [--warmup N] [--only camtl,tfjs-webgpu] [--json]`
  * (`--skip name,…` leaves implementations out; `--jax-device wasm` runs jax-js on Wasm
  * instead). With `--json`, prints one line per implementation and benchmark:
@@ -30,10 +37,11 @@ import {
   type LayerShape,
   parseArgs,
   type Stats,
+  type StepShape,
 } from "./_timing.ts";
 
 const USAGE = "usage: deno run -A bench/peers/main.ts [--reps N] [--warmup N] [--json] " +
-  "[--only a,b] [--skip a,b] [--jax-device webgpu|wasm] [--bench matmul,layer]";
+  "[--only a,b] [--skip a,b] [--jax-device webgpu|wasm] [--bench matmul,layer,step]";
 const args = parseArgs(Deno.args, USAGE);
 const jaxDevice = Deno.args.includes("--jax-device")
   ? Deno.args[Deno.args.indexOf("--jax-device") + 1]
@@ -44,7 +52,7 @@ if (jaxDevice !== "webgpu" && jaxDevice !== "wasm") {
 }
 const benches = Deno.args.includes("--bench")
   ? Deno.args[Deno.args.indexOf("--bench") + 1].split(",")
-  : ["matmul", "layer"];
+  : ["matmul", "layer", "step"];
 const log = (line: string) => {
   if (!args.json) console.log(line);
 };
@@ -129,6 +137,13 @@ if (benches.includes("layer")) {
   await run(
     `bert_layer_fwd_bwd[B=${B},T=${T},H=${H},NH=${heads},I=${ffn}]`,
     (i) => i.bertLayer(layer),
+  );
+}
+if (benches.includes("step")) {
+  const step: StepShape = { ...layer, layers: 4, classes: 2, vocab: 1000 };
+  await run(
+    `train_step[L=4,B=8,T=128,H=256,V=1000,K=2]`,
+    (i) => i.trainStep?.(step),
   );
 }
 log(`load average after: ${Deno.loadavg().map((l) => l.toFixed(2)).join(" ")}`);

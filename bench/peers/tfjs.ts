@@ -12,8 +12,8 @@
 import * as tf from "npm:@tensorflow/tfjs@4.22.0";
 // deno-lint-ignore no-import-prefix
 import "npm:@tensorflow/tfjs-backend-webgpu@4.22.0";
-import { hostArray } from "./camtl.ts";
-import type { Case, Impl, LayerShape } from "./_timing.ts";
+import { ADAMW, hostArray, hostBatch } from "./camtl.ts";
+import type { Case, Impl, LayerShape, StepShape } from "./_timing.ts";
 
 interface WebGpuBackend {
   device?: GPUDevice;
@@ -129,6 +129,70 @@ export function tfjsImpl(): Impl {
         },
         dispose() {
           tf.dispose([...Object.values(p), x, mask]);
+        },
+      });
+    },
+    trainStep(s: StepShape): Promise<Case> {
+      const { B, T, H, vocab, classes } = s;
+      const w = (name: string, shape: number[], seed: number) =>
+        tf.variable(tf.truncatedNormal(shape, 0, 0.02, "float32", seed), true, name);
+      const emb = {
+        word: w("word", [vocab, H], 101),
+        pos: w("pos", [512, H], 102),
+        type: w("type", [2, H], 103),
+        g: tf.variable(tf.ones([H]), true, "embg"),
+        b: tf.variable(tf.zeros([H]), true, "embb"),
+      };
+      const layers = Array.from({ length: s.layers }, (_, l) => layerParams(s, 10 * l, `l${l}.`));
+      const pool = { w: w("poolw", [H, H], 104), b: tf.variable(tf.zeros([H]), true, "poolb") };
+      const cls = { w: w("clsw", [H, classes], 105), b: tf.variable(tf.zeros([classes])) };
+      const vars: tf.Variable[] = [
+        ...Object.values(emb),
+        ...layers.flatMap((p) => Object.values(p)),
+        pool.w,
+        pool.b,
+        cls.w,
+        cls.b,
+      ];
+      const m = vars.map((v) => tf.variable(tf.zerosLike(v), false));
+      const v2 = vars.map((v) => tf.variable(tf.zerosLike(v), false));
+      const { ids, labels } = hostBatch(s);
+      const idsT = tf.tensor1d(ids, "int32");
+      const onehot = tf.oneHot(tf.tensor1d(labels, "int32"), classes);
+      const mask = tf.zeros([B, 1, 1, T]);
+      let step = 0;
+      const loss = () => {
+        const e = tf.gather(emb.word, idsT).add(emb.pos.slice([0, 0], [T, H]).tile([B, 1]))
+          .add(emb.type.slice([0, 0], [1, H]));
+        let h = layerNorm(e as tf.Tensor2D, emb.g, emb.b);
+        for (const p of layers) h = layerForward(p, h, mask, s);
+        const first = h.reshape([B, T, H]).slice([0, 0, 0], [B, 1, H]).reshape([B, H]);
+        const pooled = tf.tanh(first.matMul(pool.w).add(pool.b)) as tf.Tensor2D;
+        return tf.losses.softmaxCrossEntropy(onehot, pooled.matMul(cls.w).add(cls.b)) as tf.Scalar;
+      };
+      return Promise.resolve({
+        async run() {
+          const { value, grads } = tf.variableGrads(loss, vars);
+          step++;
+          const { lr, beta1, beta2, eps, weightDecay } = ADAMW;
+          const c1 = 1 / (1 - beta1 ** step), c2 = 1 / (1 - beta2 ** step);
+          tf.tidy(() => {
+            vars.forEach((p, i) => {
+              const g = grads[p.name];
+              const mi = m[i].mul(beta1).add(g.mul(1 - beta1));
+              const vi = v2[i].mul(beta2).add(g.square().mul(1 - beta2));
+              m[i].assign(mi);
+              v2[i].assign(vi);
+              const upd = mi.mul(c1).div(vi.mul(c2).sqrt().add(eps));
+              p.assign(p.mul(1 - lr * weightDecay).sub(upd.mul(lr)));
+            });
+          });
+          await sync();
+          value.dispose();
+          tf.dispose(grads);
+        },
+        dispose() {
+          tf.dispose([...vars, ...m, ...v2, idsT, onehot, mask]);
         },
       });
     },
