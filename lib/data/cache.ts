@@ -27,6 +27,7 @@
  * @module
  */
 
+import { writeBytesAtomic } from "../io/atomic.ts";
 import { crc32 } from "./_crc32.ts";
 import { DataError } from "./data_error.ts";
 import {
@@ -248,14 +249,7 @@ export async function writeFeatureCache(
   const slash = path.lastIndexOf("/");
   const dir = slash < 0 ? "." : path.slice(0, slash) || "/";
   await Deno.mkdir(dir, { recursive: true });
-  const tmp = await Deno.makeTempFile({ dir, prefix: ".tmp-features-" });
-  try {
-    await Deno.writeFile(tmp, bytes);
-    await Deno.rename(tmp, path);
-  } catch (err) {
-    await Deno.remove(tmp).catch(() => {});
-    throw err;
-  }
+  await writeBytesAtomic(path, bytes);
 }
 
 /** Options for {@linkcode loadGlueFeatures}. */

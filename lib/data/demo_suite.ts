@@ -26,6 +26,7 @@
  * @module
  */
 
+import { writeTextAtomic } from "../io/atomic.ts";
 import {
   comparisonExample,
   demoVocab,
@@ -318,22 +319,6 @@ export function formatDemoSplit(data: DemoTaskData, split: GlueSplit): string {
     lines.push(cells.join("\t"));
   });
   return lines.join("\n") + "\n";
-}
-
-let tmpCounter = 0;
-
-async function writeTextAtomic(path: string, text: string): Promise<void> {
-  const slash = path.lastIndexOf("/");
-  const tmp = `${path.slice(0, slash + 1)}.${
-    path.slice(slash + 1)
-  }.${Deno.pid}.${++tmpCounter}.tmp`;
-  try {
-    await Deno.writeTextFile(tmp, text);
-    await Deno.rename(tmp, path);
-  } catch (err) {
-    await Deno.remove(tmp).catch(() => {});
-    throw err;
-  }
 }
 
 function readme(suite: DemoSuite): string {

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { writeTextAtomic } from "../io/atomic.ts";
 import { assertGlueTask, GLUE_LABELS, numLabels } from "./glue_tasks.ts";
 
 /**
@@ -83,15 +84,5 @@ export async function writeGluePredictions(
   path: string,
   { task, predictions }: { task: string; predictions: ArrayLike<number> },
 ): Promise<void> {
-  const text = formatGluePredictions(task, predictions);
-  const slash = path.lastIndexOf("/");
-  const dir = slash < 0 ? "." : path.slice(0, slash) || "/";
-  const tmp = await Deno.makeTempFile({ dir, prefix: ".tmp-predictions-" });
-  try {
-    await Deno.writeTextFile(tmp, text);
-    await Deno.rename(tmp, path);
-  } catch (err) {
-    await Deno.remove(tmp).catch(() => {});
-    throw err;
-  }
+  await writeTextAtomic(path, formatGluePredictions(task, predictions));
 }

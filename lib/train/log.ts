@@ -17,44 +17,18 @@
  * @module
  */
 
+import { writeTextAtomic } from "../io/atomic.ts";
 import { DataError } from "../data/data_error.ts";
 
 const ENCODER = new TextEncoder();
-let tmpCounter = 0;
 
 function writeAllSync(file: Deno.FsFile, bytes: Uint8Array): void {
   let done = 0;
   while (done < bytes.length) done += file.writeSync(bytes.subarray(done));
 }
 
-/**
- * Writes `text` to `path` atomically: a temporary file beside it is written, synced and
- * renamed over `path`, so a reader (or a crash) sees the old file or the new one, never half.
- *
- * @param path The file to write.
- * @param text Its new contents.
- * @throws {Deno.errors.NotFound} When the folder does not exist; the temporary file is removed
- * on any failure.
- */
-export async function writeTextAtomic(path: string, text: string): Promise<void> {
-  const slash = path.lastIndexOf("/");
-  const tmp = `${path.slice(0, slash + 1)}.${
-    path.slice(slash + 1)
-  }.${Deno.pid}.${++tmpCounter}.tmp`;
-  const file = await Deno.open(tmp, { write: true, createNew: true });
-  try {
-    try {
-      writeAllSync(file, ENCODER.encode(text));
-      await file.syncData();
-    } finally {
-      file.close();
-    }
-    await Deno.rename(tmp, path);
-  } catch (err) {
-    await Deno.remove(tmp).catch(() => {});
-    throw err;
-  }
-}
+/** Writes `text` to `path` atomically (shared with every camtl writer). */
+export { writeTextAtomic };
 
 /**
  * Writes `value` as JSON (2-space indent, final newline) to `path` atomically.
