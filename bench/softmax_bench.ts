@@ -8,13 +8,9 @@
  * @module
  */
 
+import { rowWorkgroupSize } from "../kernels/_kernel.ts";
 import { scaleForward } from "../kernels/elementwise.ts";
-import {
-  softmaxBackward,
-  softmaxBiasBackward,
-  softmaxForward,
-  softmaxWorkgroupSize,
-} from "../kernels/softmax.ts";
+import { softmaxBackward, softmaxBiasBackward, softmaxForward } from "../kernels/softmax.ts";
 import { fromArray, Tensor } from "../lib/autograd/tensor.ts";
 import { requestGpu } from "../lib/gpu/device.ts";
 import { dispatch } from "../lib/ops/_dispatch.ts";
@@ -35,7 +31,7 @@ const mask = fromArray(gpu, Array.from({ length: B * T }, (_, i) => (i % T) < 10
 ]);
 const out = new Tensor(gpu, [B, NH, T, T]), dbias = new Tensor(gpu, [B, T, T]);
 const dims = { rows: ROWS, n: T, nh: NH, tq: T };
-const WG = softmaxWorkgroupSize(T);
+const WG = rowWorkgroupSize(T);
 const shape = `[B=${B},NH=${NH},T=${T}]`;
 const opts = { group: "softmax", n: 20, warmup: 3 };
 

@@ -151,3 +151,15 @@ export function grid1d(n: number, wg: number): [number, number, number] {
   const y = ceilDiv(groups, MAX_GRID);
   return [ceilDiv(groups, y), y, 1];
 }
+
+/**
+ * The workgroup size for row kernels (one workgroup per row) on rows of `c` elements: a power
+ * of two from 32 to 256, with up to 32 elements per invocation. Short rows get one 32-wide
+ * workgroup (one warp on most GPUs, few barrier levels); on lavapipe that was 2.5× faster than
+ * 256 wide for layer norm at C = 768 and 4× faster than 128 wide for softmax at T = 128.
+ */
+export function rowWorkgroupSize(c: number): number {
+  let wg = 32;
+  while (wg < 256 && wg * 32 < c) wg *= 2;
+  return wg;
+}

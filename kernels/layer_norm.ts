@@ -187,16 +187,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
 }`,
 });
 
-/**
- * The workgroup size for rows of `c` elements: a power of two from 32 to 256, with up to 32
- * elements per invocation. Short rows thus get one 32-wide workgroup (one warp on most GPUs,
- * few barrier levels), which on lavapipe is also 2.5× faster than 256 at C = 768.
- */
-export function rowWorkgroupSize(c: number): number {
-  let wg = 32;
-  while (wg < 256 && wg * 32 < c) wg *= 2;
-  return wg;
-}
+export { rowWorkgroupSize } from "./_kernel.ts";
 
 // ---- float64 references -------------------------------------------------------------------
 

@@ -149,17 +149,6 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
 }`,
 });
 
-/**
- * The workgroup size for rows of `n`: a power of two from 32 to 256, with up to 32 elements per
- * invocation, so attention rows (n = 128) get one 32-wide workgroup (4× faster than 128 wide on
- * lavapipe, and one warp per row on GPUs).
- */
-export function softmaxWorkgroupSize(n: number): number {
-  let wg = 32;
-  while (wg < 256 && wg * 32 < n) wg *= 2;
-  return wg;
-}
-
 // ---- float64 references -------------------------------------------------------------------
 
 /** Dimensions of the references: x is `[B, NH, Tq, Tk]` (a plain `[R, N]` is B=R, NH=Tq=1). */

@@ -6,12 +6,8 @@
  * @module
  */
 
-import {
-  softmaxBackward,
-  softmaxBiasBackward,
-  softmaxForward,
-  softmaxWorkgroupSize,
-} from "../../kernels/softmax.ts";
+import { rowWorkgroupSize } from "../../kernels/_kernel.ts";
+import { softmaxBackward, softmaxBiasBackward, softmaxForward } from "../../kernels/softmax.ts";
 import { defineOp } from "../autograd/op.ts";
 import { assertDType, assertShape, type Tensor } from "../autograd/tensor.ts";
 import { dispatch, empty } from "./_dispatch.ts";
@@ -73,7 +69,7 @@ const softmaxOp = defineOp<Record<string, Tensor>, SoftmaxOptions, Saved>({
       softmaxForward,
       { x, bias: bias ?? x, mask: mask ?? x, out },
       dims,
-      { WG: softmaxWorkgroupSize(dims.n), HAS_BIAS: bias ? 1 : 0, HAS_MASK: mask ? 1 : 0 },
+      { WG: rowWorkgroupSize(dims.n), HAS_BIAS: bias ? 1 : 0, HAS_MASK: mask ? 1 : 0 },
     );
     ctx.save({ y: out, dims });
     return out;
@@ -82,7 +78,7 @@ const softmaxOp = defineOp<Record<string, Tensor>, SoftmaxOptions, Saved>({
     const { y, dims } = ctx.saved;
     const dx = empty(y.gpu, y.shape);
     dispatch(softmaxBackward, { y, dout, dx }, { rows: dims.rows, n: dims.n }, {
-      WG: softmaxWorkgroupSize(dims.n),
+      WG: rowWorkgroupSize(dims.n),
     });
     if (!ctx.needsGrad.bias) return { x: dx };
     const b = y.shape[0];
