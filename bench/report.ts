@@ -10,6 +10,7 @@
  */
 
 import { parseArgs } from "node:util";
+import { Rng } from "../tests/_util/rng.ts";
 import { withScope } from "../lib/autograd/scope.ts";
 import { fromArray, type Tensor } from "../lib/autograd/tensor.ts";
 import { requestGpu } from "../lib/gpu/device.ts";
@@ -41,15 +42,10 @@ const B = Number(values.batch), T = 128, C = 768, I = 3072, NH = 12, HS = 64, R 
 const reps = Number(values.reps);
 const gpu = await requestGpu();
 
-let seed = 1;
+const rng = new Rng(1);
 function rand(shape: number[]): Tensor {
   const n = shape.reduce((p, d) => p * d, 1);
-  const data = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    seed = (seed * 1103515245 + 12345) >>> 0;
-    data[i] = (seed / 4294967296 - 0.5) * 0.2;
-  }
-  return fromArray(gpu, data, shape, { persistent: true });
+  return fromArray(gpu, rng.array(n, -0.1, 0.1), shape, { persistent: true });
 }
 
 interface Case {
