@@ -30,12 +30,21 @@ export interface GpuOptions {
   forceFallbackAdapter?: boolean;
   /** Features the caller needs, e.g. `["shader-f16"]`; missing ones throw. */
   requiredFeatures?: GPUFeatureName[];
+  /**
+   * Features enabled when the adapter has them and skipped otherwise. Default
+   * {@linkcode OPTIONAL_FEATURES}: `shader-f16` (for `--fp16`) and `timestamp-query` (for the
+   * kernel profiler).
+   */
+  optionalFeatures?: GPUFeatureName[];
   /** The WebGPU entry point; defaults to `navigator.gpu` (tests pass their own). */
   webgpu?: GPU | null;
 }
 
 const FIX = "install a WebGPU driver: on Debian `apt-get install mesa-vulkan-drivers` gives the " +
   "lavapipe software adapter; run with --allow-all (or --unstable-webgpu on older Deno)";
+
+/** Features {@linkcode requestGpu} enables by default wherever the adapter offers them. */
+export const OPTIONAL_FEATURES: readonly GPUFeatureName[] = ["shader-f16", "timestamp-query"];
 
 /** The limits camtl asks for: the adapter's own values, not WebGPU's conservative defaults. */
 const LIMITS = [
@@ -83,10 +92,11 @@ export async function requestGpu(options: GpuOptions = {}): Promise<Gpu> {
   }
   const requiredLimits: Record<string, number> = {};
   for (const k of LIMITS) requiredLimits[k] = adapter.limits[k];
-  const device = await adapter.requestDevice({
-    requiredLimits,
-    requiredFeatures: options.requiredFeatures ?? [],
-  });
+  const features = new Set(options.requiredFeatures ?? []);
+  for (const f of options.optionalFeatures ?? OPTIONAL_FEATURES) {
+    if (adapter.features.has(f)) features.add(f);
+  }
+  const device = await adapter.requestDevice({ requiredLimits, requiredFeatures: [...features] });
   const info = adapter.info;
   const report: AdapterReport = {
     description: info.description || info.device || info.vendor || "unknown adapter",
@@ -130,6 +140,11 @@ export class Gpu {
   /** True once the device has been lost or destroyed. */
   get lost(): boolean {
     return this.#lost;
+  }
+
+  /** Whether the device can time passes (`timestamp-query`), which the profiler needs. */
+  get hasTimestamps(): boolean {
+    return this.device.features.has("timestamp-query");
   }
 
   /** Whether the device can run f16 kernels. */
