@@ -5,6 +5,19 @@
  *
  * Size classes keep 3 significant bits (at most 12.5% waste): 1024, 1152, 1280, … bytes.
  *
+ * The pool also keeps high-water marks, as PyTorch's caching allocator does
+ * (`torch.cuda.max_memory_allocated` / `max_memory_reserved`, cleared by
+ * `reset_peak_memory_stats`): the most bytes handed out at once and the most bytes held from the
+ * device at once, since the pool was made or since the last `resetPeak()`. Buffers made outside
+ * the pool (the recorder's uniform arena and readback staging) are not counted.
+ *
+ * @example Peak bytes of one step
+ * ```ts ignore
+ * gpu.pool.resetPeak();
+ * await step();
+ * const { peakLiveBytes, peakReservedBytes } = gpu.pool.stats();
+ * ```
+ *
  * @module
  */
 
@@ -19,10 +32,16 @@ export function bucketSize(bytes: number): number {
 
 /** Byte counts the pool reports; `liveBytes` must return to its start after each step. */
 export interface PoolStats {
-  /** Bytes in buffers currently handed out. */
+  /** Bytes in buffers currently handed out (size classes, not requested bytes). */
   liveBytes: number;
   /** Bytes in buffers waiting in the pool. */
   pooledBytes: number;
+  /** Bytes held from the device: `liveBytes + pooledBytes` (torch's `memory_reserved`). */
+  reservedBytes: number;
+  /** Highest `liveBytes` since the pool was made or `resetPeak()` (`max_memory_allocated`). */
+  peakLiveBytes: number;
+  /** Highest `reservedBytes` since the pool was made or `resetPeak()` (`max_memory_reserved`). */
+  peakReservedBytes: number;
   /** Buffers created since the pool was made. */
   created: number;
 }
@@ -34,14 +53,25 @@ export class BufferPool {
   readonly #live = new Set<GPUBuffer>();
   #liveBytes = 0;
   #pooledBytes = 0;
+  #peakLiveBytes = 0;
+  #peakReservedBytes = 0;
   #created = 0;
 
   constructor(device: GPUDevice) {
     this.#device = device;
   }
 
-  /** A buffer of at least `bytes` bytes usable as storage, copy source and copy destination. */
+  /**
+   * A buffer of at least `bytes` bytes usable as storage, copy source and copy destination.
+   *
+   * @throws {RangeError} when `bytes` is negative or not finite.
+   */
   acquire(bytes: number): GPUBuffer {
+    if (!(bytes >= 0) || !Number.isFinite(bytes)) {
+      throw new RangeError(
+        `Cannot acquire buffer: size is ${bytes} bytes, expected a finite size ≥ 0`,
+      );
+    }
     const size = bucketSize(bytes);
     const list = this.#free.get(size);
     let buffer = list?.pop();
@@ -56,6 +86,9 @@ export class BufferPool {
     }
     this.#live.add(buffer);
     this.#liveBytes += size;
+    // Reserved bytes only grow here (a new buffer) and live bytes only grow here.
+    this.#peakLiveBytes = Math.max(this.#peakLiveBytes, this.#liveBytes);
+    this.#peakReservedBytes = Math.max(this.#peakReservedBytes, this.#reservedBytes);
     return buffer;
   }
 
@@ -79,8 +112,28 @@ export class BufferPool {
     this.#pooledBytes = 0;
   }
 
-  /** Current byte counts. */
+  get #reservedBytes(): number {
+    return this.#liveBytes + this.#pooledBytes;
+  }
+
+  /**
+   * Starts both high-water marks again from the current live and reserved bytes, as
+   * `torch.cuda.reset_peak_memory_stats()` does; call it before the work to be measured.
+   */
+  resetPeak(): void {
+    this.#peakLiveBytes = this.#liveBytes;
+    this.#peakReservedBytes = this.#reservedBytes;
+  }
+
+  /** Current byte counts and high-water marks. */
   stats(): PoolStats {
-    return { liveBytes: this.#liveBytes, pooledBytes: this.#pooledBytes, created: this.#created };
+    return {
+      liveBytes: this.#liveBytes,
+      pooledBytes: this.#pooledBytes,
+      reservedBytes: this.#reservedBytes,
+      peakLiveBytes: this.#peakLiveBytes,
+      peakReservedBytes: this.#peakReservedBytes,
+      created: this.#created,
+    };
   }
 }
