@@ -1,7 +1,12 @@
 /**
  * Training throughput and GPU memory of CA-MTL-tiny under MT-Uncertainty on the embedded demo
- * suite: examples per second, and the live bytes of the buffer pool after step 10 and after
- * step 500, which must be equal (exit code 1 otherwise). Also prints the peak live bytes.
+ * suite (T = 64, as the demo): examples per second; the live bytes of the buffer pool after
+ * step 10 and after the last step; each step's peak live bytes (`resetPeak()` at every step, so
+ * a step's peak includes the MT-Uncertainty scoring forward that picks its batch, forward,
+ * backward, clipping, AdamW and the logging readback); the peak since training began after
+ * step 10 and after the last step; and the bytes held from the device. The run fails (exit 1)
+ * when live bytes, the peak since training began, or the reserved bytes grow after step 10.
+ * The last step's peak is split into parameters, gradients, AdamW moments and activations.
  *
  * Run: `deno run -A bench/train_memory.ts [--steps 500] [--batch 8] [--json]`.
  *
@@ -15,6 +20,7 @@ import { caMtlTinyBert } from "../lib/nn/ca_mtl/config.ts";
 import { CaMtl } from "../lib/nn/ca_mtl/model.ts";
 import { Trainer } from "../lib/train/trainer.ts";
 import { demoData } from "../lib/train/run_data.ts";
+import { breakdown, breakdownLines, formatBytes } from "./_memory.ts";
 
 const { values } = parseArgs({
   options: {
@@ -24,6 +30,13 @@ const { values } = parseArgs({
   },
 });
 const steps = Number(values.steps), batch = Number(values.batch);
+if (!Number.isInteger(steps) || steps <= 10 || !Number.isInteger(batch) || batch < 1) {
+  console.error(
+    `Cannot run the memory bench: --steps is "${values.steps}" and --batch is ` +
+      `"${values.batch}", expected integers with steps > 10 and batch ≥ 1`,
+  );
+  Deno.exit(2);
+}
 const gpu = await requestGpu();
 console.error(`train_memory bench on "${gpu.adapter.description}"`);
 const data = await demoData({
@@ -38,8 +51,18 @@ const model = new CaMtl({
   tasks,
   maxSeqLength: 64,
 }).materialize(gpu, 12);
-const live: Record<number, number> = {};
-let peak = 0, examples = 0;
+/** Pool counters taken right after a step. */
+interface Mark {
+  live: number;
+  stepPeak: number;
+  peakSinceStart: number;
+  reserved: number;
+  created: number;
+}
+const marks: Record<number, Mark> = {};
+let peakSinceStart = 0, examples = 0;
+// The range of per-step peaks after step 10: batches mix tasks differently, so heads differ.
+let lowStepPeak = Infinity, highStepPeak = 0;
 const trainer = new Trainer(gpu, model, { train: data.train, dev: [] }, {
   outputDir: await Deno.makeTempDir(),
   batchSize: batch,
@@ -67,41 +90,79 @@ const trainer = new Trainer(gpu, model, { train: data.train, dev: [] }, {
   modelConfig: {},
 }, {
   onStep: (step) => {
-    const bytes = gpu.pool.stats().liveBytes;
-    peak = Math.max(peak, bytes);
-    if (step === 10 || step === steps) live[step] = bytes;
+    const s = gpu.pool.stats();
+    peakSinceStart = Math.max(peakSinceStart, s.peakLiveBytes);
+    if (step > 10) {
+      lowStepPeak = Math.min(lowStepPeak, s.peakLiveBytes);
+      highStepPeak = Math.max(highStepPeak, s.peakLiveBytes);
+    }
+    if (step === 10 || step === steps) {
+      marks[step] = {
+        live: s.liveBytes,
+        stepPeak: s.peakLiveBytes,
+        peakSinceStart,
+        reserved: s.reservedBytes,
+        created: s.created,
+      };
+    }
+    gpu.pool.resetPeak();
   },
 });
 const t0 = performance.now();
+gpu.pool.resetPeak();
 await trainer.train();
 const seconds = (performance.now() - t0) / 1000;
 examples = steps * batch;
 const rate = examples / seconds;
+const first = marks[10], last = marks[steps];
+const parts = breakdown(model, { peak: last.stepPeak, resident: last.live });
 if (values.json) {
   console.log(JSON.stringify({
-    bench: `ca_mtl_tiny_train[B=${batch},steps=${steps}]`,
+    bench: `ca_mtl_tiny_train[B=${batch},T=64,steps=${steps}]`,
     impl: "camtl",
     adapter: gpu.adapter.description,
     examples_per_second: rate,
-    live_bytes_step_10: live[10],
-    [`live_bytes_step_${steps}`]: live[steps],
-    peak_live_bytes: peak,
+    live_bytes_step_10: first.live,
+    [`live_bytes_step_${steps}`]: last.live,
+    step_peak_bytes_step_10: first.stepPeak,
+    [`step_peak_bytes_step_${steps}`]: last.stepPeak,
+    peak_since_start_step_10: first.peakSinceStart,
+    [`peak_since_start_step_${steps}`]: last.peakSinceStart,
+    step_peak_bytes_after_step_10: { min: lowStepPeak, max: highStepPeak },
+    reserved_bytes_step_10: first.reserved,
+    [`reserved_bytes_step_${steps}`]: last.reserved,
+    breakdown: parts,
   }));
 } else {
+  const at = (label: string, pick: (m: Mark) => number) =>
+    console.log(
+      `${label.padEnd(40)} step 10: ${formatBytes(pick(first))}, step ${steps}: ${
+        formatBytes(pick(last))
+      }`,
+    );
   console.log(`adapter: ${gpu.adapter.description}`);
   console.log(
-    `CA-MTL-tiny, MT-Uncertainty, batch ${batch}: ${
+    `CA-MTL-tiny, MT-Uncertainty, batch ${batch}, T 64: ${
       rate.toFixed(1)
     } examples/s over ${steps} steps`,
   );
+  at("live GPU bytes after the step", (m) => m.live);
+  at("peak live bytes of the step", (m) => m.stepPeak);
   console.log(
-    `live GPU bytes after step 10: ${live[10]}, after step ${steps}: ${live[steps]}, peak ${peak}`,
+    `${"peak live bytes of steps 11 to " + steps}`.padEnd(41) +
+      `from ${formatBytes(lowStepPeak)} to ${formatBytes(highStepPeak)}`,
   );
+  at("peak live bytes since training began", (m) => m.peakSinceStart);
+  at("bytes held from the device (reserved)", (m) => m.reserved);
+  console.log(`buffers created: ${first.created} by step 10, ${last.created} by step ${steps}`);
+  console.log(`peak of step ${steps}, by owner:`);
+  for (const line of breakdownLines(parts)) console.log(line);
 }
 trainer.dispose();
 model.dispose();
 gpu.destroy();
-if (live[10] !== live[steps]) {
-  console.error(`GPU memory grew between step 10 and step ${steps}`);
+const grew = (["live", "peakSinceStart", "reserved"] as const).filter((k) => last[k] > first[k]);
+if (grew.length > 0) {
+  console.error(`GPU memory grew between step 10 and step ${steps}: ${grew.join(", ")}`);
   Deno.exit(1);
 }
