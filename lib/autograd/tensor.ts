@@ -1,5 +1,5 @@
 /**
- * `Tensor`: an f32 or i32 array on the GPU with a shape, an owner and, for autograd, the node
+ * `Tensor`: an f32, i32 or f16 array on the GPU with a shape, an owner and, for autograd, the node
  * that produced it. Tensors are created inside a `Scope` (released together when the step
  * ends) or as persistent tensors (parameters, optimizer state) that the caller disposes.
  *
@@ -9,8 +9,17 @@
 import type { Gpu } from "../gpu/device.ts";
 import { currentScope } from "./scope.ts";
 
-/** Element type of a tensor. */
-export type DType = "f32" | "i32";
+/**
+ * Element type of a tensor. `f16` (2 bytes an element, buffers rounded up to whole 4-byte words)
+ * holds the half-precision copies that `--fp16` feeds its matmul kernels; it needs a device with
+ * `shader-f16`, and only `castTensor` and the f16 matmul kernels read or write it.
+ */
+export type DType = "f32" | "i32" | "f16";
+
+/** Bytes per element of `dtype`. */
+export function dtypeBytes(dtype: DType): number {
+  return dtype === "f16" ? 2 : 4;
+}
 
 /** The autograd record of the op that produced a tensor. */
 export interface GraphNode {
@@ -91,7 +100,7 @@ export class Tensor {
       this.#storage = base.#storage;
       this.#storage.refs++;
     } else {
-      this.#storage = { buffer: gpu.pool.acquire(Math.max(4, this.size * 4)), refs: 1 };
+      this.#storage = { buffer: gpu.pool.acquire(this.#paddedBytes()), refs: 1 };
     }
     if (!this.persistent) currentScope(gpu)?.track(this);
   }
@@ -108,7 +117,12 @@ export class Tensor {
 
   /** Bytes of data (the buffer may be larger: pool size classes). */
   get byteLength(): number {
-    return this.size * 4;
+    return this.size * dtypeBytes(this.dtype);
+  }
+
+  /** Bytes a binding of this tensor spans: the data rounded up to whole 4-byte words, ≥ 4. */
+  #paddedBytes(): number {
+    return Math.max(4, Math.ceil(this.byteLength / 4) * 4);
   }
 
   /** True once disposed. */
@@ -118,7 +132,7 @@ export class Tensor {
 
   /** A binding of exactly this tensor's bytes, for dispatch. */
   get ref(): { buffer: GPUBuffer; size: number } {
-    return { buffer: this.buffer, size: Math.max(4, this.byteLength) };
+    return { buffer: this.buffer, size: this.#paddedBytes() };
   }
 
   /** Returns the buffer to the pool (once no view shares it). Safe to call twice. */
@@ -129,10 +143,12 @@ export class Tensor {
     this.node = null;
   }
 
-  /** Copies the data back to the CPU (flushes recorded work first). */
+  /** Copies the data back to the CPU (flushes recorded work first); f16 is widened to f32. */
   async read(): Promise<Float32Array | Int32Array> {
-    const bytes = await this.gpu.recorder.read(this.buffer, this.byteLength);
-    return this.dtype === "f32" ? new Float32Array(bytes) : new Int32Array(bytes);
+    const bytes = await this.gpu.recorder.read(this.buffer, this.#paddedBytes());
+    if (this.dtype === "i32") return new Int32Array(bytes, 0, this.size);
+    if (this.dtype === "f16") return Float32Array.from(new Float16Array(bytes, 0, this.size));
+    return new Float32Array(bytes, 0, this.size);
   }
 
   /** Reads an f32 tensor; throws `TypeError` on an i32 tensor. */
@@ -152,6 +168,8 @@ export class Tensor {
     }
     const typed = this.dtype === "f32"
       ? (data instanceof Float32Array ? data : Float32Array.from(data))
+      : this.dtype === "f16"
+      ? Float16Array.from(data) // rounds to nearest even, as the f32→f16 cast kernel does
       : (data instanceof Int32Array ? data : Int32Array.from(data));
     if (this.size > 0) this.gpu.recorder.write(this.buffer, typed);
   }

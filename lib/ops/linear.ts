@@ -1,15 +1,19 @@
 /**
  * `linear`: `y = x · weightᵀ + bias` with PyTorch's `[out, in]` weight layout, the bias fused
- * into the matmul kernel, and a dedicated column-sum kernel for the bias gradient. See
+ * into the matmul kernel, and a dedicated column-sum kernel for the bias gradient. Under autocast
+ * (`--fp16`) `x`, `weight` and, in backward, `dout` are rounded to f16 for the three products,
+ * which accumulate in f32; the bias, its gradient and every result stay f32. See
  * https://pytorch.org/docs/stable/generated/torch.nn.Linear.html.
  *
  * @module
  */
 
 import { columnSum, columnSumVec4 } from "../../kernels/matmul_bias.ts";
+import { isAutocast } from "../autograd/autocast.ts";
 import { defineOp } from "../autograd/op.ts";
 import { assertDType, type Tensor } from "../autograd/tensor.ts";
 import { dispatch, empty } from "./_dispatch.ts";
+import { castTensor } from "./cast.ts";
 import { gemm } from "./matmul.ts";
 
 /** Inputs of {@linkcode linear}. */
@@ -29,9 +33,12 @@ interface Dims {
 }
 
 interface Saved extends Record<string, unknown> {
+  /** `x` and `weight` as the products read them: f16 copies under autocast. */
   x: Tensor;
   weight: Tensor;
   dims: Dims;
+  /** Autocast was on: backward rounds dout to f16 for the products too. */
+  half: boolean;
 }
 
 const ACTION = `run "linear"`;
@@ -79,9 +86,12 @@ const linearOp = defineOp<
   name: "linear",
   forward(ctx, inputs) {
     const dims = check(inputs);
-    const { x, weight, bias } = inputs;
+    const { bias } = inputs;
+    const half = isAutocast(inputs.x.gpu);
+    const x = half ? castTensor(inputs.x, "f16") : inputs.x;
+    const weight = half ? castTensor(inputs.weight, "f16") : inputs.weight;
     const { rows, inFeatures, outFeatures } = dims;
-    ctx.save({ x, weight, dims });
+    ctx.save({ x, weight, dims, half });
     return gemm({ a: x, b: weight }, {
       batch: 1,
       m: rows,
@@ -92,9 +102,10 @@ const linearOp = defineOp<
       shape: [...x.shape.slice(0, -1), outFeatures],
     });
   },
-  backward(ctx, dout) {
-    const { x, weight, dims } = ctx.saved;
+  backward(ctx, grad) {
+    const { x, weight, dims, half } = ctx.saved;
     const { rows, inFeatures, outFeatures } = dims;
+    const dout = half ? castTensor(grad, "f16") : grad;
     return {
       // dx = dout · W: [rows, OUT] · [OUT, IN].
       x: ctx.needsGrad.x
@@ -117,7 +128,7 @@ const linearOp = defineOp<
           shape: weight.shape,
         })
         : undefined,
-      bias: ctx.needsGrad.bias ? biasGrad(dout, dims) : undefined,
+      bias: ctx.needsGrad.bias ? biasGrad(grad, dims) : undefined,
     };
   },
 });

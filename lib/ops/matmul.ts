@@ -1,17 +1,27 @@
 /**
  * `matmul`: batched `alpha · op(a) · op(b)` with gradients, and `gemm`, the kernel selection
  * under it (also used by `linear`). Transposed operands are read in place by a kernel made for
- * that layout; nothing is transposed in memory.
+ * that layout; nothing is transposed in memory. Under autocast (`--fp16`) the operands are
+ * rounded to f16 and the f16 twins of the tiled kernels run, accumulating in f32.
  *
  * @module
  */
 
-import { MAX_GRID } from "../../kernels/_kernel.ts";
+import { type BindingSpec, type Kernel, MAX_GRID } from "../../kernels/_kernel.ts";
 import { matmulNn, matmulNt, matmulTn, TILE } from "../../kernels/matmul.ts";
+import {
+  matmulNnF16,
+  matmulNtF16,
+  matmulTnF16,
+  type TiledBiasUniforms,
+  type TiledUniforms,
+} from "../../kernels/matmul_f16.ts";
 import { matmulStrided } from "../../kernels/matmul_strided.ts";
+import { isAutocast } from "../autograd/autocast.ts";
 import { defineOp, type Op } from "../autograd/op.ts";
 import { assertDType, shapeSize, type Tensor } from "../autograd/tensor.ts";
 import { dispatch, empty } from "./_dispatch.ts";
+import { castTensor } from "./cast.ts";
 import { reduceToShape } from "./elementwise.ts";
 
 /** Layout and sizes of one (batched) product for {@linkcode gemm}. */
@@ -65,12 +75,23 @@ export function tiledWorkgroup(m: number, n: number): { WX: number; WY: number }
 }
 
 /**
- * Records `c = alpha · op(a) · op(b) (+ bias)` without autograd and returns `c`. Picks the
+ * Records `c = alpha · op(a) · op(b) (+ bias)` without autograd and returns `c` (f32). Picks the
  * 16×16 register-tiled vec4 kernel for the layout (`matmul_nn`, `matmul_nt`, `matmul_tn`) when
- * the contiguous dimensions are multiples of 4, and `matmul_strided` otherwise.
+ * the contiguous dimensions are multiples of 4, and `matmul_strided` otherwise. When either
+ * operand is f16, both are read as f16 (the other is cast) by the `_f16` twin of the tiled
+ * kernel; layouts only `matmul_strided` can take widen the f16 values back to f32 exactly and
+ * run it, so the product is the same f32 sum of f16-rounded operands either way.
  */
 export function gemm({ a, b }: { a: Tensor; b: Tensor }, spec: GemmSpec): Tensor {
   const { batch, m, n, k, transA = false, transB = false, alpha = 1, bias } = spec;
+  const half = a.dtype === "f16" || b.dtype === "f16";
+  if (half && gemmKernel(spec) === "matmul_strided") {
+    return gemm({ a: castTensor(a, "f32"), b: castTensor(b, "f32") }, spec);
+  }
+  if (half) {
+    a = castTensor(a, "f16");
+    b = castTensor(b, "f16");
+  }
   const aBatched = spec.aBatched ?? true, bBatched = spec.bBatched ?? true;
   if (shapeSize(spec.shape) !== batch * m * n) {
     throw new TypeError(
@@ -88,7 +109,7 @@ export function gemm({ a, b }: { a: Tensor; b: Tensor }, spec: GemmSpec): Tensor
   const shape = tiledWorkgroup(m, n);
   if (kernel === "matmul_nn" || kernel === "matmul_tn") {
     run((count, z0) =>
-      dispatch(kernel === "matmul_nn" ? matmulNn : matmulTn, { a, b, c }, {
+      dispatch(tiledKernel(kernel, half), { a, b, c }, {
         ...base,
         batch: count,
         z0,
@@ -99,7 +120,7 @@ export function gemm({ a, b }: { a: Tensor; b: Tensor }, spec: GemmSpec): Tensor
     );
   } else if (kernel === "matmul_nt") {
     run((count, z0) =>
-      dispatch(matmulNt, { a, b, bias: bias ?? a, c }, {
+      dispatch(ntKernel(half), { a, b, bias: bias ?? a, c }, {
         ...base,
         batch: count,
         z0,
@@ -127,6 +148,29 @@ export function gemm({ a, b }: { a: Tensor; b: Tensor }, spec: GemmSpec): Tensor
     );
   }
   return c;
+}
+
+/** A tiled kernel with vec4 stores (`nn`, `tn`), f32 or f16 operands: one dispatch signature. */
+type Vec4StoreKernel = Kernel<
+  TiledUniforms,
+  Record<"a" | "b" | "c", BindingSpec>,
+  typeof matmulNn.overrides
+>;
+
+/** `matmul_nt` or its f16 twin. */
+type NtKernel = Kernel<
+  TiledBiasUniforms,
+  Record<"a" | "b" | "bias" | "c", BindingSpec>,
+  typeof matmulNt.overrides
+>;
+
+function tiledKernel(kernel: "matmul_nn" | "matmul_tn", half: boolean): Vec4StoreKernel {
+  if (kernel === "matmul_nn") return half ? matmulNnF16 : matmulNn;
+  return half ? matmulTnF16 : matmulTn;
+}
+
+function ntKernel(half: boolean): NtKernel {
+  return half ? matmulNtF16 : matmulNt;
 }
 
 /** Options of {@linkcode matmul}. */
@@ -157,8 +201,11 @@ interface Layout {
 }
 
 interface Saved extends Layout, Record<string, unknown> {
+  /** The operands as the products read them: f16 copies under autocast. */
   a: Tensor;
   b: Tensor;
+  /** Autocast was on: backward rounds dout to f16 too. */
+  half: boolean;
 }
 
 const ACTION = `run "matmul"`;
@@ -208,7 +255,9 @@ function product(a: Tensor, b: Tensor, { transA, transB, alpha, g }: Layout): Te
 
 /**
  * Batched matrix product `alpha · op(a) · op(b)`, where `op` transposes the last two
- * dimensions when `transA`/`transB` is set.
+ * dimensions when `transA`/`transB` is set. Under autocast the operands (and, in backward, the
+ * output gradient) are rounded to f16 and the products accumulate in f32; results and
+ * gradients are f32 either way.
  *
  * @param inputs `a` `[..., M, K]` (`[..., K, M]` with transA); `b` `[..., K, N]` (`[..., N, K]`
  *   with transB), with the same batch dimensions as `a` or 2-D (shared by the whole batch).
@@ -230,11 +279,17 @@ export const matmul: Op<{ a: Tensor; b: Tensor }, MatmulOptions> = defineOp<
   name: "matmul",
   forward(ctx, { a, b }, { transA = false, transB = false, alpha = 1 }) {
     const g = geometry(a, b, transA, transB);
-    ctx.save({ a, b, transA, transB, alpha, g });
+    const half = isAutocast(a.gpu);
+    if (half) {
+      a = castTensor(a, "f16");
+      b = castTensor(b, "f16");
+    }
+    ctx.save({ a, b, transA, transB, alpha, g, half });
     return product(a, b, { transA, transB, alpha, g });
   },
-  backward(ctx, dout) {
-    const { a, b, transA, transB, alpha, g } = ctx.saved;
+  backward(ctx, grad) {
+    const { a, b, transA, transB, alpha, g, half } = ctx.saved;
+    const dout = half ? castTensor(grad, "f16") : grad;
     const { batch, m, n, k, shared } = g;
     const fold = shared && !transA; // rows of every product stacked: one big product
     const rows = fold ? batch * m : m, count = fold ? 1 : batch;
