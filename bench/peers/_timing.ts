@@ -86,9 +86,14 @@ export async function interleave(
   return Object.fromEntries(names.map((n) => [n, stats(times[n])]));
 }
 
-/** Parses `--reps N` (at least 5), `--warmup N`, `--json` and `--only a,b` (implementation names). */
+/**
+ * Parses `--reps N` (at least 5), `--warmup N`, `--json`, `--only a,b` and `--skip a,b`
+ * (implementation names), and `--torch` (also on with `--only …,torch-cpu`, off with
+ * `--skip torch-cpu`).
+ */
 export function parseArgs(args: string[], usage: string): {
   json: boolean;
+  torch: boolean;
   reps: number;
   warmup: number;
   only?: string[];
@@ -101,11 +106,14 @@ export function parseArgs(args: string[], usage: string): {
     console.error(usage);
     Deno.exit(2);
   }
+  const only = value("--only")?.split(","), skip = value("--skip")?.split(",") ?? [];
   return {
     json: args.includes("--json"),
+    torch: (args.includes("--torch") || only?.includes("torch-cpu") === true) &&
+      !skip.includes("torch-cpu"),
     reps: Math.max(5, reps),
     warmup,
-    only: value("--only")?.split(","),
-    skip: value("--skip")?.split(",") ?? [],
+    only,
+    skip,
   };
 }

@@ -18,10 +18,16 @@
  * `tf.variableGrads` and an AdamW written with tf ops, jax-js `jit(valueAndGrad)` and a jitted
  * AdamW over the parameter tree.
  *
- * Run: `deno task bench:peers [--reps N] [--warmup N] [--only camtl,tfjs-webgpu] [--json]`
- * (`--skip name,…` leaves implementations out; `--jax-device wasm` runs jax-js on Wasm
- * instead). With `--json`, prints one line per implementation and benchmark:
- * `{"bench","impl","adapter","median_ms","min_ms","max_ms"}`.
+ * With `--torch` (or `--only …,torch-cpu`), PyTorch on the CPU (`torch_cpu.py` under Debian's
+ * `/usr/bin/python3`, 2 threads) runs each benchmark too, in a child process right after the
+ * WebGPU implementations have run it, with the same warm-ups and reps; it is left out with a
+ * message on stderr where torch is missing.
+ *
+ * Run: `deno task bench:peers [--reps N] [--warmup N] [--only camtl,tfjs-webgpu] [--torch]
+ * [--json]` (`--skip name,…` leaves implementations out; `--jax-device wasm` runs jax-js on
+ * Wasm instead). With `--json`, prints one line per implementation and benchmark:
+ * `{"bench","impl","adapter","median_ms","min_ms","max_ms"}` (torch-cpu's `adapter` names its
+ * threads and BLAS).
  *
  * @module
  */
@@ -30,6 +36,7 @@ import { requestGpu } from "../../lib/gpu/device.ts";
 import { camtlImpl } from "./camtl.ts";
 import { jaxjsImpl, jaxjsSetup } from "./jaxjs.ts";
 import { tfjsImpl, tfjsSetup } from "./tfjs.ts";
+import { torchBench, torchSetup } from "./torch.ts";
 import {
   type Case,
   type Impl,
@@ -41,7 +48,7 @@ import {
 } from "./_timing.ts";
 
 const USAGE = "usage: deno run -A bench/peers/main.ts [--reps N] [--warmup N] [--json] " +
-  "[--only a,b] [--skip a,b] [--jax-device webgpu|wasm] [--bench matmul,layer,step]";
+  "[--only a,b] [--skip a,b] [--jax-device webgpu|wasm] [--bench matmul,layer,step] [--torch]";
 const args = parseArgs(Deno.args, USAGE);
 const jaxDevice = Deno.args.includes("--jax-device")
   ? Deno.args[Deno.args.indexOf("--jax-device") + 1]
@@ -82,6 +89,15 @@ if (wanted(`jaxjs-${jaxDevice}`)) {
   }
 }
 const used = impls.filter((i) => wanted(i.name));
+let torch = args.torch;
+if (torch) {
+  try {
+    log(`torch-cpu: torch ${await torchSetup()} on the CPU, 2 threads, in a child process`);
+  } catch (e) {
+    console.error(`torch-cpu left out: ${(e as Error).message}`);
+    torch = false;
+  }
+}
 log(
   `adapter: "${adapter}"; load average ${Deno.loadavg().map((l) => l.toFixed(2)).join(" ")}; ` +
     `${args.warmup} warm-ups, median of ${args.reps}`,
@@ -91,7 +107,27 @@ log(
   `${"bench".padEnd(48)} impl            median ms    min ms    max ms  vs camtl`,
 );
 
-async function run(bench: string, make: (impl: Impl) => Promise<Case> | undefined): Promise<void> {
+let torchAdapter = "";
+
+/** Runs `kind` in `torch_cpu.py`; its result for `bench`, or none when it failed. */
+async function torchRun(bench: string, kind: string): Promise<Record<string, Stats>> {
+  if (!torch) return {};
+  try {
+    const found = (await torchBench(kind, { reps: args.reps, warmup: args.warmup, threads: 2 }))
+      .find((r) => r.bench === bench);
+    if (!found) throw new Error(`torch_cpu.py printed no "${bench}"`);
+    torchAdapter = found.adapter;
+    return { "torch-cpu": found.stats };
+  } catch (e) {
+    console.error(`${bench} torch-cpu left out: ${(e as Error).message}`);
+    return {};
+  }
+}
+async function run(
+  bench: string,
+  kind: string,
+  make: (impl: Impl) => Promise<Case> | undefined,
+): Promise<void> {
   const cases: Record<string, Case> = {};
   for (const impl of used) {
     try {
@@ -107,13 +143,14 @@ async function run(bench: string, make: (impl: Impl) => Promise<Case> | undefine
   } finally {
     for (const c of Object.values(cases)) c.dispose();
   }
+  Object.assign(result, await torchRun(bench, kind));
   const base = result.camtl?.median;
   for (const [impl, s] of Object.entries(result)) {
     if (args.json) {
       console.log(JSON.stringify({
         bench,
         impl,
-        adapter,
+        adapter: impl === "torch-cpu" ? torchAdapter : adapter,
         median_ms: s.median,
         min_ms: s.min,
         max_ms: s.max,
@@ -130,12 +167,15 @@ async function run(bench: string, make: (impl: Impl) => Promise<Case> | undefine
 
 const layer: LayerShape = { B: 8, T: 128, H: 256, heads: 4, ffn: 1024 };
 if (benches.includes("matmul")) {
-  for (const S of [512, 1024]) await run(`matmul_f32[${S}x${S}x${S}]`, (i) => i.matmul(S));
+  for (const S of [512, 1024]) {
+    await run(`matmul_f32[${S}x${S}x${S}]`, "matmul", (i) => i.matmul(S));
+  }
 }
 if (benches.includes("layer")) {
   const { B, T, H, heads, ffn } = layer;
   await run(
     `bert_layer_fwd_bwd[B=${B},T=${T},H=${H},NH=${heads},I=${ffn}]`,
+    "layer",
     (i) => i.bertLayer(layer),
   );
 }
@@ -143,6 +183,7 @@ if (benches.includes("step")) {
   const step: StepShape = { ...layer, layers: 4, classes: 2, vocab: 1000 };
   await run(
     `train_step[L=4,B=8,T=128,H=256,V=1000,K=2]`,
+    "step",
     (i) => i.trainStep?.(step),
   );
 }
