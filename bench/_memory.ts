@@ -7,6 +7,7 @@
  * @module
  */
 
+import { bucketSize } from "../lib/gpu/buffer_pool.ts";
 import type { Module } from "../lib/nn/module.ts";
 
 /** One step's peak live bytes, split by owner. */
@@ -15,7 +16,10 @@ export interface MemoryBreakdown {
   parameters: number;
   /** Gradient buffers, kept between steps (zeroed, not freed). */
   gradients: number;
-  /** AdamW's m and v: one buffer each, of the parameter's size class, per updated parameter. */
+  /**
+   * AdamW's m and v, counted as two buffers of each updated parameter's size class (the pool
+   * may have handed out larger free buffers; the difference lands in `otherResident`).
+   */
   moments: number;
   /** Live bytes between steps not counted above (the trainer's loss sum, inputs, …). */
   otherResident: number;
@@ -35,13 +39,15 @@ export function breakdown(
   model: Module,
   { peak, resident }: { peak: number; resident: number },
 ): MemoryBreakdown {
-  let parameters = 0, gradients = 0;
+  let parameters = 0, gradients = 0, moments = 0;
   for (const p of model.parameters()) {
     parameters += p.value.buffer.size;
     const grad = p.value.grad;
-    if (grad) gradients += grad.buffer.size;
+    if (grad) {
+      gradients += grad.buffer.size;
+      moments += 2 * bucketSize(4 * p.size);
+    }
   }
-  const moments = 2 * gradients;
   return {
     parameters,
     gradients,
