@@ -20,6 +20,7 @@
  * | `layer_norm_forward` | x, gain, bias → out, mean, rstd | out [R, C], mean [R], rstd [R] | one workgroup per row |
  * | `layer_norm_backward` | x, gain, mean, rstd, dout → dx | dx [R, C] | one workgroup per row |
  * | `layer_norm_param_backward` | x, mean, rstd, dout → dgain, dbias | per row group: Σ dy·x̂, Σ dy [G, C] | (C / WG) × G |
+| `layer_norm_forward_lanes`, `layer_norm_backward_lanes` | as the first two, vec4 | as above | one row per invocation |
  *
  * All kernels overwrite their outputs. `WG` must be a power of two (tree reduction).
  *
@@ -27,6 +28,7 @@
  */
 
 import { defineKernel, grid1d, type KernelCost } from "./_kernel.ts";
+import { FLAT_INDEX } from "./_wgsl.ts";
 
 // Tree sum of pairs over the workgroup; every invocation gets the totals. Called in uniform
 // control flow. Pairs let the backward reduce its two sums with one set of barriers.
@@ -184,6 +186,101 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
   }
   dgain[k * u.c + j] = sg;
   dbias[k * u.c + j] = sb;
+}`,
+});
+
+// One row per invocation, as vec4 (the `…_lanes` kernels): for adapters that run invocations as
+// SIMD lanes on a CPU, where workgroup barriers cost more than the arithmetic.
+const VEC4_READ = { access: "read", type: "vec4<f32>" } as const;
+const SUM4 = /* wgsl */ `
+fn sum4(v: vec4f) -> f32 { return v.x + v.y + v.z + v.w; }
+`;
+
+/**
+ * `layer_norm_forward` with one row per invocation (`WG` rows per workgroup) and no barriers,
+ * for lavapipe; the same bindings, uniforms and two-pass variance. Needs C % 4 = 0.
+ */
+export const layerNormForwardLanes = defineKernel({
+  name: "layer_norm_forward_lanes",
+  bindings: {
+    x: VEC4_READ,
+    gain: VEC4_READ,
+    bias: VEC4_READ,
+    out: { access: "write", type: "vec4<f32>" },
+    mean: "write",
+    rstd: "write",
+  },
+  uniforms: { rows: "u32", c: "u32", t: "u32", eps: "f32" },
+  overrides: { WG: 64 },
+  grid: ({ rows }, { WG }) => grid1d(rows, WG),
+  wgsl: /* wgsl */ `${FLAT_INDEX}${SUM4}
+@compute @workgroup_size(WG)
+fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let row = flat_index(gid, nwg);
+  if (row >= u.rows) { return; }
+  let c4 = u.c / 4u;
+  let base = row * c4;
+  let inv_c = 1.0 / f32(u.c);
+  var s = vec4f(0.0);
+  for (var j = 0u; j < c4; j++) { s += x[base + j]; }
+  let mu0 = sum4(s) * inv_c;
+  var d1 = vec4f(0.0);
+  var d2 = vec4f(0.0);
+  for (var j = 0u; j < c4; j++) {
+    let d = x[base + j] - mu0;
+    d1 += d;
+    d2 += d * d;
+  }
+  let e1 = sum4(d1) * inv_c;
+  let mu = mu0 + e1;
+  let rs = inverseSqrt(max(sum4(d2) * inv_c - e1 * e1, 0.0) + u.eps);
+  let g = (row / u.t) * c4;
+  for (var j = 0u; j < c4; j++) {
+    out[base + j] = (x[base + j] - mu) * rs * gain[g + j] + bias[j];
+  }
+  mean[row] = mu;
+  rstd[row] = rs;
+}`,
+});
+
+/** `layer_norm_backward` with one row per invocation, for lavapipe. Needs C % 4 = 0. */
+export const layerNormBackwardLanes = defineKernel({
+  name: "layer_norm_backward_lanes",
+  bindings: {
+    x: VEC4_READ,
+    gain: VEC4_READ,
+    mean: "read",
+    rstd: "read",
+    dout: VEC4_READ,
+    dx: { access: "write", type: "vec4<f32>" },
+  },
+  uniforms: { rows: "u32", c: "u32", t: "u32" },
+  overrides: { WG: 64 },
+  grid: ({ rows }, { WG }) => grid1d(rows, WG),
+  wgsl: /* wgsl */ `${FLAT_INDEX}${SUM4}
+@compute @workgroup_size(WG)
+fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let row = flat_index(gid, nwg);
+  if (row >= u.rows) { return; }
+  let c4 = u.c / 4u;
+  let base = row * c4;
+  let g = (row / u.t) * c4;
+  let mu = mean[row];
+  let rs = rstd[row];
+  let inv_c = 1.0 / f32(u.c);
+  var s1 = vec4f(0.0);
+  var s2 = vec4f(0.0);
+  for (var j = 0u; j < c4; j++) {
+    let gd = gain[g + j] * dout[base + j];
+    s1 += gd;
+    s2 += gd * (x[base + j] - mu) * rs;
+  }
+  let m1 = sum4(s1) * inv_c;
+  let m2 = sum4(s2) * inv_c;
+  for (var j = 0u; j < c4; j++) {
+    let gd = gain[g + j] * dout[base + j];
+    dx[base + j] = rs * (gd - m1 - (x[base + j] - mu) * rs * m2);
+  }
 }`,
 });
 

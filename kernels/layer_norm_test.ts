@@ -4,7 +4,7 @@ import { layerNorm } from "../lib/ops/layer_norm.ts";
 import { backward } from "../lib/autograd/backward.ts";
 import { fromArray, type Tensor } from "../lib/autograd/tensor.ts";
 import type { Gpu } from "../lib/gpu/device.ts";
-import { gpuTest } from "../tests/_util/gpu.ts";
+import { gpuTest, gpuTestRows } from "../tests/_util/gpu.ts";
 import { assertAllClose } from "../tests/_util/allclose.ts";
 import { gradcheck } from "../tests/_util/gradcheck.ts";
 import { Rng } from "../tests/_util/rng.ts";
@@ -30,6 +30,7 @@ const CASES: Case[] = [
   { shape: [3, 5000], gainShape: [5000], label: "C=5000 (256-wide workgroups)" },
   { shape: [2, 128, 768], gainShape: [768], label: "BERT-base rows [2, 128, 768]" },
   { shape: [3, 13, 769], gainShape: [3, 769], label: "per-example gain [B=3, C=769]" },
+  { shape: [3, 13, 772], gainShape: [3, 772], label: "per-example gain [B=3, C=772]" },
 ];
 
 function inputs(rng: Rng, { shape, gainShape }: Case) {
@@ -58,7 +59,7 @@ function disposeGrads(ts: Tensor[]): void {
 }
 
 for (const cs of CASES) {
-  gpuTest(
+  gpuTestRows(
     `layerNorm() forward and backward match float64 reference at ${cs.label}`,
     async (gpu) => {
       const seed = 11;
@@ -82,38 +83,49 @@ for (const cs of CASES) {
   );
 }
 
-gpuTest("layerNorm() keeps precision for a large mean and a small spread", async (gpu) => {
-  const rng = new Rng(5);
-  const c = 769;
-  // Rows around 1000 with unit spread: a one-pass E[x²] − E[x]² loses everything here.
-  const x = f32(rng.array(4 * c, -1, 1).map((v) => 1000 + v));
-  const gain = new Float64Array(c).fill(1), bias = new Float64Array(c);
-  const out = layerNorm({
-    x: fromArray(gpu, x, [4, c]),
-    gain: fromArray(gpu, gain, [c]),
-    bias: fromArray(gpu, bias, [c]),
-  }, { eps: EPS });
-  // Inputs carry ulp(1000) = 6e-5 of rounding, which the reference sees too; the mean of 769
-  // such values is exact to ~1e-4 of the unit spread.
-  assertAllClose(await out.read(), layerNormForwardRef({ x, gain, bias }, { c, eps: EPS }).out, {
-    atol: 1e-3,
-    rtol: 1e-3,
-    seed: 5,
-  });
-});
+for (const c of [769, 768]) {
+  gpuTestRows(
+    `layerNorm() keeps precision for a large mean and a small spread at C=${c}`,
+    async (gpu) => {
+      const rng = new Rng(5);
+      // Rows around 1000 with unit spread: a one-pass E[x²] − E[x]² loses everything here.
+      const x = f32(rng.array(4 * c, -1, 1).map((v) => 1000 + v));
+      const gain = new Float64Array(c).fill(1), bias = new Float64Array(c);
+      const out = layerNorm({
+        x: fromArray(gpu, x, [4, c]),
+        gain: fromArray(gpu, gain, [c]),
+        bias: fromArray(gpu, bias, [c]),
+      }, { eps: EPS });
+      // Inputs carry ulp(1000) = 6e-5 of rounding, which the reference sees too; the mean of 769
+      // such values is exact to ~1e-4 of the unit spread.
+      assertAllClose(
+        await out.read(),
+        layerNormForwardRef({ x, gain, bias }, { c, eps: EPS }).out,
+        {
+          atol: 1e-3,
+          rtol: 1e-3,
+          seed: 5,
+        },
+      );
+    },
+  );
+}
 
-gpuTest("layerNorm() of a constant row with eps=1e-12 gives the bias, without NaN", async (gpu) => {
-  const c = 100;
-  const bias = f32(new Rng(2).array(c));
-  const x = fromArray(gpu, new Float64Array(3 * c).fill(7.25), [3, c]);
-  const out = await layerNorm({
-    x,
-    gain: fromArray(gpu, new Float64Array(c).fill(2), [c]),
-    bias: fromArray(gpu, bias, [c]),
-  }, { eps: EPS }).read();
-  assert.ok(out.every(Number.isFinite), "output has a non-finite value");
-  assertAllClose(out, [...bias, ...bias, ...bias], { atol: 0, rtol: 0 });
-});
+gpuTestRows(
+  "layerNorm() of a constant row with eps=1e-12 gives the bias, without NaN",
+  async (gpu) => {
+    const c = 100;
+    const bias = f32(new Rng(2).array(c));
+    const x = fromArray(gpu, new Float64Array(3 * c).fill(7.25), [3, c]);
+    const out = await layerNorm({
+      x,
+      gain: fromArray(gpu, new Float64Array(c).fill(2), [c]),
+      bias: fromArray(gpu, bias, [c]),
+    }, { eps: EPS }).read();
+    assert.ok(out.every(Number.isFinite), "output has a non-finite value");
+    assertAllClose(out, [...bias, ...bias, ...bias], { atol: 0, rtol: 0 });
+  },
+);
 
 gpuTest("layerNorm() rejects i32 input and mismatched gain or bias shapes", (gpu) => {
   const x = fromArray(gpu, new Float64Array(24), [2, 3, 4]);

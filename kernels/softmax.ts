@@ -18,6 +18,7 @@
  * | `softmax_forward` | x, bias, mask → out | out [R, N] | one workgroup per row |
  * | `softmax_backward` | y, dout → dx | dx [R, N] | one workgroup per row |
  * | `softmax_bias_backward` | dx → dbias | dbias [B, Tq, Tk] = Σ over heads | 1-D over dbias |
+| `softmax_forward_lanes`, `softmax_backward_lanes` | as above, vec4 | as above | one row per invocation |
  *
  * `HAS_BIAS` and `HAS_MASK` (0 or 1) switch the additive terms; when off, any f32 tensor may be
  * bound in their place. Outputs are overwritten. `WG` must be a power of two.
@@ -28,6 +29,9 @@
 import { defineKernel, grid1d, type KernelCost } from "./_kernel.ts";
 import { FLAT_INDEX } from "./_wgsl.ts";
 import { TREE_SUM } from "./_reduce_wgsl.ts";
+
+const VEC4_READ = { access: "read", type: "vec4<f32>" } as const;
+const VEC4_WRITE = { access: "write", type: "vec4<f32>" } as const;
 
 const ROW_ID = /* wgsl */ `
 fn row_id(wid: vec3u, nwg: vec3u) -> u32 {
@@ -146,6 +150,69 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
   var s = 0.0;
   for (var h = 0u; h < u.nh; h++) { s += dx[first + h * u.per]; }
   dbias[i] = s;
+}`,
+});
+
+/**
+ * Forward with one row per invocation (`…_lanes`), for adapters that run invocations as SIMD
+ * lanes on a CPU (lavapipe): no workgroup memory and no barriers, which there cost more than the
+ * arithmetic (docs/performance.md has the measured gain). Three passes over the row (maximum,
+ * sum, write) as vec4; needs N % 4 = 0. Same bindings and uniforms as `softmax_forward`; `WG` rows
+ * per workgroup.
+ */
+export const softmaxForwardLanes = defineKernel({
+  name: "softmax_forward_lanes",
+  bindings: { x: VEC4_READ, bias: VEC4_READ, mask: VEC4_READ, out: VEC4_WRITE },
+  uniforms: { rows: "u32", n: "u32", nh: "u32", tq: "u32" },
+  overrides: { WG: 64, HAS_BIAS: 0, HAS_MASK: 0 },
+  grid: ({ rows }, { WG }) => grid1d(rows, WG),
+  wgsl: /* wgsl */ `${FLAT_INDEX}
+fn logits(base: u32, bias_base: u32, mask_base: u32, j: u32) -> vec4f {
+  var v = x[base + j];
+  if (HAS_BIAS != 0u) { v += bias[bias_base + j]; }
+  if (HAS_MASK != 0u) { v += mask[mask_base + j]; }
+  return v;
+}
+
+@compute @workgroup_size(WG)
+fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let row = flat_index(gid, nwg);
+  if (row >= u.rows) { return; }
+  let n4 = u.n / 4u;
+  let base = row * n4;
+  let b = row / (u.nh * u.tq);
+  let bias_base = (b * u.tq + row % u.tq) * n4;
+  let mask_base = b * n4;
+  var m4 = vec4f(-1.0e38);
+  for (var j = 0u; j < n4; j++) { m4 = max(m4, logits(base, bias_base, mask_base, j)); }
+  let m = max(max(m4.x, m4.y), max(m4.z, m4.w));
+  var s4 = vec4f(0.0);
+  for (var j = 0u; j < n4; j++) { s4 += exp(logits(base, bias_base, mask_base, j) - m); }
+  let inv = 1.0 / (s4.x + s4.y + s4.z + s4.w);
+  for (var j = 0u; j < n4; j++) {
+    out[base + j] = exp(logits(base, bias_base, mask_base, j) - m) * inv;
+  }
+}`,
+});
+
+/** Backward with one row per invocation (see `softmax_forward_lanes`); needs N % 4 = 0. */
+export const softmaxBackwardLanes = defineKernel({
+  name: "softmax_backward_lanes",
+  bindings: { y: VEC4_READ, dout: VEC4_READ, dx: VEC4_WRITE },
+  uniforms: { rows: "u32", n: "u32" },
+  overrides: { WG: 64 },
+  grid: ({ rows }, { WG }) => grid1d(rows, WG),
+  wgsl: /* wgsl */ `${FLAT_INDEX}
+@compute @workgroup_size(WG)
+fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let row = flat_index(gid, nwg);
+  if (row >= u.rows) { return; }
+  let n4 = u.n / 4u;
+  let base = row * n4;
+  var s4 = vec4f(0.0);
+  for (var j = 0u; j < n4; j++) { s4 += y[base + j] * dout[base + j]; }
+  let dot_yd = s4.x + s4.y + s4.z + s4.w;
+  for (var j = 0u; j < n4; j++) { dx[base + j] = y[base + j] * (dout[base + j] - dot_yd); }
 }`,
 });
 

@@ -3,7 +3,7 @@ import { softmaxBackwardRef, type SoftmaxDims, softmaxForwardRef } from "./softm
 import { softmax } from "../lib/ops/softmax.ts";
 import { backward } from "../lib/autograd/backward.ts";
 import { fromArray } from "../lib/autograd/tensor.ts";
-import { gpuTest } from "../tests/_util/gpu.ts";
+import { gpuTest, gpuTestRows } from "../tests/_util/gpu.ts";
 import { assertAllClose } from "../tests/_util/allclose.ts";
 import { gradcheck } from "../tests/_util/gradcheck.ts";
 import { Rng } from "../tests/_util/rng.ts";
@@ -42,6 +42,12 @@ const CASES: Case[] = [
     lengths: [13, 7, 0],
     label: "bias and mask at T=13 with a fully masked example",
   },
+  {
+    d: { b: 3, nh: 2, tq: 12, tk: 12 },
+    bias: true,
+    lengths: [12, 7, 0],
+    label: "bias and mask at T=12 (whole vec4 rows) with a fully masked example",
+  },
   { d: { b: 2, nh: 3, tq: 5, tk: 9 }, bias: true, label: "bias without mask" },
   { d: { b: 2, nh: 3, tq: 5, tk: 9 }, bias: false, lengths: [4, 9], label: "mask without bias" },
   {
@@ -53,64 +59,71 @@ const CASES: Case[] = [
 ];
 
 for (const cs of CASES) {
-  gpuTest(`softmax() forward and backward match float64 reference for ${cs.label}`, async (gpu) => {
-    const seed = 21;
-    const rng = new Rng(seed);
-    const { b, nh, tq, tk } = cs.d;
-    const attention = cs.bias || cs.lengths !== undefined;
-    const shape = attention ? [b, nh, tq, tk] : [b, tk];
-    const x = f32(rng.array(b * nh * tq * tk, -3, 3));
-    const bias = cs.bias ? f32(rng.array(b * tq * tk, -1, 1)) : undefined;
-    const mask = cs.lengths ? paddingMask(cs.lengths, tk) : undefined;
-    const tx = fromArray(gpu, x, shape);
-    tx.requiresGrad = true;
-    const tb = bias ? fromArray(gpu, bias, [b, tq, tk]) : undefined;
-    if (tb) tb.requiresGrad = true;
-    const y = softmax({ x: tx, bias: tb }, { mask: mask && fromArray(gpu, mask, [b, tk]) });
-    const yRef = softmaxForwardRef({ x, bias, mask }, cs.d);
-    const yGpu = await y.read();
-    const per = nh * tq * tk;
-    for (let e = 0; e < b; e++) {
-      // In a fully masked example every logit is near −1e4, where one f32 ulp is 1e-3, so
-      // exp() of logit differences carries up to ~2e-3 relative error (PyTorch's too).
-      const tol = cs.lengths?.[e] === 0 ? { atol: 1e-6, rtol: 5e-3 } : FWD_TOL;
-      const at = [e * per, (e + 1) * per] as const;
-      assertAllClose(yGpu.slice(...at), yRef.slice(...at), { ...tol, seed, label: `y[${e}]` });
-    }
+  gpuTestRows(
+    `softmax() forward and backward match float64 reference for ${cs.label}`,
+    async (gpu) => {
+      const seed = 21;
+      const rng = new Rng(seed);
+      const { b, nh, tq, tk } = cs.d;
+      const attention = cs.bias || cs.lengths !== undefined;
+      const shape = attention ? [b, nh, tq, tk] : [b, tk];
+      const x = f32(rng.array(b * nh * tq * tk, -3, 3));
+      const bias = cs.bias ? f32(rng.array(b * tq * tk, -1, 1)) : undefined;
+      const mask = cs.lengths ? paddingMask(cs.lengths, tk) : undefined;
+      const tx = fromArray(gpu, x, shape);
+      tx.requiresGrad = true;
+      const tb = bias ? fromArray(gpu, bias, [b, tq, tk]) : undefined;
+      if (tb) tb.requiresGrad = true;
+      const y = softmax({ x: tx, bias: tb }, { mask: mask && fromArray(gpu, mask, [b, tk]) });
+      const yRef = softmaxForwardRef({ x, bias, mask }, cs.d);
+      const yGpu = await y.read();
+      const per = nh * tq * tk;
+      for (let e = 0; e < b; e++) {
+        // In a fully masked example every logit is near −1e4, where one f32 ulp is 1e-3, so
+        // exp() of logit differences carries up to ~2e-3 relative error (PyTorch's too).
+        const tol = cs.lengths?.[e] === 0 ? { atol: 1e-6, rtol: 5e-3 } : FWD_TOL;
+        const at = [e * per, (e + 1) * per] as const;
+        assertAllClose(yGpu.slice(...at), yRef.slice(...at), { ...tol, seed, label: `y[${e}]` });
+      }
 
-    const dout = f32(rng.array(x.length));
-    backward(y, fromArray(gpu, dout, shape));
-    // From the kernel's own y, so that the backward is checked apart from forward rounding.
-    const g = softmaxBackwardRef(Float64Array.from(yGpu), dout, cs.d);
-    assertAllClose(await tx.grad!.read(), g.dx, { ...BWD_TOL, seed, label: "dx" });
-    tx.grad!.dispose();
-    if (tb) {
-      assertAllClose(await tb.grad!.read(), g.dbias, { ...BWD_TOL, seed, label: "dbias" });
-      tb.grad!.dispose();
-    }
-  });
+      const dout = f32(rng.array(x.length));
+      backward(y, fromArray(gpu, dout, shape));
+      // From the kernel's own y, so that the backward is checked apart from forward rounding.
+      const g = softmaxBackwardRef(Float64Array.from(yGpu), dout, cs.d);
+      assertAllClose(await tx.grad!.read(), g.dx, { ...BWD_TOL, seed, label: "dx" });
+      tx.grad!.dispose();
+      if (tb) {
+        assertAllClose(await tb.grad!.read(), g.dbias, { ...BWD_TOL, seed, label: "dbias" });
+        tb.grad!.dispose();
+      }
+    },
+  );
 }
 
-gpuTest("softmax() stays finite for ±80 logits and rows masked with −1e4", async (gpu) => {
-  const tk = 33;
-  const x = new Float64Array(2 * 2 * 3 * tk);
-  for (let i = 0; i < x.length; i++) x[i] = i % 3 === 0 ? 80 : i % 3 === 1 ? -80 : 79.5;
-  // Example 1 is masked everywhere: every logit is shifted by −1e4, so the row is the softmax
-  // of the unmasked logits (PyTorch's result with an additive mask).
-  const mask = new Float64Array(2 * tk);
-  mask.fill(-10000, tk);
-  const y = await softmax({ x: fromArray(gpu, x, [2, 2, 3, tk]) }, {
-    mask: fromArray(gpu, mask, [2, tk]),
-  }).readFloat();
-  assert.ok(y.every(Number.isFinite), "a probability is not finite");
-  const ref = softmaxForwardRef({ x, mask }, { b: 2, nh: 2, tq: 3, tk });
-  // ulp(1e4) = 1e-3 in the masked logits shifts exp() by up to 1e-3 relative.
-  assertAllClose(y, ref, { atol: 1e-6, rtol: 2e-3 });
-  for (let r = 0; r < 12; r++) {
-    const s = y.slice(r * tk, (r + 1) * tk).reduce((p, v) => p + v, 0);
-    assert.ok(Math.abs(s - 1) < 1e-5, `row ${r} sums to ${s}`);
-  }
-});
+for (const tk of [33, 32]) {
+  gpuTestRows(
+    `softmax() stays finite for ±80 logits and rows masked with −1e4 at N=${tk}`,
+    async (gpu) => {
+      const x = new Float64Array(2 * 2 * 3 * tk);
+      for (let i = 0; i < x.length; i++) x[i] = i % 3 === 0 ? 80 : i % 3 === 1 ? -80 : 79.5;
+      // Example 1 is masked everywhere: every logit is shifted by −1e4, so the row is the softmax
+      // of the unmasked logits (PyTorch's result with an additive mask).
+      const mask = new Float64Array(2 * tk);
+      mask.fill(-10000, tk);
+      const y = await softmax({ x: fromArray(gpu, x, [2, 2, 3, tk]) }, {
+        mask: fromArray(gpu, mask, [2, tk]),
+      }).readFloat();
+      assert.ok(y.every(Number.isFinite), "a probability is not finite");
+      const ref = softmaxForwardRef({ x, mask }, { b: 2, nh: 2, tq: 3, tk });
+      // ulp(1e4) = 1e-3 in the masked logits shifts exp() by up to 1e-3 relative.
+      assertAllClose(y, ref, { atol: 1e-6, rtol: 2e-3 });
+      for (let r = 0; r < 12; r++) {
+        const s = y.slice(r * tk, (r + 1) * tk).reduce((p, v) => p + v, 0);
+        assert.ok(Math.abs(s - 1) < 1e-5, `row ${r} sums to ${s}`);
+      }
+    },
+  );
+}
 
 gpuTest("softmax() rejects i32 tensors and mismatched bias or mask shapes", (gpu) => {
   const x = fromArray(gpu, new Float64Array(2 * 3 * 4 * 5), [2, 3, 4, 5]);

@@ -36,12 +36,27 @@ export interface GpuOptions {
    * kernel profiler).
    */
   optionalFeatures?: GPUFeatureName[];
+  /** How row kernels run; default {@linkcode defaultRowKernels} of the adapter. */
+  rowKernels?: RowKernels;
   /** The WebGPU entry point; defaults to `navigator.gpu` (tests pass their own). */
   webgpu?: GPU | null;
 }
 
 const FIX = "install a WebGPU driver: on Debian `apt-get install mesa-vulkan-drivers` gives the " +
   "lavapipe software adapter; run with --allow-all (or --unstable-webgpu on older Deno)";
+
+/**
+ * How the row kernels (softmax, layer norm) spread a row: `"workgroup"` gives each row a
+ * workgroup that reduces through workgroup memory (what a GPU wants); `"lanes"` gives each row
+ * one invocation, with no barriers (what a CPU adapter such as lavapipe wants, since it runs
+ * invocations as SIMD lanes and a barrier costs far more than the arithmetic of a short row).
+ */
+export type RowKernels = "workgroup" | "lanes";
+
+/** `"lanes"` on fallback (CPU) adapters, `"workgroup"` elsewhere. */
+export function defaultRowKernels(adapter: Pick<AdapterReport, "isFallbackAdapter">): RowKernels {
+  return adapter.isFallbackAdapter ? "lanes" : "workgroup";
+}
 
 /** Features {@linkcode requestGpu} enables by default wherever the adapter offers them. */
 export const OPTIONAL_FEATURES: readonly GPUFeatureName[] = ["shader-f16", "timestamp-query"];
@@ -109,7 +124,9 @@ export async function requestGpu(options: GpuOptions = {}): Promise<Gpu> {
     ),
     features: [...adapter.features].sort(),
   };
-  return new Gpu(device, report);
+  const gpu = new Gpu(device, report);
+  gpu.rowKernels = options.rowKernels ?? defaultRowKernels(report);
+  return gpu;
 }
 
 /** A WebGPU device with its buffer pool, pipeline cache and command recorder. */
@@ -119,6 +136,8 @@ export class Gpu {
   readonly pool: BufferPool;
   readonly pipelines: PipelineCache;
   readonly recorder: Recorder;
+  /** How row kernels run (see {@linkcode RowKernels}); benchmarks and tests may switch it. */
+  rowKernels: RowKernels = "workgroup";
   #lost = false;
 
   constructor(device: GPUDevice, adapter: AdapterReport) {

@@ -8,6 +8,7 @@
 
 import type { BindingSpec, Kernel, Params, UniformType } from "../../kernels/_kernel.ts";
 import type { PipelineCache } from "./pipeline_cache.ts";
+import { type KernelTiming, Profiler } from "./profiler.ts";
 
 /** A storage binding: a whole buffer, or a byte range of one. */
 export type BufferRef = GPUBuffer | { buffer: GPUBuffer; offset?: number; size?: number };
@@ -33,6 +34,7 @@ export class Recorder {
   #encoder: GPUCommandEncoder | null = null;
   #pass: GPUComputePassEncoder | null = null;
   #staging: GPUBuffer[] = [];
+  #profiler: Profiler | null = null;
   readonly stats: RecorderStats = { dispatches: 0, submits: 0, readbacks: 0 };
 
   constructor(device: GPUDevice, pipelines: PipelineCache) {
@@ -77,6 +79,7 @@ export class Recorder {
     const [gx, gy, gz] = kernel.grid(params, ov);
     if (gx === 0 || gy === 0 || gz === 0) return;
     const { pipeline, layout } = this.#pipelines.get(kernel, ov);
+    if (this.#profiler?.full) this.flush(); // before this dispatch's uniforms enter the arena
     const entries: GPUBindGroupEntry[] = [];
     let slot = 0;
     if (kernel.uniformNames.length > 0) {
@@ -106,10 +109,17 @@ export class Recorder {
       entries.push({ binding: slot++, resource });
     }
     const group = this.#device.createBindGroup({ layout, entries });
+    if (this.#profiler) {
+      // A pass of its own, stamped at both ends.
+      this.#endPass();
+      const timestampWrites = this.#profiler.next(kernel.name, [gx, gy, gz]);
+      this.#pass = this.#encoderOpen().beginComputePass({ timestampWrites });
+    }
     const pass = this.#passOpen();
     pass.setPipeline(pipeline);
     pass.setBindGroup(0, group);
     pass.dispatchWorkgroups(gx, gy, gz);
+    if (this.#profiler) this.#endPass();
     this.stats.dispatches++;
   }
 
@@ -136,6 +146,7 @@ export class Recorder {
   flush(): void {
     if (!this.#encoder) return;
     this.#endPass();
+    this.#profiler?.resolve(this.#encoder);
     if (this.#arenaUsed > 0) {
       this.#device.queue.writeBuffer(this.#arena, 0, this.#arenaData, 0, this.#arenaUsed);
       this.#arenaUsed = 0;
@@ -143,6 +154,28 @@ export class Recorder {
     this.#device.queue.submit([this.#encoder.finish()]);
     this.#encoder = null;
     this.stats.submits++;
+  }
+
+  /**
+   * Starts timing every dispatch recorded from now on (see `profiler.ts`); needs the device's
+   * `timestamp-query` feature.
+   *
+   * @throws {Error} when the device lacks `timestamp-query` or a profile is already running.
+   */
+  startProfile(): void {
+    if (this.#profiler) throw new Error("Cannot start a kernel profile: one is already running");
+    this.flush();
+    this.#profiler = new Profiler(this.#device);
+  }
+
+  /** Ends the profile: submits what is recorded, waits for it, and returns each dispatch's time. */
+  async stopProfile(): Promise<KernelTiming[]> {
+    const profiler = this.#profiler;
+    if (!profiler) throw new Error("Cannot stop the kernel profile: none is running");
+    this.flush();
+    this.#profiler = null;
+    await this.#pipelines.settle();
+    return await profiler.collect();
   }
 
   /** Reads `bytes` bytes of `buffer` from `offset` back to the CPU, after all recorded work. */

@@ -7,7 +7,9 @@
 
 import {
   layerNormBackward,
+  layerNormBackwardLanes,
   layerNormForward,
+  layerNormForwardLanes,
   layerNormParamBackward,
   rowWorkgroupSize,
 } from "../../kernels/layer_norm.ts";
@@ -97,6 +99,9 @@ function check({ x, gain, bias }: LayerNormInputs, eps: number): Dims {
  * const y = layerNorm({ x, gain: perExampleGain, bias }, { eps: 1e-12 }); // x [B, T, C], gain [B, C]
  * ```
  */
+/** One row per invocation where the device prefers it and rows are whole vec4s. */
+const lanes = (t: Tensor, c: number) => t.gpu.rowKernels === "lanes" && c % 4 === 0;
+
 export const layerNorm: Op<LayerNormInputs, LayerNormOptions> = defineOp<
   LayerNormInputs,
   LayerNormOptions,
@@ -108,12 +113,10 @@ export const layerNorm: Op<LayerNormInputs, LayerNormOptions> = defineOp<
     const { x, gain, bias } = inputs;
     const out = empty(x.gpu, x.shape);
     const mean = empty(x.gpu, [dims.rows]), rstd = empty(x.gpu, [dims.rows]);
-    dispatch(
-      layerNormForward,
-      { x, gain, bias, out, mean, rstd },
-      { rows: dims.rows, c: dims.c, t: dims.t, eps },
-      { WG: rowWorkgroupSize(dims.c) },
-    );
+    const buffers = { x, gain, bias, out, mean, rstd };
+    const params = { rows: dims.rows, c: dims.c, t: dims.t, eps };
+    if (lanes(x, dims.c)) dispatch(layerNormForwardLanes, buffers, params);
+    else dispatch(layerNormForward, buffers, params, { WG: rowWorkgroupSize(dims.c) });
     ctx.save({ x, gain, mean, rstd, dims });
     return out;
   },
@@ -123,9 +126,9 @@ export const layerNorm: Op<LayerNormInputs, LayerNormOptions> = defineOp<
     let dx: Tensor | undefined, dgain: Tensor | undefined, dbias: Tensor | undefined;
     if (ctx.needsGrad.x) {
       dx = empty(x.gpu, x.shape);
-      dispatch(layerNormBackward, { x, gain, mean, rstd, dout, dx }, { rows, c, t }, {
-        WG: rowWorkgroupSize(c),
-      });
+      const buffers = { x, gain, mean, rstd, dout, dx };
+      if (lanes(x, c)) dispatch(layerNormBackwardLanes, buffers, { rows, c, t });
+      else dispatch(layerNormBackward, buffers, { rows, c, t }, { WG: rowWorkgroupSize(c) });
     }
     if (ctx.needsGrad.gain || ctx.needsGrad.bias) {
       // A [B, C] gain sums over the T rows of each example; a [C] gain over all rows, in

@@ -7,7 +7,13 @@
  */
 
 import { rowWorkgroupSize } from "../../kernels/_kernel.ts";
-import { softmaxBackward, softmaxBiasBackward, softmaxForward } from "../../kernels/softmax.ts";
+import {
+  softmaxBackward,
+  softmaxBackwardLanes,
+  softmaxBiasBackward,
+  softmaxForward,
+  softmaxForwardLanes,
+} from "../../kernels/softmax.ts";
 import { defineOp } from "../autograd/op.ts";
 import { assertDType, assertShape, type Tensor } from "../autograd/tensor.ts";
 import { dispatch, empty } from "./_dispatch.ts";
@@ -60,26 +66,31 @@ function check(x: Tensor, bias: Tensor | undefined, mask: Tensor | undefined): D
   return { rows, n, nh: Math.max(1, dims.NH), tq: Math.max(1, dims.Tq) };
 }
 
+/** One row per invocation where the device prefers it and rows are whole vec4s. */
+const lanes = (t: Tensor, n: number) => t.gpu.rowKernels === "lanes" && n % 4 === 0;
+
 const softmaxOp = defineOp<Record<string, Tensor>, SoftmaxOptions, Saved>({
   name: "softmax",
   forward(ctx, { x, bias }, { mask }) {
     const dims = check(x, bias, mask);
     const out = empty(x.gpu, x.shape);
-    dispatch(
-      softmaxForward,
-      { x, bias: bias ?? x, mask: mask ?? x, out },
-      dims,
-      { WG: rowWorkgroupSize(dims.n), HAS_BIAS: bias ? 1 : 0, HAS_MASK: mask ? 1 : 0 },
-    );
+    const terms = { HAS_BIAS: bias ? 1 : 0, HAS_MASK: mask ? 1 : 0 };
+    const buffers = { x, bias: bias ?? x, mask: mask ?? x, out };
+    if (lanes(x, dims.n)) dispatch(softmaxForwardLanes, buffers, dims, terms);
+    else dispatch(softmaxForward, buffers, dims, { WG: rowWorkgroupSize(dims.n), ...terms });
     ctx.save({ y: out, dims });
     return out;
   },
   backward(ctx, dout) {
     const { y, dims } = ctx.saved;
     const dx = empty(y.gpu, y.shape);
-    dispatch(softmaxBackward, { y, dout, dx }, { rows: dims.rows, n: dims.n }, {
-      WG: rowWorkgroupSize(dims.n),
-    });
+    if (lanes(y, dims.n)) {
+      dispatch(softmaxBackwardLanes, { y, dout, dx }, { rows: dims.rows, n: dims.n });
+    } else {
+      dispatch(softmaxBackward, { y, dout, dx }, { rows: dims.rows, n: dims.n }, {
+        WG: rowWorkgroupSize(dims.n),
+      });
+    }
     if (!ctx.needsGrad.bias) return { x: dx };
     const b = y.shape[0];
     const dbias = empty(y.gpu, [b, dims.tq, dims.n]);

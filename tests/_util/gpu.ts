@@ -6,7 +6,7 @@
  * @module
  */
 
-import { type Gpu, requestGpu } from "../../lib/gpu/device.ts";
+import { type Gpu, requestGpu, type RowKernels } from "../../lib/gpu/device.ts";
 import { beginScope } from "../../lib/autograd/scope.ts";
 
 let shared: Promise<Gpu | null> | null = null;
@@ -51,4 +51,22 @@ export function gpuTest(name: string, fn: (gpu: Gpu) => Promise<void> | void): v
       }
     },
   });
+}
+
+/** Both ways of running row kernels, for tests that must cover each. */
+export const ROW_KERNELS: readonly RowKernels[] = ["workgroup", "lanes"];
+
+/** Registers one {@linkcode gpuTest} per row-kernel mode, named `name [mode rows]`. */
+export function gpuTestRows(name: string, fn: (gpu: Gpu) => Promise<void> | void): void {
+  for (const mode of ROW_KERNELS) {
+    gpuTest(`${name} [${mode} rows]`, async (gpu) => {
+      const before = gpu.rowKernels;
+      gpu.rowKernels = mode;
+      try {
+        await fn(gpu);
+      } finally {
+        gpu.rowKernels = before;
+      }
+    });
+  }
 }
