@@ -66,6 +66,31 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
 }`,
 });
 
+const VEC4_READ = { access: "read", type: "vec4<f32>" } as const;
+
+/**
+ * `out = a + b` (op 0) or `out = a * b` (op 1) for two tensors of one shape, four elements per
+ * invocation (`n4` = n / 4 vec4s; the caller checks n % 4 = 0). Without broadcasting's index
+ * arithmetic and with vec4 loads it ran 4× faster than `binary_forward` on lavapipe at
+ * [1024, 256].
+ */
+export const binaryVec4 = defineKernel({
+  name: "binary_vec4",
+  bindings: { a: VEC4_READ, b: VEC4_READ, out: { access: "write", type: "vec4<f32>" } },
+  uniforms: { n4: "u32", op: "u32" },
+  overrides: { WG: 256 },
+  grid: ({ n4 }, { WG }) => grid1d(n4, WG),
+  wgsl: /* wgsl */ `${FLAT_INDEX}
+@compute @workgroup_size(WG)
+fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = flat_index(gid, nwg);
+  if (i >= u.n4) { return; }
+  let x = a[i];
+  let y = b[i];
+  out[i] = select(x + y, x * y, u.op == 1u);
+}`,
+});
+
 /** `out = s · a`. */
 export const scaleForward = defineKernel({
   name: "scale_forward",
@@ -110,6 +135,22 @@ export const accumulate = defineKernel({
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let i = flat_index(gid, nwg);
   if (i >= u.n) { return; }
+  dst[i] = dst[i] + u.s * src[i];
+}`,
+});
+
+/** `dst += s · src` as vec4s (`n4` = n / 4; the caller checks n % 4 = 0). */
+export const accumulateVec4 = defineKernel({
+  name: "accumulate_vec4",
+  bindings: { src: VEC4_READ, dst: { access: "read_write", type: "vec4<f32>" } },
+  uniforms: { n4: "u32", s: "f32" },
+  overrides: { WG: 256 },
+  grid: ({ n4 }, { WG }) => grid1d(n4, WG),
+  wgsl: /* wgsl */ `${FLAT_INDEX}
+@compute @workgroup_size(WG)
+fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = flat_index(gid, nwg);
+  if (i >= u.n4) { return; }
   dst[i] = dst[i] + u.s * src[i];
 }`,
 });

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { binaryForwardRef, reduceToRef } from "./elementwise.ts";
-import { add, mul, reduceToShape, scale } from "../lib/ops/elementwise.ts";
+import { accumulateInto, add, mul, reduceToShape, scale } from "../lib/ops/elementwise.ts";
 import { fromArray } from "../lib/autograd/tensor.ts";
 import { gpuTest } from "../tests/_util/gpu.ts";
 import { assertAllClose } from "../tests/_util/allclose.ts";
@@ -13,7 +13,8 @@ const CASES: [number[], number[]][] = [
   [[3, 13, 7], [3, 1, 7]],
   [[2, 3, 5, 7], [1, 3, 1, 7]],
   [[4, 1], [1, 5]],
-  [[300, 1000], [300, 1000]], // spans many workgroups
+  [[300, 1000], [300, 1000]], // one shape: vec4 kernel over many workgroups
+  [[7, 12], [7, 12]], // one shape, 21 vec4s: a partial workgroup
 ];
 
 for (const [sa, sb] of CASES) {
@@ -43,6 +44,16 @@ gpuTest("reduceToShape() sums broadcast dimensions like the float64 reference", 
     assertAllClose(await out.read(), reduceToRef(x, full, small), { atol: 1e-5, rtol: 1e-5 });
   }
 });
+
+for (const n of [13, 12, 4100]) {
+  gpuTest(`accumulateInto() adds s · src in place for n=${n}`, async (gpu) => {
+    const rng = new Rng(n);
+    const d = rng.array(n), src = rng.array(n);
+    const dst = fromArray(gpu, d, [n]);
+    accumulateInto(dst, fromArray(gpu, src, [n]), -0.5);
+    assertAllClose(await dst.read(), d.map((v, i) => v - 0.5 * src[i]), { atol: 1e-6, rtol: 1e-6 });
+  });
+}
 
 gpuTest("scale() multiplies by a constant", async (gpu) => {
   const x = new Rng(4).array(1025);

@@ -37,6 +37,51 @@ fn gelu_grad(x: f32) -> f32 {
 }
 `;
 
+const GELU4_FN = /* wgsl */ `
+fn gelu4(x: vec4f) -> vec4f {
+  return vec4f(gelu(x.x), gelu(x.y), gelu(x.z), gelu(x.w));
+}
+
+fn gelu_grad4(x: vec4f) -> vec4f {
+  return vec4f(gelu_grad(x.x), gelu_grad(x.y), gelu_grad(x.z), gelu_grad(x.w));
+}
+`;
+
+const VEC4_READ = { access: "read", type: "vec4<f32>" } as const;
+const VEC4_WRITE = { access: "write", type: "vec4<f32>" } as const;
+
+/** `gelu_forward` on vec4s (`n4` = n / 4; the caller checks n % 4 = 0). */
+export const geluForwardVec4 = defineKernel({
+  name: "gelu_forward_vec4",
+  bindings: { inp: VEC4_READ, out: VEC4_WRITE },
+  uniforms: { n4: "u32" },
+  overrides: { WG: 256 },
+  grid: ({ n4 }, { WG }) => grid1d(n4, WG),
+  wgsl: /* wgsl */ `${FLAT_INDEX}${ERF_FN}${GELU_FN}${GELU4_FN}
+@compute @workgroup_size(WG)
+fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = flat_index(gid, nwg);
+  if (i >= u.n4) { return; }
+  out[i] = gelu4(inp[i]);
+}`,
+});
+
+/** `gelu_backward` on vec4s (`n4` = n / 4). */
+export const geluBackwardVec4 = defineKernel({
+  name: "gelu_backward_vec4",
+  bindings: { inp: VEC4_READ, dout: VEC4_READ, dinp: VEC4_WRITE },
+  uniforms: { n4: "u32" },
+  overrides: { WG: 256 },
+  grid: ({ n4 }, { WG }) => grid1d(n4, WG),
+  wgsl: /* wgsl */ `${FLAT_INDEX}${ERF_FN}${GELU_FN}${GELU4_FN}
+@compute @workgroup_size(WG)
+fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = flat_index(gid, nwg);
+  if (i >= u.n4) { return; }
+  dinp[i] = dout[i] * gelu_grad4(inp[i]);
+}`,
+});
+
 /** `out = gelu(inp)` over `n` elements. */
 export const geluForward = defineKernel({
   name: "gelu_forward",

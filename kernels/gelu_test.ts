@@ -29,7 +29,8 @@ Deno.test("erfcRef() matches tabulated erfc to 1e-13 relative", () => {
   }
 });
 
-for (const [n, lo, hi] of [[1025, -6, 6], [200_003, -8, 8]]) {
+// Odd sizes run the scalar kernels, multiples of 4 the vec4 ones.
+for (const [n, lo, hi] of [[1025, -6, 6], [200_003, -8, 8], [1028, -6, 6], [200_004, -8, 8]]) {
   gpuTest(`gelu() forward and backward match float64 reference for n=${n}`, async (gpu) => {
     const seed = 31;
     const rng = new Rng(seed);
@@ -44,27 +45,36 @@ for (const [n, lo, hi] of [[1025, -6, 6], [200_003, -8, 8]]) {
   });
 }
 
-gpuTest("gelu() is exact and NaN-free at ±300 and other extreme inputs", async (gpu) => {
-  const x = [-300, 300, -1e30, 1e30, -40, 40, 0, 1e-30, -1e-30];
-  const tx = fromArray(gpu, x, [x.length]);
-  tx.requiresGrad = true;
-  const y = gelu({ x: tx });
-  const out = await y.readFloat();
-  assert.deepEqual(
-    [...out.slice(0, 6)].map((v) => v + 0),
-    [0, 300, 0, 1e30, 0, 40].map(Math.fround),
+for (const extra of [[], [-5, 5, 1]]) {
+  const x = [-300, 300, -1e30, 1e30, -40, 40, 0, 1e-30, -1e-30, ...extra];
+  gpuTest(
+    `gelu() is exact and NaN-free at ±300 and other extreme inputs (n=${x.length})`,
+    async (gpu) => {
+      const tx = fromArray(gpu, x, [x.length]);
+      tx.requiresGrad = true;
+      const y = gelu({ x: tx });
+      const out = await y.readFloat();
+      assert.deepEqual(
+        [...out.slice(0, 6)].map((v) => v + 0),
+        [0, 300, 0, 1e30, 0, 40].map(Math.fround),
+      );
+      assert.ok(out.every(Number.isFinite), `non-finite gelu: ${out}`);
+      assertAllClose(out, geluForwardRef(Float64Array.from(x)), { atol: 0, rtol: 1e-6 });
+      backward(y, fromArray(gpu, new Float64Array(x.length).fill(1), [x.length]));
+      const dx = await tx.grad!.readFloat();
+      assert.deepEqual([...dx.slice(0, 6)], [0, 1, 0, 1, 0, 1]);
+      assertAllClose(
+        dx,
+        geluBackwardRef(Float64Array.from(x), new Float64Array(x.length).fill(1)),
+        {
+          atol: 1e-7,
+          rtol: 1e-6,
+        },
+      );
+      tx.grad!.dispose();
+    },
   );
-  assert.ok(out.every(Number.isFinite), `non-finite gelu: ${out}`);
-  assertAllClose(out, geluForwardRef(Float64Array.from(x)), { atol: 0, rtol: 1e-6 });
-  backward(y, fromArray(gpu, new Float64Array(x.length).fill(1), [x.length]));
-  const dx = await tx.grad!.readFloat();
-  assert.deepEqual([...dx.slice(0, 6)], [0, 1, 0, 1, 0, 1]);
-  assertAllClose(dx, geluBackwardRef(Float64Array.from(x), new Float64Array(x.length).fill(1)), {
-    atol: 1e-7,
-    rtol: 1e-6,
-  });
-  tx.grad!.dispose();
-});
+}
 
 gpuTest("gelu() rejects an i32 tensor", (gpu) => {
   const xi = fromArray(gpu, [1, 2], [2], { dtype: "i32" });

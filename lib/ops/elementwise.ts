@@ -7,7 +7,9 @@
 
 import {
   accumulate,
+  accumulateVec4,
   binaryForward,
+  binaryVec4,
   broadcastShape,
   broadcastStrides,
   fill,
@@ -20,10 +22,18 @@ import { assertDType, type DType, Tensor } from "../autograd/tensor.ts";
 import type { Gpu } from "../gpu/device.ts";
 import { dispatch, empty } from "./_dispatch.ts";
 
+const sameShape = (x: readonly number[], y: readonly number[]) =>
+  x.length === y.length && x.every((d, i) => d === y[i]);
+
 function binary(a: Tensor, b: Tensor, op: 0 | 1, name: string): Tensor {
   assertDType(a, "f32", `run "${name}"`, "a");
   assertDType(b, "f32", `run "${name}"`, "b");
   const shape = broadcastShape(a.shape, b.shape);
+  if (sameShape(a.shape, b.shape) && a.size % 4 === 0) {
+    const out = empty(a.gpu, shape);
+    dispatch(binaryVec4, { a, b, out }, { n4: a.size / 4, op });
+    return out;
+  }
   const full = pad4(shape);
   const sa = broadcastStrides(a.shape, full), sb = broadcastStrides(b.shape, full);
   const out = empty(a.gpu, shape);
@@ -50,7 +60,7 @@ function binary(a: Tensor, b: Tensor, op: 0 | 1, name: string): Tensor {
  * already agree).
  */
 export function reduceToShape(t: Tensor, shape: readonly number[]): Tensor {
-  if (t.shape.length === shape.length && t.shape.every((d, i) => d === shape[i])) return t;
+  if (sameShape(t.shape, shape)) return t;
   const full = pad4(t.shape), o = pad4(shape);
   let r = 1;
   for (let k = 0; k < 4; k++) if (o[k] !== full[k]) r *= full[k];
@@ -158,5 +168,6 @@ export function accumulateInto(dst: Tensor, src: Tensor, s = 1): void {
       `Cannot accumulate [${src.shape.join(", ")}] into [${dst.shape.join(", ")}]: sizes differ`,
     );
   }
-  dispatch(accumulate, { src, dst }, { n: dst.size, s });
+  if (dst.size % 4 === 0) dispatch(accumulateVec4, { src, dst }, { n4: dst.size / 4, s });
+  else dispatch(accumulate, { src, dst }, { n: dst.size, s });
 }
