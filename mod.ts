@@ -25,6 +25,7 @@ export * from "./lib/gpu/errors.ts";
 export { type DType, fromArray, Tensor } from "./lib/autograd/tensor.ts";
 export { backward, zeroGrad } from "./lib/autograd/backward.ts";
 export { noGrad } from "./lib/autograd/grad_mode.ts";
+export { isAutocast, withAutocast } from "./lib/autograd/autocast.ts";
 export { beginScope, withScope } from "./lib/autograd/scope.ts";
 export { defineOp, type OpContext } from "./lib/autograd/op.ts";
 
@@ -32,6 +33,7 @@ export { defineOp, type OpContext } from "./lib/autograd/op.ts";
 export { add, mul, scale } from "./lib/ops/elementwise.ts";
 export { matmul } from "./lib/ops/matmul.ts";
 export { linear } from "./lib/ops/linear.ts";
+export { castTensor } from "./lib/ops/cast.ts";
 export { layerNorm } from "./lib/ops/layer_norm.ts";
 export { softmax } from "./lib/ops/softmax.ts";
 export { gelu } from "./lib/ops/gelu.ts";
@@ -49,6 +51,12 @@ export { gatherRows } from "./lib/ops/gather.ts";
 export { reshape } from "./lib/ops/reshape.ts";
 export { AdamW } from "./lib/optim/adamw.ts";
 export { clipGradNorm } from "./lib/optim/clip.ts";
+export {
+  GradScaler,
+  type GradScalerOptions,
+  type GradScalerState,
+  type UnscaleResult,
+} from "./lib/optim/grad_scaler.ts";
 
 // Models
 export { Module, Parameter } from "./lib/nn/module.ts";
@@ -74,4 +82,4 @@ export * from "./lib/data/mod.ts";
 export { LinearSchedule } from "./lib/train/schedule.ts";
 export { Trainer, type TrainerOptions } from "./lib/train/trainer.ts";
 export { parseArgs, type TrainArgs, usage, UsageError } from "./lib/train/args.ts";
-export { type RunResult, runTraining } from "./lib/train/run.ts";
+export { mixedPrecision, type RunResult, runTraining } from "./lib/train/run.ts";

@@ -9,6 +9,7 @@ import {
   validatePaths,
 } from "./args.ts";
 import { FLAGS } from "./_args_table.ts";
+import { mixedPrecision } from "./run.ts";
 
 const REQUIRED = [
   "--model_name_or_path",
@@ -375,4 +376,19 @@ Deno.test("validatePaths() rejects a missing data_dir and a non-empty output_dir
 
 Deno.test("defaultLoggingDir() follows HF's runs/<MonDD_HH-MM-SS>_<host>", () => {
   assert.equal(defaultLoggingDir("h", new Date(2020, 0, 2, 3, 4, 5)), "runs/Jan02_03-04-05_h");
+});
+
+Deno.test("--fp16_opt_level: O1 is mixed precision, O0 is f32, O2 and O3 are refused", () => {
+  assert.equal(mixedPrecision({ fp16: true, fp16OptLevel: "O1" }), true);
+  assert.equal(mixedPrecision({ fp16: true, fp16OptLevel: "O0" }), false);
+  assert.equal(mixedPrecision({ fp16: false, fp16OptLevel: "O3" }), false); // ignored, as in HF
+  for (const level of ["O2", "O3"]) {
+    assert.throws(
+      () => mixedPrecision({ fp16: true, fp16OptLevel: level }),
+      (e) =>
+        e instanceof UsageError &&
+        e.message === `Cannot use --fp16_opt_level ${level}: camtl implements O1 (f16 matmuls, ` +
+            `f32 weights and the rest); use O1, or O0 for f32`,
+    );
+  }
 });

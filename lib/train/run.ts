@@ -14,6 +14,7 @@
 
 import type { FeatureSet } from "../data/features.ts";
 import { getTask } from "../data/tasks.ts";
+import { withAutocast } from "../autograd/autocast.ts";
 import { type AdapterReport, requestGpu } from "../gpu/device.ts";
 import { resolveModel } from "../io/hub.ts";
 import { blockGeometry } from "../nn/ca_mtl/conditional.ts";
@@ -158,6 +159,26 @@ function submission(set: FeatureSet, predictions: Float64Array): string {
 }
 
 /**
+ * Whether `args` ask for mixed precision, by apex's opt levels (HF 2.11 passes
+ * `--fp16_opt_level` to `amp.initialize`): O1 is camtl's mixed precision; O0 is apex's "pure
+ * f32" and trains in f32; O2 and O3 (f16 model weights; O3 without f32 master weights) are
+ * refused rather than silently run as something else. Without `--fp16` the level is ignored,
+ * as in HF.
+ *
+ * @throws {UsageError} for `--fp16` with O2 or O3
+ */
+export function mixedPrecision(args: Pick<TrainArgs, "fp16" | "fp16OptLevel">): boolean {
+  if (!args.fp16) return false;
+  if (args.fp16OptLevel === "O2" || args.fp16OptLevel === "O3") {
+    throw new UsageError(
+      `Cannot use --fp16_opt_level ${args.fp16OptLevel}: camtl implements O1 (f16 matmuls, f32 ` +
+        `weights and the rest); use O1, or O0 for f32`,
+    );
+  }
+  return args.fp16OptLevel !== "O0";
+}
+
+/**
  * Runs training, evaluation and prediction as `args` asks.
  *
  * @throws {UsageError} for arguments that cannot work with the model or the files
@@ -166,15 +187,23 @@ function submission(set: FeatureSet, predictions: Float64Array): string {
 export async function runTraining(args: TrainArgs, hooks: RunHooks = {}): Promise<RunResult> {
   if (!args.demo) await validatePaths(args);
   await checkAgainstModel(args);
-  if (args.fp16) {
-    throw new UsageError(
-      "Cannot use --fp16: camtl's f16 kernels are not written yet (issue 7); drop the flag to train in f32",
-    );
-  }
+  const fp16 = mixedPrecision(args);
   const gpu = await requestGpu({ forceFallbackAdapter: args.noCuda });
   hooks.onAdapter?.(gpu.adapter);
   const files: string[] = [];
   try {
+    if (fp16) {
+      if (!gpu.hasF16) {
+        throw new UsageError(
+          `Cannot use --fp16: adapter "${gpu.adapter.description}" lacks the "shader-f16" ` +
+            `feature; drop --fp16 to train in f32`,
+        );
+      }
+      hooks.onInfo?.(
+        "Precision: --fp16 O1: f16 matmul operands with f32 accumulation, f32 weights and " +
+          "everything else, dynamic loss scaling from 2^16",
+      );
+    }
     await Deno.mkdir(args.outputDir, { recursive: true });
     const resumeFrom = await isCheckpoint(args.modelNameOrPath) ? args.modelNameOrPath : null;
     const splits = {
@@ -235,7 +264,7 @@ export async function runTraining(args: TrainArgs, hooks: RunHooks = {}): Promis
       gpu,
       model,
       { train: data.train, dev: data.dev },
-      trainerOptions(args, modelConfig, data.tokenizer),
+      { ...trainerOptions(args, modelConfig, data.tokenizer), fp16 },
       {
         onStep: hooks.onStep,
         onLog: (record) => {
@@ -290,7 +319,11 @@ export async function runTraining(args: TrainArgs, hooks: RunHooks = {}): Promis
     }
     if (args.doPredict) {
       for (const set of data.test) {
-        const { predictions } = await predictSet(gpu, model, set, args.perDeviceEvalBatchSize);
+        const { predictions } = await withAutocast(
+          gpu,
+          () => predictSet(gpu, model, set, args.perDeviceEvalBatchSize),
+          fp16,
+        );
         const name = `${set.task}_test_iter_${trainer.globalStep}.tsv`;
         await writeTextAtomic(`${args.outputDir}/${name}`, submission(set, predictions));
         files.push(name);

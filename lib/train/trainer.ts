@@ -2,7 +2,10 @@
  * `Trainer`: multi-task training of a `CaMtl` model as the released trainer runs it (spec §5):
  * a sampler picks each batch (sequential, uniform, proportional or MT-Uncertainty), AdamW with
  * the no-decay groups, linear warm-up then decay, global-norm clipping, gradient accumulation,
- * logging, evaluation, checkpoints every `saveSteps` and exact resumption.
+ * logging, evaluation, checkpoints every `saveSteps` and exact resumption. With `fp16`, forward
+ * passes run under autocast (f16 matmul operands, f32 accumulation; `lib/autograd/autocast.ts`)
+ * and a dynamic loss scaler guards the gradients (`lib/optim/grad_scaler.ts`), as apex AMP O1
+ * does for transformers 2.11's `--fp16`.
  *
  * The library never prints: progress, logs and evaluations reach the caller through events.
  *
@@ -11,6 +14,7 @@
 
 import { backward, zeroGrad } from "../autograd/backward.ts";
 import { noGrad } from "../autograd/grad_mode.ts";
+import { withAutocast } from "../autograd/autocast.ts";
 import { withScope } from "../autograd/scope.ts";
 import type { Tensor } from "../autograd/tensor.ts";
 import type { Gpu } from "../gpu/device.ts";
@@ -23,6 +27,7 @@ import type { CaMtl } from "../nn/ca_mtl/model.ts";
 import { accumulateInto, fillTensor, scale, zeros } from "../ops/elementwise.ts";
 import { AdamW } from "../optim/adamw.ts";
 import { clipGradNorm } from "../optim/clip.ts";
+import { GradScaler, type GradScalerOptions, type GradScalerState } from "../optim/grad_scaler.ts";
 import { type CheckpointState, readCheckpoint, saveCheckpoint } from "./checkpoint.ts";
 import { evaluateSet, type MetricFn, registeredMetrics } from "./evaluate.ts";
 import { LinearSchedule } from "./schedule.ts";
@@ -53,6 +58,13 @@ export interface TrainerOptions {
     percentOfMaxDataSize: number;
     scoreMode: "code" | "paper";
   };
+  /**
+   * Mixed precision (`--fp16`, apex O1 semantics): autocast forwards and dynamic loss scaling.
+   * Needs a device with `shader-f16`. Default false.
+   */
+  fp16?: boolean;
+  /** Loss-scaler settings under `fp16` (PyTorch's `GradScaler` defaults when left out). */
+  gradScaler?: GradScalerOptions;
   /** Model `config.json` to write with checkpoints. */
   modelConfig: Record<string, unknown>;
   /** Extra text files for every checkpoint (e.g. the tokenizer's `vocab.txt`). */
@@ -69,6 +81,8 @@ export interface LogRecord {
   examples_per_second?: number;
   sampler?: Record<string, number>;
   candidate_fraction?: number;
+  /** Loss scale after this step (`fp16` only). */
+  loss_scale?: number;
   eval?: Record<string, Record<string, number>>;
   best?: Record<string, Record<string, number>>;
 }
@@ -101,6 +115,8 @@ export class Trainer {
   readonly sampler: MultiTaskSampler;
   readonly optimizer: AdamW;
   readonly schedule: LinearSchedule;
+  /** The dynamic loss scaler, when training with `fp16`. */
+  readonly scaler: GradScaler | null;
   readonly totalSteps: number;
   readonly paramNames: string[];
   readonly #params: Tensor[];
@@ -143,6 +159,12 @@ export class Trainer {
       this.totalSteps,
       options.warmupProportion,
     );
+    if (options.fp16 && !gpu.hasF16) {
+      throw new Error(
+        `Cannot train with fp16: adapter "${gpu.adapter.description}" lacks the "shader-f16" feature`,
+      );
+    }
+    this.scaler = options.fp16 ? new GradScaler(options.gradScaler) : null;
     const named = model.namedParameters().filter(([, p]) => p.trainable);
     this.paramNames = named.map(([n]) => n);
     this.#params = named.map(([, p]) => p.value);
@@ -155,19 +177,25 @@ export class Trainer {
     );
   }
 
+  /** Runs `fn` under autocast when training in fp16 (apex O1 patches every forward alike). */
+  #amp<R>(fn: () => R | Promise<R>): Promise<R> {
+    return withAutocast(this.gpu, fn, this.scaler !== null);
+  }
+
   /** MT-Uncertainty scoring: a no-grad forward of the candidate pool, logits per task. */
   async #score(pool: Batch): Promise<Float32Array[]> {
     return await noGrad(() =>
-      withScope(this.gpu, async () => {
-        const out = this.model.forward({
-          inputs: this.#upload(pool),
-          taskIds: pool.taskIds,
-          tasks: pool.tasks.map((t) => ({ ...t, labels: null })),
-        });
-        const result: Float32Array[] = [];
-        for (const t of pool.tasks) result.push(await out.logits.get(t.taskId)!.readFloat());
-        return result;
-      })
+      withScope(this.gpu, () =>
+        this.#amp(async () => {
+          const out = this.model.forward({
+            inputs: this.#upload(pool),
+            taskIds: pool.taskIds,
+            tasks: pool.tasks.map((t) => ({ ...t, labels: null })),
+          });
+          const result: Float32Array[] = [];
+          for (const t of pool.tasks) result.push(await out.logits.get(t.taskId)!.readFloat());
+          return result;
+        }))
     );
   }
 
@@ -203,16 +231,22 @@ export class Trainer {
     this.sampler.loadState(state.sampler as SamplerState);
     this.logHistory = (state.log_history as LogRecord[]) ?? [];
     this.best = (state.best as Record<string, Record<string, number>>) ?? {};
+    // A checkpoint from an f32 run has no scaler state: the scaler then starts afresh.
+    if (this.scaler && state.grad_scaler) {
+      this.scaler.loadState(state.grad_scaler as GradScalerState);
+    }
   }
 
   /** Dev metrics of every dev set (in order), updating the best-so-far record. */
   async evaluate(): Promise<Record<string, Record<string, number>>> {
     const out: Record<string, Record<string, number>> = {};
     for (const set of this.data.dev) {
-      const m = await evaluateSet(this.gpu, this.model, set, {
-        batchSize: this.options.evalBatchSize,
-        metrics: this.options.metrics ?? registeredMetrics,
-      });
+      const m = await this.#amp(() =>
+        evaluateSet(this.gpu, this.model, set, {
+          batchSize: this.options.evalBatchSize,
+          metrics: this.options.metrics ?? registeredMetrics,
+        })
+      );
       out[set.task] = m;
       const best = this.best[set.task] ??= {};
       for (const [k, v] of Object.entries(m)) {
@@ -245,23 +279,33 @@ export class Trainer {
         for (let micro = 0; micro < o.gradientAccumulationSteps; micro++) {
           const batch = await this.#nextBatch();
           examples += batch.size;
-          await withScope(this.gpu, () => {
-            const out = this.model.forward({
-              inputs: this.#upload(batch),
-              taskIds: batch.taskIds,
-              tasks: batch.tasks,
-            });
+          await withScope(this.gpu, async () => {
+            const out = await this.#amp(() =>
+              this.model.forward({
+                inputs: this.#upload(batch),
+                taskIds: batch.taskIds,
+                tasks: batch.tasks,
+              })
+            );
             if (!out.loss) throw new Error("Cannot train: a training batch has no labels");
             const loss = o.gradientAccumulationSteps > 1
               ? scale({ a: out.loss }, { s: 1 / o.gradientAccumulationSteps })
               : out.loss;
             accumulateInto(lossSum, loss);
-            backward(loss);
+            // The saved f16 operands make backward mixed precision too; no autocast needed.
+            backward(this.scaler ? this.scaler.scaleLoss(loss) : loss);
           });
         }
-        await withScope(this.gpu, () => {
-          if (o.maxGradNorm > 0) clipGradNorm(this.#params, o.maxGradNorm);
-          this.optimizer.step(lr);
+        await withScope(this.gpu, async () => {
+          if (this.scaler) {
+            // HF 2.11 with apex: unscale, clip the unscaled gradients, step unless inf/NaN.
+            const { finite } = await this.scaler.unscaleAndClip(this.#params, o.maxGradNorm);
+            if (finite) this.optimizer.step(lr);
+            this.scaler.update(finite);
+          } else {
+            if (o.maxGradNorm > 0) clipGradNorm(this.#params, o.maxGradNorm);
+            this.optimizer.step(lr);
+          }
           zeroGrad(this.#params);
         });
         this.globalStep++;
@@ -312,6 +356,7 @@ export class Trainer {
       ...(stats.candidateFraction !== undefined
         ? { candidate_fraction: stats.candidateFraction }
         : {}),
+      ...(this.scaler ? { loss_scale: this.scaler.scale } : {}),
     };
   }
 
@@ -325,6 +370,7 @@ export class Trainer {
       log_history: this.logHistory,
       best: this.best,
       total_steps: this.totalSteps,
+      ...(this.scaler ? { grad_scaler: this.scaler.state() } : {}),
     };
     return await saveCheckpoint(this.options.outputDir, {
       model: this.model,
