@@ -1,0 +1,212 @@
+/**
+ * `--fp16` against f32 on one adapter, in one run:
+ *
+ * 1. Speed, interleaved (f32, fp16, f32, fp16, …; one warm-up each; medians):
+ *    - `linear` forward + backward at BERT-base's FFN shape, x `[B·T, 768]`, W `[3072, 768]`;
+ *    - one CA-MTL-tiny training step at the demo's shape (B = 32, T = 64): forward, backward,
+ *      clip (fp16: unscale + clip, with its 4-byte norm readback) and AdamW.
+ * 2. Accuracy: the embedded demo (`deno task train` with no arguments) trained twice, f32 and
+ *    `--fp16`, with the same seed and config except that the loss is logged at every step and
+ *    evaluation runs once at the end; prints max |Δloss| over the per-step curves, the final
+ *    mean-loss difference, and both runs' dev metrics.
+ *
+ * Run: `deno task bench:fp16 [--rows 512] [--reps 5] [--steps 300] [--skip-demo]`
+ * (`--steps` shortens the demo with `--max_steps`; the schedule then spans the shorter run).
+ *
+ * @module
+ */
+
+import { parseArgs as parseFlags } from "node:util";
+import { withAutocast } from "../lib/autograd/autocast.ts";
+import { backward, zeroGrad } from "../lib/autograd/backward.ts";
+import { withScope } from "../lib/autograd/scope.ts";
+import { fromArray } from "../lib/autograd/tensor.ts";
+import { type Gpu, requestGpu } from "../lib/gpu/device.ts";
+import { uploadBatch } from "../lib/nn/bert/inputs.ts";
+import { CaMtl, taskRowsOf } from "../lib/nn/ca_mtl/model.ts";
+import { caMtlTinyBert } from "../lib/nn/ca_mtl/config.ts";
+import { linear } from "../lib/ops/linear.ts";
+import { sum } from "../lib/ops/reduce.ts";
+import { AdamW } from "../lib/optim/adamw.ts";
+import { clipGradNorm } from "../lib/optim/clip.ts";
+import { GradScaler } from "../lib/optim/grad_scaler.ts";
+import { parseArgs } from "../lib/train/args.ts";
+import { runTraining } from "../lib/train/run.ts";
+import { Rng } from "../tests/_util/rng.ts";
+
+const { values } = parseFlags({
+  options: {
+    rows: { type: "string", default: "512" },
+    reps: { type: "string", default: "5" },
+    steps: { type: "string", default: "300" },
+    "skip-demo": { type: "boolean", default: false },
+  },
+});
+const rows = Number(values.rows), reps = Number(values.reps), steps = Number(values.steps);
+const median = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
+
+/** Runs `f32` and `fp16` alternately, reps + 1 times each, and returns both medians (ms). */
+async function interleaved(
+  run: (fp16: boolean) => Promise<void>,
+): Promise<{ f32: number; fp16: number }> {
+  const times = { f32: [] as number[], fp16: [] as number[] };
+  for (let r = 0; r <= reps; r++) {
+    for (const fp16 of [false, true]) {
+      const t0 = performance.now();
+      await run(fp16);
+      if (r > 0) times[fp16 ? "fp16" : "f32"].push(performance.now() - t0);
+    }
+  }
+  return { f32: median(times.f32), fp16: median(times.fp16) };
+}
+
+function report(label: string, t: { f32: number; fp16: number }): void {
+  console.log(
+    `${label}: f32 ${t.f32.toFixed(1)} ms, fp16 ${t.fp16.toFixed(1)} ms (median of ${reps}), ` +
+      `speed ratio f32/fp16 = ${(t.f32 / t.fp16).toFixed(2)}`,
+  );
+}
+
+async function linearBench(gpu: Gpu): Promise<void> {
+  const rng = new Rng(1);
+  const x = fromArray(gpu, rng.array(rows * 768), [rows, 768], { persistent: true });
+  const w = fromArray(gpu, rng.array(3072 * 768, -0.05, 0.05), [3072, 768], { persistent: true });
+  const b = fromArray(gpu, rng.array(3072), [3072], { persistent: true });
+  for (const t of [x, w, b]) t.requiresGrad = true;
+  const t = await interleaved((fp16) =>
+    withScope(gpu, async () => {
+      const y = await withAutocast(gpu, () => linear({ x, weight: w, bias: b }), fp16);
+      backward(sum({ x: y }));
+      await gpu.sync();
+    })
+  );
+  report(`linear fwd+bwd [${rows}, 768]·[3072, 768]ᵀ`, t);
+  for (const p of [x, w, b]) {
+    p.grad?.dispose();
+    p.dispose();
+  }
+}
+
+async function stepBench(gpu: Gpu): Promise<void> {
+  const B = 32, T = 64;
+  const tasks = [
+    { name: "a", numLabels: 2 },
+    { name: "b", numLabels: 2 },
+    { name: "c", numLabels: 1 },
+  ];
+  const model = new CaMtl({
+    architecture: "CA-MTL-base",
+    bert: caMtlTinyBert(2000),
+    tasks,
+    maxSeqLength: T,
+  }).materialize(gpu, 1);
+  const params = model.namedParameters().filter(([, p]) => p.trainable).map(([, p]) => p.value);
+  const opt = new AdamW(params.map((param) => ({ param, weightDecay: 0.01 })), { lr: 1e-4 });
+  const scaler = new GradScaler();
+  const host = {
+    inputIds: Int32Array.from({ length: B * T }, (_, i) => 5 + (i * 7919) % 1990),
+    tokenTypeIds: new Int32Array(B * T),
+    attentionMask: new Int32Array(B * T).fill(1),
+    batchSize: B,
+    seqLength: T,
+  };
+  const taskIds = Int32Array.from({ length: B }, (_, i) => i % tasks.length);
+  const slices = taskRowsOf(taskIds).map((s) => ({
+    ...s,
+    labels: tasks[s.taskId].numLabels === 1
+      ? Float32Array.from(s.rows, () => 0.5)
+      : Int32Array.from(s.rows, (r) => r % 2),
+  }));
+  const t = await interleaved((fp16) =>
+    withScope(gpu, async () => {
+      const out = await withAutocast(
+        gpu,
+        () => model.forward({ inputs: uploadBatch(gpu, host), taskIds, tasks: slices }),
+        fp16,
+      );
+      if (fp16) {
+        backward(scaler.scaleLoss(out.loss!));
+        const { finite } = await scaler.unscaleAndClip(params, 1);
+        if (finite) opt.step();
+        scaler.update(finite);
+      } else {
+        backward(out.loss!);
+        clipGradNorm(params, 1);
+        opt.step();
+      }
+      zeroGrad(params);
+      await gpu.sync();
+    })
+  );
+  report(`CA-MTL-tiny training step [B=${B}, T=${T}]`, t);
+  opt.dispose();
+  model.dispose();
+}
+
+interface Record_ {
+  step: number;
+  loss?: number;
+  loss_scale?: number;
+  eval?: Record<string, Record<string, number>>;
+}
+
+async function demoRun(fp16: boolean, dir: string): Promise<Record_[]> {
+  const args = {
+    ...parseArgs([]),
+    outputDir: dir,
+    fp16,
+    maxSteps: steps,
+    loggingSteps: 1,
+    evaluateDuringTraining: false,
+    saveSteps: 0,
+  };
+  const t0 = performance.now();
+  await runTraining(args);
+  console.log(`demo ${fp16 ? "fp16" : "f32"}: ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+  return (await Deno.readTextFile(`${dir}/log_history.jsonl`)).trim().split("\n")
+    .map((l) => JSON.parse(l));
+}
+
+async function demoBench(): Promise<void> {
+  const root = await Deno.makeTempDir({ prefix: "camtl-fp16-" });
+  const f32 = await demoRun(false, `${root}/f32`);
+  const fp16 = await demoRun(true, `${root}/fp16`);
+  const losses = (log: Record_[]) =>
+    new Map(log.filter((r) => r.loss !== undefined).map((r) => [r.step, r.loss!]));
+  const a = losses(f32), b = losses(fp16);
+  let maxDelta = 0, at = 0, meanA = 0, meanB = 0;
+  for (const [step, la] of a) {
+    const d = Math.abs(la - b.get(step)!);
+    if (d > maxDelta) [maxDelta, at] = [d, step];
+  }
+  const last = [...a.keys()].slice(-20);
+  for (const s of last) {
+    meanA += a.get(s)! / last.length;
+    meanB += b.get(s)! / last.length;
+  }
+  const scales = fp16.filter((r) => r.loss_scale !== undefined).map((r) => r.loss_scale!);
+  console.log(
+    `demo loss curves over ${a.size} steps: max |Δloss| = ${maxDelta.toFixed(4)} at step ${at}`,
+  );
+  console.log(
+    `mean loss of the last ${last.length} steps: f32 ${meanA.toFixed(4)}, fp16 ${meanB.toFixed(4)}`,
+  );
+  console.log(
+    `fp16 loss scale: first ${scales[0]}, min ${Math.min(...scales)}, last ${scales.at(-1)}`,
+  );
+  for (const [name, log] of [["f32", f32], ["fp16", fp16]] as const) {
+    console.log(`dev metrics ${name}: ${JSON.stringify(log.findLast((r) => r.eval)?.eval)}`);
+  }
+  await Deno.remove(root, { recursive: true });
+}
+
+const gpu = await requestGpu();
+console.log(`adapter: ${gpu.adapter.description}; shader-f16: ${gpu.hasF16}`);
+if (!gpu.hasF16) {
+  console.log("the adapter lacks shader-f16: nothing to compare");
+  Deno.exit(0);
+}
+await linearBench(gpu);
+await stepBench(gpu);
+gpu.destroy();
+if (!values["skip-demo"]) await demoBench();
