@@ -78,18 +78,61 @@ fn put4(m: mat4x4f, base: u32, row: u32, col: u32, n4: u32) {
 }
 `;
 
-/** `c[z] = alpha · a[z] · b[z]` with a `[M, K]`, b `[K, N]`, both row-major, K and N multiples of 4. */
-export const matmulNn = defineKernel({
-  name: "matmul_nn",
-  bindings: { a: VEC4_READ, b: VEC4_READ, c: VEC4_WRITE },
-  uniforms: TILED_UNIFORMS,
-  overrides: { WX: 8, WY: 4 },
-  grid: ({ m, n, batch }, { WX, WY }) => [
-    ceilDiv(ceilDiv(n, TILE), WX),
+// The vec4-store kernels (`nn`, `tn`) are written for `S` vec4 columns per invocation: S = 4 is
+// the 16×16 block; S = 2 (`…_narrow`, a 16×8 block) lets 8 lanes of a SIMD group share their
+// rows of `a` when c has only 64 columns (attention's head size), where S = 4 would leave the
+// workgroup 4 wide. On lavapipe the narrow kernels ran attention's [32 × 128×128]·[128×64]
+// products about 1.5–2× faster than the 4-wide 16×16 kernels.
+const range = (n: number) => Array.from({ length: n }, (_, i) => i);
+
+/** `let nJ = min(col0 + J, n4 - 1u);` for J < S: the clamped vec4 columns. */
+function clampedColumns(S: number): string {
+  return range(S).map((j) => `  let n${j} = min(col0 + ${j}u, n4 - 1u);`).join("\n");
+}
+
+/** `var cIJ = mat4x4f();` for four row groups I and S column groups J. */
+function accumulators(S: number): string {
+  return range(4).map((i) => "  " + range(S).map((j) => `var c${i}${j} = mat4x4f();`).join(" "))
+    .join("\n");
+}
+
+/** Stores every block: block IJ covers rows row0 + 4I.. at vec4 column col0 + J. */
+function stores(S: number): string {
+  return range(4).map((i) =>
+    "  " + range(S).map((j) => `put4(c${i}${j}, pc, row0 + ${4 * i}u, col0 + ${j}u, n4);`)
+      .join(" ")
+  ).join("\n");
+}
+
+/** One row-group step: `aI` loaded by `load`, then `cIJ += update(aI, bJ)` for every J. */
+function rowGroup(S: number, i: number, load: string, update: (a: string, b: string) => string) {
+  const adds = range(S).map((j) => `c${i}${j} += ${update(`a${i}`, `b${j}`)};`).join(" ");
+  return `    let a${i} = ${load};\n    ${adds}`;
+}
+
+const tiledGrid =
+  (S: number) =>
+  ({ m, n, batch }: { m: number; n: number; batch: number }, { WX, WY }: {
+    WX: number;
+    WY: number;
+  }): [number, number, number] => [
+    ceilDiv(ceilDiv(n, 4 * S), WX),
     ceilDiv(ceilDiv(m, TILE), WY),
     batch,
-  ],
-  wgsl: /* wgsl */ `${ROWS4("a")}${PUT4}
+  ];
+
+/** The `matmul_nn` body for S vec4 columns per invocation. */
+function nnBody(S: number): string {
+  const bLoads = range(S).map((j) => `    let b${j} = krows4(pb + n${j}, n4);`).join("\n");
+  const groups = range(4).map((i) =>
+    rowGroup(
+      S,
+      i,
+      `rows4_a(pa${i ? ` + ${4 * i}u * k4` : ""}, k4, last, k)`,
+      (a, b) => `${b} * ${a}`,
+    )
+  ).join("\n");
+  return /* wgsl */ `${ROWS4("a")}${PUT4}
 // Four consecutive rows of b from vec4 index p (stride n4): the columns are the rows.
 fn krows4(p: u32, n4: u32) -> mat4x4f {
   return mat4x4f(b[p], b[p + n4], b[p + 2u * n4], b[p + 3u * n4]);
@@ -101,44 +144,73 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(workgroup_id) wid: v
   let k4 = u.k / 4u;
   let n4 = u.n / 4u;
   let row0 = gid.y * 16u;
-  let col0 = gid.x * 4u;
+  let col0 = gid.x * ${S}u;
   let pa = z * u.sa + row0 * k4;
   let last = z * u.sa + (u.m - 1u) * k4;
-  let n0 = min(col0, n4 - 1u);
-  let n1 = min(col0 + 1u, n4 - 1u);
-  let n2 = min(col0 + 2u, n4 - 1u);
-  let n3 = min(col0 + 3u, n4 - 1u);
+${clampedColumns(S)}
   // cIJ: rows 4I..4I+3 (its columns) by vec4 column col0 + J.
-  var c00 = mat4x4f(); var c01 = mat4x4f(); var c02 = mat4x4f(); var c03 = mat4x4f();
-  var c10 = mat4x4f(); var c11 = mat4x4f(); var c12 = mat4x4f(); var c13 = mat4x4f();
-  var c20 = mat4x4f(); var c21 = mat4x4f(); var c22 = mat4x4f(); var c23 = mat4x4f();
-  var c30 = mat4x4f(); var c31 = mat4x4f(); var c32 = mat4x4f(); var c33 = mat4x4f();
+${accumulators(S)}
   for (var k = 0u; k < k4; k++) {
     let pb = z * u.sb + 4u * k * n4;
-    let b0 = krows4(pb + n0, n4);
-    let b1 = krows4(pb + n1, n4);
-    let b2 = krows4(pb + n2, n4);
-    let b3 = krows4(pb + n3, n4);
+${bLoads}
     // (bJ · aI)[r] = Σ_k a[r][k] · b[k][:] is row r of the block.
-    let a0 = rows4_a(pa, k4, last, k);
-    c00 += b0 * a0; c01 += b1 * a0; c02 += b2 * a0; c03 += b3 * a0;
-    let a1 = rows4_a(pa + 4u * k4, k4, last, k);
-    c10 += b0 * a1; c11 += b1 * a1; c12 += b2 * a1; c13 += b3 * a1;
-    let a2 = rows4_a(pa + 8u * k4, k4, last, k);
-    c20 += b0 * a2; c21 += b1 * a2; c22 += b2 * a2; c23 += b3 * a2;
-    let a3 = rows4_a(pa + 12u * k4, k4, last, k);
-    c30 += b0 * a3; c31 += b1 * a3; c32 += b2 * a3; c33 += b3 * a3;
+${groups}
   }
   let pc = z * u.sc;
-  put4(c00, pc, row0, col0, n4); put4(c01, pc, row0, col0 + 1u, n4);
-  put4(c02, pc, row0, col0 + 2u, n4); put4(c03, pc, row0, col0 + 3u, n4);
-  put4(c10, pc, row0 + 4u, col0, n4); put4(c11, pc, row0 + 4u, col0 + 1u, n4);
-  put4(c12, pc, row0 + 4u, col0 + 2u, n4); put4(c13, pc, row0 + 4u, col0 + 3u, n4);
-  put4(c20, pc, row0 + 8u, col0, n4); put4(c21, pc, row0 + 8u, col0 + 1u, n4);
-  put4(c22, pc, row0 + 8u, col0 + 2u, n4); put4(c23, pc, row0 + 8u, col0 + 3u, n4);
-  put4(c30, pc, row0 + 12u, col0, n4); put4(c31, pc, row0 + 12u, col0 + 1u, n4);
-  put4(c32, pc, row0 + 12u, col0 + 2u, n4); put4(c33, pc, row0 + 12u, col0 + 3u, n4);
-}`,
+${stores(S)}
+}`;
+}
+
+/** The `matmul_tn` body for S vec4 columns per invocation. */
+function tnBody(S: number): string {
+  const bLoads = range(S).map((j) => `    let b${j} = b[pb + n${j}];`).join("\n");
+  const groups = range(4).map((i) => rowGroup(S, i, `a[pa + m${i}]`, (a, b) => `outer(${a}, ${b})`))
+    .join("\n");
+  return /* wgsl */ `${PUT4}
+// The outer product x ⊗ y as a matrix whose column r is x[r] · y.
+fn outer(x: vec4f, y: vec4f) -> mat4x4f {
+  return mat4x4f(y * x.x, y * x.y, y * x.z, y * x.w);
+}
+
+@compute @workgroup_size(WX, WY)
+fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(workgroup_id) wid: vec3u) {
+  let z = wid.z + u.z0;
+  let m4 = u.m / 4u;
+  let n4 = u.n / 4u;
+  let row0 = gid.y * 16u;
+  let col0 = gid.x * ${S}u;
+${range(4).map((i) => `  let m${i} = min(row0 / 4u + ${i}u, m4 - 1u);`).join("\n")}
+${clampedColumns(S)}
+${accumulators(S)}
+  for (var k = 0u; k < u.k; k++) {
+    let pa = z * u.sa + k * m4;
+    let pb = z * u.sb + k * n4;
+${bLoads}
+${groups}
+  }
+  let pc = z * u.sc;
+${stores(S)}
+}`;
+}
+
+/** `c[z] = alpha · a[z] · b[z]` with a `[M, K]`, b `[K, N]`, both row-major, K and N multiples of 4. */
+export const matmulNn = defineKernel({
+  name: "matmul_nn",
+  bindings: { a: VEC4_READ, b: VEC4_READ, c: VEC4_WRITE },
+  uniforms: TILED_UNIFORMS,
+  overrides: { WX: 8, WY: 4 },
+  grid: tiledGrid(4),
+  wgsl: nnBody(4),
+});
+
+/** `matmul_nn` with a 16×8 block per invocation, for N ≤ 64. */
+export const matmulNnNarrow = defineKernel({
+  name: "matmul_nn_narrow",
+  bindings: { a: VEC4_READ, b: VEC4_READ, c: VEC4_WRITE },
+  uniforms: TILED_UNIFORMS,
+  overrides: { WX: 8, WY: 4 },
+  grid: tiledGrid(2),
+  wgsl: nnBody(2),
 });
 
 /**
@@ -219,62 +291,18 @@ export const matmulTn = defineKernel({
   bindings: { a: VEC4_READ, b: VEC4_READ, c: VEC4_WRITE },
   uniforms: TILED_UNIFORMS,
   overrides: { WX: 8, WY: 4 },
-  grid: ({ m, n, batch }, { WX, WY }) => [
-    ceilDiv(ceilDiv(n, TILE), WX),
-    ceilDiv(ceilDiv(m, TILE), WY),
-    batch,
-  ],
-  wgsl: /* wgsl */ `${PUT4}
-// The outer product x ⊗ y as a matrix whose column r is x[r] · y.
-fn outer(x: vec4f, y: vec4f) -> mat4x4f {
-  return mat4x4f(y * x.x, y * x.y, y * x.z, y * x.w);
-}
+  grid: tiledGrid(4),
+  wgsl: tnBody(4),
+});
 
-@compute @workgroup_size(WX, WY)
-fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(workgroup_id) wid: vec3u) {
-  let z = wid.z + u.z0;
-  let m4 = u.m / 4u;
-  let n4 = u.n / 4u;
-  let row0 = gid.y * 16u;
-  let col0 = gid.x * 4u;
-  let m0 = min(row0 / 4u, m4 - 1u);
-  let m1 = min(row0 / 4u + 1u, m4 - 1u);
-  let m2 = min(row0 / 4u + 2u, m4 - 1u);
-  let m3 = min(row0 / 4u + 3u, m4 - 1u);
-  let n0 = min(col0, n4 - 1u);
-  let n1 = min(col0 + 1u, n4 - 1u);
-  let n2 = min(col0 + 2u, n4 - 1u);
-  let n3 = min(col0 + 3u, n4 - 1u);
-  var c00 = mat4x4f(); var c01 = mat4x4f(); var c02 = mat4x4f(); var c03 = mat4x4f();
-  var c10 = mat4x4f(); var c11 = mat4x4f(); var c12 = mat4x4f(); var c13 = mat4x4f();
-  var c20 = mat4x4f(); var c21 = mat4x4f(); var c22 = mat4x4f(); var c23 = mat4x4f();
-  var c30 = mat4x4f(); var c31 = mat4x4f(); var c32 = mat4x4f(); var c33 = mat4x4f();
-  for (var k = 0u; k < u.k; k++) {
-    let pa = z * u.sa + k * m4;
-    let pb = z * u.sb + k * n4;
-    let b0 = b[pb + n0];
-    let b1 = b[pb + n1];
-    let b2 = b[pb + n2];
-    let b3 = b[pb + n3];
-    let a0 = a[pa + m0];
-    c00 += outer(a0, b0); c01 += outer(a0, b1); c02 += outer(a0, b2); c03 += outer(a0, b3);
-    let a1 = a[pa + m1];
-    c10 += outer(a1, b0); c11 += outer(a1, b1); c12 += outer(a1, b2); c13 += outer(a1, b3);
-    let a2 = a[pa + m2];
-    c20 += outer(a2, b0); c21 += outer(a2, b1); c22 += outer(a2, b2); c23 += outer(a2, b3);
-    let a3 = a[pa + m3];
-    c30 += outer(a3, b0); c31 += outer(a3, b1); c32 += outer(a3, b2); c33 += outer(a3, b3);
-  }
-  let pc = z * u.sc;
-  put4(c00, pc, row0, col0, n4); put4(c01, pc, row0, col0 + 1u, n4);
-  put4(c02, pc, row0, col0 + 2u, n4); put4(c03, pc, row0, col0 + 3u, n4);
-  put4(c10, pc, row0 + 4u, col0, n4); put4(c11, pc, row0 + 4u, col0 + 1u, n4);
-  put4(c12, pc, row0 + 4u, col0 + 2u, n4); put4(c13, pc, row0 + 4u, col0 + 3u, n4);
-  put4(c20, pc, row0 + 8u, col0, n4); put4(c21, pc, row0 + 8u, col0 + 1u, n4);
-  put4(c22, pc, row0 + 8u, col0 + 2u, n4); put4(c23, pc, row0 + 8u, col0 + 3u, n4);
-  put4(c30, pc, row0 + 12u, col0, n4); put4(c31, pc, row0 + 12u, col0 + 1u, n4);
-  put4(c32, pc, row0 + 12u, col0 + 2u, n4); put4(c33, pc, row0 + 12u, col0 + 3u, n4);
-}`,
+/** `matmul_tn` with a 16×8 block per invocation, for N ≤ 64. */
+export const matmulTnNarrow = defineKernel({
+  name: "matmul_tn_narrow",
+  bindings: { a: VEC4_READ, b: VEC4_READ, c: VEC4_WRITE },
+  uniforms: TILED_UNIFORMS,
+  overrides: { WX: 8, WY: 4 },
+  grid: tiledGrid(2),
+  wgsl: tnBody(2),
 });
 
 /** Work of one batched matmul: 2·M·N·K flops per batch, and each operand read once. */

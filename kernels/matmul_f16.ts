@@ -29,7 +29,7 @@ import {
   type KernelCost,
   type UniformType,
 } from "./_kernel.ts";
-import { matmulNn, matmulNt, matmulTn } from "./matmul.ts";
+import { matmulNn, matmulNnNarrow, matmulNt, matmulTn, matmulTnNarrow } from "./matmul.ts";
 
 const VEC4_F16 = { access: "read", type: "vec4<f16>" } as const;
 
@@ -71,6 +71,28 @@ export const matmulTnF16 = defineKernel({
   enables: ["f16"],
   grid: matmulTn.grid,
   wgsl: widenedBody(matmulTn),
+});
+
+/** `matmul_nn_narrow` (16×8 blocks, for N ≤ 64) with f16 operands. */
+export const matmulNnNarrowF16 = defineKernel({
+  name: "matmul_nn_narrow_f16",
+  bindings: { a: VEC4_F16, b: VEC4_F16, c: matmulNnNarrow.bindings.c },
+  uniforms: uniformsOf(matmulNnNarrow),
+  overrides: matmulNnNarrow.overrides,
+  enables: ["f16"],
+  grid: matmulNnNarrow.grid,
+  wgsl: widenedBody(matmulNnNarrow),
+});
+
+/** `matmul_tn_narrow` (16×8 blocks, for N ≤ 64) with f16 operands. */
+export const matmulTnNarrowF16 = defineKernel({
+  name: "matmul_tn_narrow_f16",
+  bindings: { a: VEC4_F16, b: VEC4_F16, c: matmulTnNarrow.bindings.c },
+  uniforms: uniformsOf(matmulTnNarrow),
+  overrides: matmulTnNarrow.overrides,
+  enables: ["f16"],
+  grid: matmulTnNarrow.grid,
+  wgsl: widenedBody(matmulTnNarrow),
 });
 
 /** The uniform declaration of a kernel, rebuilt from its handle (names and types in order). */

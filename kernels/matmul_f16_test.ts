@@ -57,6 +57,18 @@ const CASES: Case[] = [
     spec: { batch: 1, m: 20, n: 772, k: 65, transA: true },
   },
   {
+    label: "NN narrow (16×8 blocks), N=60",
+    a: [37, 68],
+    b: [68, 60],
+    spec: { batch: 1, m: 37, n: 60, k: 68 },
+  },
+  {
+    label: "TN narrow, N=44",
+    a: [33, 28],
+    b: [33, 44],
+    spec: { batch: 1, m: 28, n: 44, k: 33, transA: true },
+  },
+  {
     label: "strided fallback (K = 13)",
     a: [13, 13],
     b: [13, 64],

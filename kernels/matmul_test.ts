@@ -35,6 +35,13 @@ const CASES: Case[] = [
   { label: "NN with edges (vec4 kernel)", a: [13, 68], b: [68, 772] },
   { label: "NN at 13×769×65 (strided kernel)", a: [13, 65], b: [65, 769] },
   { label: "NN spanning many workgroups", a: [200, 128], b: [128, 300], alpha: 0.5 },
+  { label: "NN narrow (16×8 blocks) with edges, N=60", a: [37, 68], b: [68, 60] },
+  { label: "TN narrow with edges, N=44, M=28", a: [33, 28], b: [33, 44], transA: true },
+  {
+    label: "attention context [2, 4, 128, 128]·[2, 4, 128, 64] (narrow)",
+    a: [2, 4, 128, 128],
+    b: [2, 4, 128, 64],
+  },
   { label: "NT with N=769", a: [13, 68], b: [769, 68], transB: true },
   { label: "NT at 13×769×65", a: [13, 65], b: [769, 65], transB: true },
   { label: "TN with edges", a: [68, 20], b: [68, 772], transA: true },

@@ -8,11 +8,20 @@
  */
 
 import { type BindingSpec, type Kernel, MAX_GRID } from "../../kernels/_kernel.ts";
-import { matmulNn, matmulNt, matmulTn, TILE } from "../../kernels/matmul.ts";
+import {
+  matmulNn,
+  matmulNnNarrow,
+  matmulNt,
+  matmulTn,
+  matmulTnNarrow,
+  TILE,
+} from "../../kernels/matmul.ts";
 import {
   matmulNnF16,
+  matmulNnNarrowF16,
   matmulNtF16,
   matmulTnF16,
+  matmulTnNarrowF16,
   type TiledBiasUniforms,
   type TiledUniforms,
 } from "../../kernels/matmul_f16.ts";
@@ -63,13 +72,23 @@ export function gemmKernel(
 }
 
 /**
- * Workgroup shape of the tiled kernels: 8 × 4 invocations (a 64 × 128 tile of `c`), narrowed
- * in x when `c` has fewer than 128 columns so that lanes are not spent on columns that do not
- * exist (attention's `probs · v` has N = 64), and in y when it has few rows.
+ * Whether the vec4-store kernels (`nn`, `tn`) take their narrow form (16×8 blocks): when `c`
+ * has at most 64 columns (attention's head size), so that 8 invocations still span a row.
  */
-export function tiledWorkgroup(m: number, n: number): { WX: number; WY: number } {
+export const narrowTiles = (n: number): boolean => n <= 64;
+
+/**
+ * Workgroup shape of the tiled kernels: 8 × 4 invocations (a 64 × 128 tile of `c`), narrowed
+ * in x when `c` has fewer columns than 8 blocks span, so that lanes are not spent on columns that
+ * do not exist, and in y when it has few rows. `blockCols` is 16, or 8 for the narrow kernels.
+ */
+export function tiledWorkgroup(
+  m: number,
+  n: number,
+  blockCols: number = TILE,
+): { WX: number; WY: number } {
   const pow2 = (x: number) => 2 ** Math.ceil(Math.log2(Math.max(1, x)));
-  const WX = Math.min(8, pow2(Math.ceil(n / TILE)));
+  const WX = Math.min(8, pow2(Math.ceil(n / blockCols)));
   const WY = Math.min(32 / WX, pow2(Math.ceil(m / TILE)));
   return { WX, WY };
 }
@@ -106,10 +125,11 @@ export function gemm({ a, b }: { a: Tensor; b: Tensor }, spec: GemmSpec): Tensor
   };
   const strideA = aBatched ? m * k : 0, strideB = bBatched ? k * n : 0;
   const kernel = gemmKernel(spec);
-  const shape = tiledWorkgroup(m, n);
   if (kernel === "matmul_nn" || kernel === "matmul_tn") {
+    const narrow = narrowTiles(n);
+    const shape = tiledWorkgroup(m, n, narrow ? TILE / 2 : TILE);
     run((count, z0) =>
-      dispatch(tiledKernel(kernel, half), { a, b, c }, {
+      dispatch(tiledKernel(kernel, half, narrow), { a, b, c }, {
         ...base,
         batch: count,
         z0,
@@ -119,6 +139,7 @@ export function gemm({ a, b }: { a: Tensor; b: Tensor }, spec: GemmSpec): Tensor
       }, shape)
     );
   } else if (kernel === "matmul_nt") {
+    const shape = tiledWorkgroup(m, n);
     run((count, z0) =>
       dispatch(ntKernel(half), { a, b, bias: bias ?? a, c }, {
         ...base,
@@ -164,8 +185,16 @@ type NtKernel = Kernel<
   typeof matmulNt.overrides
 >;
 
-function tiledKernel(kernel: "matmul_nn" | "matmul_tn", half: boolean): Vec4StoreKernel {
-  if (kernel === "matmul_nn") return half ? matmulNnF16 : matmulNn;
+function tiledKernel(
+  kernel: "matmul_nn" | "matmul_tn",
+  half: boolean,
+  narrow: boolean,
+): Vec4StoreKernel {
+  if (kernel === "matmul_nn") {
+    if (narrow) return half ? matmulNnNarrowF16 : matmulNnNarrow;
+    return half ? matmulNnF16 : matmulNn;
+  }
+  if (narrow) return half ? matmulTnNarrowF16 : matmulTnNarrow;
   return half ? matmulTnF16 : matmulTn;
 }
 
