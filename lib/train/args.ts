@@ -133,9 +133,39 @@ export interface TrainArgs {
  */
 export function parseArgs(argv: readonly string[]): TrainArgs {
   if (argv.length === 0) return { ...defaults(), ...DEMO_SETTINGS, tasks: [...DEMO_TASKS] };
+  const fp16Demo = demoPrecision(argv);
+  if (fp16Demo) {
+    return {
+      ...defaults(),
+      ...DEMO_SETTINGS,
+      tasks: [...DEMO_TASKS],
+      outputDir: "runs/demo-fp16",
+      fp16: true,
+      fp16OptLevel: fp16Demo,
+    };
+  }
   if (argv.includes("--help") || argv.includes("-h")) return { ...defaults(), help: true };
   const json = argv.length === 1 && argv[0].endsWith(".json");
   return resolve(json ? readJsonFile(argv[0]) : readArgv(argv));
+}
+
+/**
+ * The opt level when `argv` is only `--fp16` (optionally with `--fp16_opt_level L`): the
+ * embedded demo in mixed precision, written to `runs/demo-fp16`. Null for any other argv.
+ */
+function demoPrecision(argv: readonly string[]): string | null {
+  const rest = argv.filter((a) => a !== "--fp16");
+  if (rest.length === argv.length || argv.length - rest.length > 1) return null;
+  let level = "O1";
+  if (rest.length === 2 && rest[0] === "--fp16_opt_level") level = rest[1];
+  else if (rest.length === 1 && rest[0].startsWith("--fp16_opt_level=")) level = rest[0].slice(17);
+  else if (rest.length > 0) return null;
+  if (!["O0", "O1", "O2", "O3"].includes(level)) {
+    throw new UsageError(
+      `Cannot use --fp16_opt_level "${level}": expected one of O0, O1, O2, O3`,
+    );
+  }
+  return level;
 }
 
 /**
@@ -155,6 +185,7 @@ export function usage(): string {
     "       deno task train ARGS.json   the same flags as JSON keys without dashes",
     "       deno task train             no arguments: the embedded demo (CA-MTL-tiny on a",
     "                                   generated synthetic suite, written to runs/demo)",
+    "       deno task train --fp16      the demo in mixed precision, written to runs/demo-fp16",
     "",
     "Switches take no value (--do_train). Values: --flag value or --flag=value.",
     ...flagSections(),

@@ -392,3 +392,17 @@ Deno.test("--fp16_opt_level: O1 is mixed precision, O0 is f32, O2 and O3 are ref
     );
   }
 });
+
+Deno.test("--fp16 alone runs the embedded demo in mixed precision", () => {
+  const a = parseArgs(["--fp16"]);
+  assert.equal(a.demo, true);
+  assert.equal(a.fp16, true);
+  assert.equal(a.fp16OptLevel, "O1");
+  assert.equal(a.outputDir, "runs/demo-fp16");
+  assert.equal(a.maxSteps, parseArgs([]).maxSteps);
+  assert.equal(parseArgs(["--fp16", "--fp16_opt_level", "O0"]).fp16OptLevel, "O0");
+  assert.equal(parseArgs(["--fp16_opt_level=O2", "--fp16"]).fp16OptLevel, "O2");
+  assert.throws(() => parseArgs(["--fp16", "--fp16_opt_level", "O4"]), UsageError);
+  // With any other flag, the usual rules apply (the required flags are missing here).
+  assert.throws(() => parseArgs(["--fp16", "--seed", "1"]), UsageError);
+});
