@@ -85,12 +85,15 @@ export function camtlImpl(gpu: Gpu): Impl {
       const { B, T, H } = s;
       const h = fromArray(gpu, hostArray(B * T * H, 7), [B, T, H], { persistent: true });
       const mask = fromArray(gpu, new Float32Array(B * T), [B, T], { persistent: true });
+      const params = [...layer.parameters()].map((p) => p.value);
       return Promise.resolve({
         async run() {
           await withScope(gpu, async () => {
             backward(sum({ x: layer.forward(h, mask) }));
             await gpu.sync();
           });
+          // Fresh gradients each rep, as tfjs's variableGrads and jax-js's grad return them.
+          zeroGrad(params, { setToNone: true });
         },
         dispose() {
           layer.dispose();
@@ -122,7 +125,7 @@ export function camtlImpl(gpu: Gpu): Impl {
       return Promise.resolve({
         async run() {
           await withScope(gpu, async () => {
-            zeroGrad(params);
+            zeroGrad(params, { setToNone: true });
             const logits = head.forward(model.forward(inputs).pooled);
             backward(crossEntropy({ logits }, { labels: y }));
             opt.step();

@@ -10,7 +10,7 @@
 import { accumulateInto, add, fillTensor, zeros } from "../ops/elementwise.ts";
 import { empty } from "../ops/_dispatch.ts";
 import { noGradSync } from "./grad_mode.ts";
-import type { Tensor } from "./tensor.ts";
+import { Tensor } from "./tensor.ts";
 
 function topoOrder(root: Tensor): Tensor[] {
   const order: Tensor[] = [];
@@ -67,11 +67,12 @@ export function backward(root: Tensor, grad?: Tensor): void {
       if (!g) continue;
       grads.delete(t);
       if (!t.node) {
-        if (!t.grad) {
-          t.grad = zeros(t.gpu, t.shape, { persistent: true });
+        if (t.grad) {
+          accumulateInto(t.grad, g);
+        } else {
+          t.grad = firstGrad(t, g);
           t.grad.name = t.name ? `${t.name}.grad` : undefined;
         }
-        accumulateInto(t.grad, g);
         continue;
       }
       const node = t.node;
@@ -94,7 +95,35 @@ export function backward(root: Tensor, grad?: Tensor): void {
   });
 }
 
-/** Zeroes the accumulated gradients of `params` (keeps their buffers). */
-export function zeroGrad(params: Iterable<Tensor>): void {
-  for (const p of params) if (p.grad) fillTensor(p.grad, 0);
+/**
+ * A leaf's first gradient: a persistent copy of `g` (one buffer copy, where zeroing and then
+ * accumulating would run two kernels), or zeros plus `g` when the dtypes differ.
+ */
+function firstGrad(t: Tensor, g: Tensor): Tensor {
+  if (g.dtype !== t.dtype) {
+    const grad = zeros(t.gpu, t.shape, { persistent: true });
+    accumulateInto(grad, g);
+    return grad;
+  }
+  const grad = new Tensor(t.gpu, t.shape, { dtype: t.dtype, persistent: true });
+  t.gpu.recorder.copy(g.buffer, 0, grad.buffer, 0, Math.ceil(g.byteLength / 4) * 4);
+  return grad;
+}
+
+/**
+ * Zeroes the accumulated gradients of `params`, keeping their buffers; with `setToNone` it
+ * releases them instead and sets `.grad` to null, as PyTorch's `zero_grad(set_to_none=True)`:
+ * the next backward then copies each first gradient in rather than zeroing and adding, and
+ * optimizers skip parameters that got none.
+ */
+export function zeroGrad(params: Iterable<Tensor>, options: { setToNone?: boolean } = {}): void {
+  for (const p of params) {
+    if (!p.grad) continue;
+    if (options.setToNone) {
+      p.grad.dispose();
+      p.grad = null;
+    } else {
+      fillTensor(p.grad, 0);
+    }
+  }
 }

@@ -4,6 +4,7 @@ import { noGrad } from "./grad_mode.ts";
 import { beginScope, withScope } from "./scope.ts";
 import { fromArray, type Tensor } from "./tensor.ts";
 import { add, mul, scale } from "../ops/elementwise.ts";
+import { sum } from "../ops/reduce.ts";
 import { gpuTest } from "../../tests/_util/gpu.ts";
 import { assertAllClose } from "../../tests/_util/allclose.ts";
 
@@ -34,6 +35,27 @@ gpuTest("backward() accumulates into .grad until zeroGrad()", async (gpu) => {
   w.grad!.dispose();
   w.dispose();
 });
+
+gpuTest(
+  "zeroGrad({ setToNone }) frees .grad; the next backward copies its first gradient in",
+  async (gpu) => {
+    const w = param(gpu, [2, -1, 3, 0.5, 7], [5], "w");
+    backward(sum({ x: mul({ a: w, b: w }) }));
+    const first = w.grad!;
+    assertAllClose(await first.read(), [4, -2, 6, 1, 14], { atol: 1e-6 });
+    zeroGrad([w], { setToNone: true });
+    assert.equal(w.grad, null);
+    assert.ok(first.disposed);
+    // A copy, not the temporary itself: it must outlive the step's scope and accumulate after.
+    await withScope(gpu, () => backward(sum({ x: scale({ a: w }, { s: 2 }) })));
+    assert.ok(w.grad!.persistent);
+    backward(sum({ x: scale({ a: w }, { s: 0.5 }) }));
+    assertAllClose(await w.grad!.read(), [2.5, 2.5, 2.5, 2.5, 2.5], { atol: 1e-6 });
+    assert.equal(w.grad!.name, "w.grad");
+    w.grad!.dispose();
+    w.dispose();
+  },
+);
 
 gpuTest("backward() reduces gradients of broadcast operands", async (gpu) => {
   const b = param(gpu, [1, 2], [2], "b");
