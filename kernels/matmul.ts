@@ -182,14 +182,24 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(workgroup_id) wid: v
 ${range(4).map((i) => `  let m${i} = min(row0 / 4u + ${i}u, m4 - 1u);`).join("\n")}
 ${clampedColumns(S)}
 ${accumulators(S)}
+  // With ASUM, the invocations of the first column block also sum their rows of aᵀ.
+  var s0 = vec4f(); var s1 = vec4f(); var s2 = vec4f(); var s3 = vec4f();
   for (var k = 0u; k < u.k; k++) {
     let pa = z * u.sa + k * m4;
     let pb = z * u.sb + k * n4;
 ${bLoads}
 ${groups}
+    if (ASUM != 0u && gid.x == 0u) { s0 += a0; s1 += a1; s2 += a2; s3 += a3; }
   }
   let pc = z * u.sc;
 ${stores(S)}
+  if (ASUM != 0u && gid.x == 0u) {
+    let r0 = row0 / 4u;
+    if (r0 < m4) { asum[z * m4 + r0] = s0; }
+    if (r0 + 1u < m4) { asum[z * m4 + r0 + 1u] = s1; }
+    if (r0 + 2u < m4) { asum[z * m4 + r0 + 2u] = s2; }
+    if (r0 + 3u < m4) { asum[z * m4 + r0 + 3u] = s3; }
+  }
 }`;
 }
 
@@ -284,13 +294,15 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(workgroup_id) wid: v
 
 /**
  * `c[z] = alpha · a[z]ᵀ · b[z]` with a `[K, M]`, b `[K, N]`, M and N multiples of 4; any K.
- * The weight gradient `doutᵀ · x` of `linear`, summed over every row of the batch.
+ * The weight gradient `doutᵀ · x` of `linear`, summed over every row of the batch. With the
+ * override `ASUM = 1` it also writes `asum[z, m] = Σ_k a[z][k, m]` (unscaled): the bias gradient
+ * `Σ dout` of the same backward, without a pass of its own; otherwise bind any buffer as `asum`.
  */
 export const matmulTn = defineKernel({
   name: "matmul_tn",
-  bindings: { a: VEC4_READ, b: VEC4_READ, c: VEC4_WRITE },
+  bindings: { a: VEC4_READ, b: VEC4_READ, c: VEC4_WRITE, asum: VEC4_WRITE },
   uniforms: TILED_UNIFORMS,
-  overrides: { WX: 8, WY: 4 },
+  overrides: { WX: 8, WY: 4, ASUM: 0 },
   grid: tiledGrid(4),
   wgsl: tnBody(4),
 });
@@ -298,9 +310,9 @@ export const matmulTn = defineKernel({
 /** `matmul_tn` with a 16×8 block per invocation, for N ≤ 64. */
 export const matmulTnNarrow = defineKernel({
   name: "matmul_tn_narrow",
-  bindings: { a: VEC4_READ, b: VEC4_READ, c: VEC4_WRITE },
+  bindings: { a: VEC4_READ, b: VEC4_READ, c: VEC4_WRITE, asum: VEC4_WRITE },
   uniforms: TILED_UNIFORMS,
-  overrides: { WX: 8, WY: 4 },
+  overrides: { WX: 8, WY: 4, ASUM: 0 },
   grid: tiledGrid(2),
   wgsl: tnBody(2),
 });

@@ -39,6 +39,7 @@ const CASES: Case[] = [
   },
   { label: "x [3, 5, 64] → 2 without bias (classifier head)", x: [3, 5, 64], out: 2, bias: false },
   { label: "x [100, 128] → 300 (many workgroups)", x: [100, 128], out: 300, bias: true },
+  { label: "x [37, 60] → 44 (narrow weight gradient)", x: [37, 60], out: 44, bias: true },
   { label: "x [1] → 1", x: [1], out: 1, bias: true },
 ];
 
@@ -73,6 +74,34 @@ for (const cs of CASES) {
     disposeGrads([tx, tw, tb]);
   });
 }
+
+gpuTest(
+  "linear() bias gradient is the same whether or not the weight gradient sums it",
+  async (gpu) => {
+    // With the weight trainable, matmul_tn sums dout's columns on the way (ASUM); frozen, the
+    // column-sum kernel runs alone.
+    const seed = 8, rng = new Rng(seed);
+    const x = f32(rng.array(50 * 24)), weight = f32(rng.array(20 * 24)), bias = f32(rng.array(20));
+    const dy = f32(rng.array(50 * 20));
+    const ref = linearBackwardRef({ x, weight, dy }, { rows: 50, inFeatures: 24, outFeatures: 20 });
+    for (const frozen of [false, true]) {
+      const tw = fromArray(gpu, weight, [20, 24]), tb = fromArray(gpu, bias, [20]);
+      tw.requiresGrad = !frozen;
+      tb.requiresGrad = true;
+      backward(
+        linear({ x: fromArray(gpu, x, [50, 24]), weight: tw, bias: tb }),
+        fromArray(gpu, dy, [50, 20]),
+      );
+      assert.equal(tw.grad === null, frozen);
+      assertAllClose(await tb.grad!.read(), ref.dbias, {
+        ...tol(50),
+        seed,
+        label: `db, frozen=${frozen}`,
+      });
+      disposeGrads([tw, tb]);
+    }
+  },
+);
 
 gpuTest(
   "linear() matches the reference at BERT's intermediate size [256, 768] → 3072",

@@ -65,7 +65,7 @@ export const matmulNtF16 = defineKernel({
 /** `c[z] = alpha · a[z]ᵀ · b[z]`, a `[K, M]` and b `[K, N]` in f16, c in f32. */
 export const matmulTnF16 = defineKernel({
   name: "matmul_tn_f16",
-  bindings: { a: VEC4_F16, b: VEC4_F16, c: matmulTn.bindings.c },
+  bindings: { a: VEC4_F16, b: VEC4_F16, c: matmulTn.bindings.c, asum: matmulTn.bindings.asum },
   uniforms: uniformsOf(matmulTn),
   overrides: matmulTn.overrides,
   enables: ["f16"],
@@ -87,7 +87,12 @@ export const matmulNnNarrowF16 = defineKernel({
 /** `matmul_tn_narrow` (16×8 blocks, for N ≤ 64) with f16 operands. */
 export const matmulTnNarrowF16 = defineKernel({
   name: "matmul_tn_narrow_f16",
-  bindings: { a: VEC4_F16, b: VEC4_F16, c: matmulTnNarrow.bindings.c },
+  bindings: {
+    a: VEC4_F16,
+    b: VEC4_F16,
+    c: matmulTnNarrow.bindings.c,
+    asum: matmulTnNarrow.bindings.asum,
+  },
   uniforms: uniformsOf(matmulTnNarrow),
   overrides: matmulTnNarrow.overrides,
   enables: ["f16"],

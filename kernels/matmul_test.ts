@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { matmulBackwardRef, type MatmulDims, matmulRef } from "./matmul_ref.ts";
-import { gemmKernel, matmul } from "../lib/ops/matmul.ts";
+import { gemm, gemmKernel, matmul } from "../lib/ops/matmul.ts";
 import { backward } from "../lib/autograd/backward.ts";
 import { fromArray } from "../lib/autograd/tensor.ts";
 import { gpuTest } from "../tests/_util/gpu.ts";
@@ -219,4 +219,32 @@ Deno.test("matmul reference backward passes gradcheck for every layout and a sha
       }
     }
   }
+});
+
+gpuTest("gemm() columnSums: matmul_tn also sums the columns of each a [K, M]", async (gpu) => {
+  const rng = new Rng(12);
+  for (const [batch, k, m, n] of [[2, 33, 44, 68], [3, 9, 20, 40]]) {
+    const a = rng.array(batch * k * m), b = rng.array(batch * k * n);
+    const ta = fromArray(gpu, a, [batch, k, m]), tb = fromArray(gpu, b, [batch, k, n]);
+    const sums = fromArray(gpu, new Float64Array(batch * m), [batch, m]);
+    const dims = { batch, m, n, k, transA: true };
+    const c = gemm({ a: ta, b: tb }, { ...dims, columnSums: sums, shape: [batch, m, n] });
+    assertAllClose(await c.read(), matmulRef({ a, b }, { ...dims, alpha: 1 }), { atol: 1e-5 });
+    const ref = new Float64Array(batch * m);
+    for (let z = 0; z < batch; z++) {
+      for (let r = 0; r < k; r++) {
+        for (let j = 0; j < m; j++) ref[z * m + j] += a[(z * k + r) * m + j];
+      }
+    }
+    assertAllClose(await sums.read(), ref, {
+      atol: 1e-5,
+      rtol: 1e-5,
+      label: `[${batch}, ${k}, ${m}]`,
+    });
+  }
+  const t = fromArray(gpu, new Float64Array(16), [4, 4]);
+  assert.throws(
+    () => gemm({ a: t, b: t }, { batch: 1, m: 4, n: 4, k: 4, columnSums: t, shape: [4, 4] }),
+    /columnSums needs the matmul_tn layout, not matmul_nn/,
+  );
 });

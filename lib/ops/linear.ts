@@ -14,7 +14,7 @@ import { defineOp } from "../autograd/op.ts";
 import { assertDType, type Tensor } from "../autograd/tensor.ts";
 import { dispatch, empty } from "./_dispatch.ts";
 import { castTensor } from "./cast.ts";
-import { gemm } from "./matmul.ts";
+import { gemm, gemmKernel } from "./matmul.ts";
 
 /** Inputs of {@linkcode linear}. */
 export interface LinearInputs {
@@ -106,6 +106,13 @@ const linearOp = defineOp<
     const { x, weight, dims, half } = ctx.saved;
     const { rows, inFeatures, outFeatures } = dims;
     const dout = half ? castTensor(grad, "f16") : grad;
+    // dW = doutᵀ · x, summed over every row: [OUT, rows] · [rows, IN].
+    const dwSpec = { batch: 1, m: outFeatures, n: inFeatures, k: rows, transA: true };
+    // In f32 the weight-gradient kernel can sum dout's columns on the way (the bias gradient);
+    // under autocast the bias gradient stays a sum of the f32 gradient.
+    const fused = ctx.needsGrad.weight && ctx.needsGrad.bias && !half &&
+      gemmKernel(dwSpec) === "matmul_tn";
+    const db = fused ? empty(grad.gpu, [outFeatures]) : undefined;
     return {
       // dx = dout · W: [rows, OUT] · [OUT, IN].
       x: ctx.needsGrad.x
@@ -117,18 +124,10 @@ const linearOp = defineOp<
           shape: x.shape,
         })
         : undefined,
-      // dW = doutᵀ · x, summed over every row: [OUT, rows] · [rows, IN].
       weight: ctx.needsGrad.weight
-        ? gemm({ a: dout, b: x }, {
-          batch: 1,
-          m: outFeatures,
-          n: inFeatures,
-          k: rows,
-          transA: true,
-          shape: weight.shape,
-        })
+        ? gemm({ a: dout, b: x }, { ...dwSpec, columnSums: db, shape: weight.shape })
         : undefined,
-      bias: ctx.needsGrad.bias ? biasGrad(grad, dims) : undefined,
+      bias: ctx.needsGrad.bias ? (db ?? biasGrad(grad, dims)) : undefined,
     };
   },
 });

@@ -52,6 +52,12 @@ export interface GemmSpec {
   bBatched?: boolean;
   /** `[N]`, added to every row of `c`. */
   bias?: Tensor;
+  /**
+   * `[batch, M]` (or `[M]`), written with `Σ_k op(a)[m, k]` per batch: the bias gradient that a
+   * weight gradient `doutᵀ · x` can sum on the way. Only for the `matmul_tn` layout
+   * ({@linkcode gemmKernel}).
+   */
+  columnSums?: Tensor;
   /** Shape of the returned tensor (its size must be `batch·M·N`). */
   shape: readonly number[];
 }
@@ -125,19 +131,30 @@ export function gemm({ a, b }: { a: Tensor; b: Tensor }, spec: GemmSpec): Tensor
   };
   const strideA = aBatched ? m * k : 0, strideB = bBatched ? k * n : 0;
   const kernel = gemmKernel(spec);
+  if (spec.columnSums && kernel !== "matmul_tn") {
+    throw new TypeError(`Cannot run "gemm": columnSums needs the matmul_tn layout, not ${kernel}`);
+  }
   if (kernel === "matmul_nn" || kernel === "matmul_tn") {
     const narrow = narrowTiles(n);
     const shape = tiledWorkgroup(m, n, narrow ? TILE / 2 : TILE);
-    run((count, z0) =>
-      dispatch(tiledKernel(kernel, half, narrow), { a, b, c }, {
-        ...base,
-        batch: count,
-        z0,
-        sa: strideA / 4,
-        sb: strideB / 4,
-        sc: (m * n) / 4,
-      }, shape)
-    );
+    const uniforms = (count: number, z0: number) => ({
+      ...base,
+      batch: count,
+      z0,
+      sa: strideA / 4,
+      sb: strideB / 4,
+      sc: (m * n) / 4,
+    });
+    if (kernel === "matmul_nn") {
+      const nn = nnKernel(half, narrow);
+      run((count, z0) => dispatch(nn, { a, b, c }, uniforms(count, z0), shape));
+    } else {
+      const tn = tnKernel(half, narrow);
+      const sums = spec.columnSums;
+      const asum = sums ?? empty(a.gpu, [4]);
+      const overrides = { ...shape, ASUM: sums ? 1 : 0 };
+      run((count, z0) => dispatch(tn, { a, b, c, asum }, uniforms(count, z0), overrides));
+    }
   } else if (kernel === "matmul_nt") {
     const shape = tiledWorkgroup(m, n);
     run((count, z0) =>
@@ -178,6 +195,13 @@ type Vec4StoreKernel = Kernel<
   typeof matmulNn.overrides
 >;
 
+/** `matmul_tn` (with its optional column sums of `a`), narrow or not, f32 or f16. */
+type TnKernel = Kernel<
+  TiledUniforms,
+  Record<"a" | "b" | "c" | "asum", BindingSpec>,
+  typeof matmulTn.overrides
+>;
+
 /** `matmul_nt` or its f16 twin. */
 type NtKernel = Kernel<
   TiledBiasUniforms,
@@ -185,15 +209,12 @@ type NtKernel = Kernel<
   typeof matmulNt.overrides
 >;
 
-function tiledKernel(
-  kernel: "matmul_nn" | "matmul_tn",
-  half: boolean,
-  narrow: boolean,
-): Vec4StoreKernel {
-  if (kernel === "matmul_nn") {
-    if (narrow) return half ? matmulNnNarrowF16 : matmulNnNarrow;
-    return half ? matmulNnF16 : matmulNn;
-  }
+function nnKernel(half: boolean, narrow: boolean): Vec4StoreKernel {
+  if (narrow) return half ? matmulNnNarrowF16 : matmulNnNarrow;
+  return half ? matmulNnF16 : matmulNn;
+}
+
+function tnKernel(half: boolean, narrow: boolean): TnKernel {
   if (narrow) return half ? matmulTnNarrowF16 : matmulTnNarrow;
   return half ? matmulTnF16 : matmulTn;
 }
