@@ -68,6 +68,27 @@ Deno.test("BufferPool.trim() lowers reserved bytes but keeps their peak", () => 
   assert.equal(pool.stats().created, 2);
 });
 
+Deno.test("BufferPool serves a request from the smallest free buffer up to twice its class", () => {
+  const pool = new BufferPool(fakeDevice().device);
+  const big = pool.acquire(10_000), mid = pool.acquire(8192);
+  pool.release(big);
+  pool.release(mid);
+  const got = pool.acquire(5000);
+  assert.equal(got, mid);
+  assert.equal(pool.stats().liveBytes, mid.size);
+  assert.equal(pool.stats().pooledBytes, big.size);
+  assert.equal(pool.stats().created, 2);
+  // 4096 bytes is a class under half of the free 10240-byte buffer: a new buffer is made.
+  const small = pool.acquire(4096);
+  assert.notEqual(small, big);
+  assert.equal(small.size, 4096);
+  assert.equal(pool.stats().created, 3);
+  pool.release(got);
+  pool.release(small);
+  assert.equal(pool.stats().liveBytes, 0);
+  assert.equal(pool.stats().reservedBytes, big.size + mid.size + 4096);
+});
+
 Deno.test("BufferPool.acquire() rejects sizes that are negative or not finite", () => {
   const pool = new BufferPool(fakeDevice().device);
   for (const bad of [-1, Number.NaN, Number.POSITIVE_INFINITY]) {
