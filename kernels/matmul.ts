@@ -53,6 +53,13 @@ const TILED_UNIFORMS = {
   sa: "u32",
   sb: "u32",
   sc: "u32",
+  nh: "u32",
+  sa2: "u32",
+  sb2: "u32",
+  sc2: "u32",
+  lda: "u32",
+  ldb: "u32",
+  ldc: "u32",
   alpha: "f32",
 } as const;
 
@@ -73,8 +80,18 @@ const PUT4 = /* wgsl */ `
 fn put4(m: mat4x4f, base: u32, row: u32, col: u32, n4: u32) {
   if (col >= n4) { return; }
   for (var r = 0u; r < 4u; r++) {
-    if (row + r < u.m) { c[base + (row + r) * n4 + col] = u.alpha * m[r]; }
+    if (row + r < u.m) { c[base + (row + r) * u.ldc + col] = u.alpha * m[r]; }
   }
+}
+`;
+
+// Product z's first element of a, b and c: batch zb = z / nh strided by sa, sb, sc, and within
+// it product zh = z % nh strided by sa2, sb2, sc2 (attention's heads, read in place).
+const OFFSETS = /* wgsl */ `
+fn offsets(z: u32) -> vec3u {
+  let zb = z / u.nh;
+  let zh = z % u.nh;
+  return vec3u(zb * u.sa + zh * u.sa2, zb * u.sb + zh * u.sb2, zb * u.sc + zh * u.sc2);
 }
 `;
 
@@ -123,19 +140,19 @@ const tiledGrid =
 
 /** The `matmul_nn` body for S vec4 columns per invocation. */
 function nnBody(S: number): string {
-  const bLoads = range(S).map((j) => `    let b${j} = krows4(pb + n${j}, n4);`).join("\n");
+  const bLoads = range(S).map((j) => `    let b${j} = krows4(pb + n${j}, u.ldb);`).join("\n");
   const groups = range(4).map((i) =>
     rowGroup(
       S,
       i,
-      `rows4_a(pa${i ? ` + ${4 * i}u * k4` : ""}, k4, last, k)`,
+      `rows4_a(pa${i ? ` + ${4 * i}u * u.lda` : ""}, u.lda, last, k)`,
       (a, b) => `${b} * ${a}`,
     )
   ).join("\n");
-  return /* wgsl */ `${ROWS4("a")}${PUT4}
-// Four consecutive rows of b from vec4 index p (stride n4): the columns are the rows.
-fn krows4(p: u32, n4: u32) -> mat4x4f {
-  return mat4x4f(b[p], b[p + n4], b[p + 2u * n4], b[p + 3u * n4]);
+  return /* wgsl */ `${ROWS4("a")}${PUT4}${OFFSETS}
+// Four consecutive rows of b from vec4 index p (stride ld): the columns are the rows.
+fn krows4(p: u32, ld: u32) -> mat4x4f {
+  return mat4x4f(b[p], b[p + ld], b[p + 2u * ld], b[p + 3u * ld]);
 }
 
 @compute @workgroup_size(WX, WY)
@@ -145,18 +162,19 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(workgroup_id) wid: v
   let n4 = u.n / 4u;
   let row0 = gid.y * 16u;
   let col0 = gid.x * ${S}u;
-  let pa = z * u.sa + row0 * k4;
-  let last = z * u.sa + (u.m - 1u) * k4;
+  let o = offsets(z);
+  let pa = o.x + row0 * u.lda;
+  let last = o.x + (u.m - 1u) * u.lda;
 ${clampedColumns(S)}
   // cIJ: rows 4I..4I+3 (its columns) by vec4 column col0 + J.
 ${accumulators(S)}
   for (var k = 0u; k < k4; k++) {
-    let pb = z * u.sb + 4u * k * n4;
+    let pb = o.y + 4u * k * u.ldb;
 ${bLoads}
     // (bJ · aI)[r] = Σ_k a[r][k] · b[k][:] is row r of the block.
 ${groups}
   }
-  let pc = z * u.sc;
+  let pc = o.z;
 ${stores(S)}
 }`;
 }
@@ -166,7 +184,7 @@ function tnBody(S: number): string {
   const bLoads = range(S).map((j) => `    let b${j} = b[pb + n${j}];`).join("\n");
   const groups = range(4).map((i) => rowGroup(S, i, `a[pa + m${i}]`, (a, b) => `outer(${a}, ${b})`))
     .join("\n");
-  return /* wgsl */ `${PUT4}
+  return /* wgsl */ `${PUT4}${OFFSETS}
 // The outer product x ⊗ y as a matrix whose column r is x[r] · y.
 fn outer(x: vec4f, y: vec4f) -> mat4x4f {
   return mat4x4f(y * x.x, y * x.y, y * x.z, y * x.w);
@@ -179,19 +197,20 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(workgroup_id) wid: v
   let n4 = u.n / 4u;
   let row0 = gid.y * 16u;
   let col0 = gid.x * ${S}u;
+  let o = offsets(z);
 ${range(4).map((i) => `  let m${i} = min(row0 / 4u + ${i}u, m4 - 1u);`).join("\n")}
 ${clampedColumns(S)}
 ${accumulators(S)}
   // With ASUM, the invocations of the first column block also sum their rows of aᵀ.
   var s0 = vec4f(); var s1 = vec4f(); var s2 = vec4f(); var s3 = vec4f();
   for (var k = 0u; k < u.k; k++) {
-    let pa = z * u.sa + k * m4;
-    let pb = z * u.sb + k * n4;
+    let pa = o.x + k * u.lda;
+    let pb = o.y + k * u.ldb;
 ${bLoads}
 ${groups}
     if (ASUM != 0u && gid.x == 0u) { s0 += a0; s1 += a1; s2 += a2; s3 += a3; }
   }
-  let pc = z * u.sc;
+  let pc = o.z;
 ${stores(S)}
   if (ASUM != 0u && gid.x == 0u) {
     let r0 = row0 / 4u;
@@ -237,7 +256,7 @@ export const matmulNt = defineKernel({
     ceilDiv(ceilDiv(m, TILE), WY),
     batch,
   ],
-  wgsl: /* wgsl */ `${ROWS4("a")}${ROWS4("b")}
+  wgsl: /* wgsl */ `${ROWS4("a")}${ROWS4("b")}${OFFSETS}
 // Stores one 4×4 block whose column r is row \`row + r\` of c at columns col..col+3.
 fn put(m: mat4x4f, base: u32, row: u32, col: u32) {
   for (var s = 0u; s < 4u; s++) {
@@ -245,7 +264,7 @@ fn put(m: mat4x4f, base: u32, row: u32, col: u32) {
     var add = 0.0;
     if (u.bias_on != 0u) { add = bias[col + s]; }
     for (var r = 0u; r < 4u; r++) {
-      if (row + r < u.m) { c[base + (row + r) * u.n + col + s] = u.alpha * m[r][s] + add; }
+      if (row + r < u.m) { c[base + (row + r) * u.ldc + col + s] = u.alpha * m[r][s] + add; }
     }
   }
 }
@@ -256,10 +275,11 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(workgroup_id) wid: v
   let k4 = u.k / 4u;
   let row0 = gid.y * 16u;
   let col0 = gid.x * 16u;
-  let pa = z * u.sa + row0 * k4;
-  let lasta = z * u.sa + (u.m - 1u) * k4;
-  let pb = z * u.sb + col0 * k4;
-  let lastb = z * u.sb + (u.n - 1u) * k4;
+  let o = offsets(z);
+  let pa = o.x + row0 * u.lda;
+  let lasta = o.x + (u.m - 1u) * u.lda;
+  let pb = o.y + col0 * u.ldb;
+  let lastb = o.y + (u.n - 1u) * u.ldb;
   // cIJ: rows 4I..4I+3 (its columns) by columns 4J..4J+3 (vec4 components).
   var c00 = mat4x4f(); var c01 = mat4x4f(); var c02 = mat4x4f(); var c03 = mat4x4f();
   var c10 = mat4x4f(); var c11 = mat4x4f(); var c12 = mat4x4f(); var c13 = mat4x4f();
@@ -267,20 +287,20 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(workgroup_id) wid: v
   var c30 = mat4x4f(); var c31 = mat4x4f(); var c32 = mat4x4f(); var c33 = mat4x4f();
   for (var k = 0u; k < k4; k++) {
     // (bJᵀ · aI)[r][s] = dot(b row s, a row r).
-    let b0 = transpose(rows4_b(pb, k4, lastb, k));
-    let b1 = transpose(rows4_b(pb + 4u * k4, k4, lastb, k));
-    let b2 = transpose(rows4_b(pb + 8u * k4, k4, lastb, k));
-    let b3 = transpose(rows4_b(pb + 12u * k4, k4, lastb, k));
-    let a0 = rows4_a(pa, k4, lasta, k);
+    let b0 = transpose(rows4_b(pb, u.ldb, lastb, k));
+    let b1 = transpose(rows4_b(pb + 4u * u.ldb, u.ldb, lastb, k));
+    let b2 = transpose(rows4_b(pb + 8u * u.ldb, u.ldb, lastb, k));
+    let b3 = transpose(rows4_b(pb + 12u * u.ldb, u.ldb, lastb, k));
+    let a0 = rows4_a(pa, u.lda, lasta, k);
     c00 += b0 * a0; c01 += b1 * a0; c02 += b2 * a0; c03 += b3 * a0;
-    let a1 = rows4_a(pa + 4u * k4, k4, lasta, k);
+    let a1 = rows4_a(pa + 4u * u.lda, u.lda, lasta, k);
     c10 += b0 * a1; c11 += b1 * a1; c12 += b2 * a1; c13 += b3 * a1;
-    let a2 = rows4_a(pa + 8u * k4, k4, lasta, k);
+    let a2 = rows4_a(pa + 8u * u.lda, u.lda, lasta, k);
     c20 += b0 * a2; c21 += b1 * a2; c22 += b2 * a2; c23 += b3 * a2;
-    let a3 = rows4_a(pa + 12u * k4, k4, lasta, k);
+    let a3 = rows4_a(pa + 12u * u.lda, u.lda, lasta, k);
     c30 += b0 * a3; c31 += b1 * a3; c32 += b2 * a3; c33 += b3 * a3;
   }
-  let pc = z * u.sc;
+  let pc = o.z;
   put(c00, pc, row0, col0); put(c01, pc, row0, col0 + 4u);
   put(c02, pc, row0, col0 + 8u); put(c03, pc, row0, col0 + 12u);
   put(c10, pc, row0 + 4u, col0); put(c11, pc, row0 + 4u, col0 + 4u);

@@ -58,8 +58,34 @@ export interface GemmSpec {
    * ({@linkcode gemmKernel}).
    */
   columnSums?: Tensor;
+  /**
+   * Where each operand's products and rows lie, for operands read in place (attention's heads
+   * in a `[B, T, NH·HS]` tensor); default: contiguous products of contiguous rows. Needs one of
+   * the tiled vec4 kernels ({@linkcode gemmKernel} other than `matmul_strided`); `c` is still
+   * returned with `shape`, so its strides must describe a tensor of that size.
+   */
+  strides?: GemmStrides;
   /** Shape of the returned tensor (its size must be `batch·M·N`). */
   shape: readonly number[];
+}
+
+/**
+ * One operand's layout, in elements: product `z` (of `nh` per group) starts at
+ * `⌊z / nh⌋·group + (z mod nh)·inner`, and its rows (as stored) are `ld` apart. All multiples of
+ * 4 (the tiled kernels read vec4s), except `c` of `matmul_nt`.
+ */
+export interface OperandStrides {
+  group: number;
+  inner: number;
+  ld: number;
+}
+
+/** {@linkcode GemmSpec.strides}: products per group, and the layout of a, b and c. */
+export interface GemmStrides {
+  nh: number;
+  a: OperandStrides;
+  b: OperandStrides;
+  c: OperandStrides;
 }
 
 /**
@@ -129,22 +155,43 @@ export function gemm({ a, b }: { a: Tensor; b: Tensor }, spec: GemmSpec): Tensor
   const run = (record: (batch: number, z0: number) => void) => {
     for (let z0 = 0; z0 < batch; z0 += MAX_GRID) record(Math.min(MAX_GRID, batch - z0), z0);
   };
-  const strideA = aBatched ? m * k : 0, strideB = bBatched ? k * n : 0;
   const kernel = gemmKernel(spec);
   if (spec.columnSums && kernel !== "matmul_tn") {
     throw new TypeError(`Cannot run "gemm": columnSums needs the matmul_tn layout, not ${kernel}`);
   }
+  if (spec.strides && kernel === "matmul_strided") {
+    throw new TypeError(`Cannot run "gemm": strides need a tiled kernel; ${m}×${n}×${k} has none`);
+  }
+  const st = spec.strides ?? {
+    nh: 1,
+    a: { group: aBatched ? m * k : 0, inner: 0, ld: transA ? m : k },
+    b: { group: bBatched ? k * n : 0, inner: 0, ld: transB ? k : n },
+    c: { group: m * n, inner: 0, ld: n },
+  };
+  // The tiled kernels index a and b (and c, but for matmul_nt) in vec4s.
+  const layout = (cWidth: number) => {
+    const out = {
+      nh: st.nh,
+      sa: st.a.group / 4,
+      sa2: st.a.inner / 4,
+      lda: st.a.ld / 4,
+      sb: st.b.group / 4,
+      sb2: st.b.inner / 4,
+      ldb: st.b.ld / 4,
+      sc: st.c.group / cWidth,
+      sc2: st.c.inner / cWidth,
+      ldc: st.c.ld / cWidth,
+    };
+    if (!Object.values(out).every(Number.isInteger)) {
+      throw new TypeError(`Cannot run "gemm": strides ${JSON.stringify(st)} are not whole vec4s`);
+    }
+    return out;
+  };
   if (kernel === "matmul_nn" || kernel === "matmul_tn") {
     const narrow = narrowTiles(n);
     const shape = tiledWorkgroup(m, n, narrow ? TILE / 2 : TILE);
-    const uniforms = (count: number, z0: number) => ({
-      ...base,
-      batch: count,
-      z0,
-      sa: strideA / 4,
-      sb: strideB / 4,
-      sc: (m * n) / 4,
-    });
+    const strides = layout(4);
+    const uniforms = (count: number, z0: number) => ({ ...base, ...strides, batch: count, z0 });
     if (kernel === "matmul_nn") {
       const nn = nnKernel(half, narrow);
       run((count, z0) => dispatch(nn, { a, b, c }, uniforms(count, z0), shape));
@@ -157,14 +204,13 @@ export function gemm({ a, b }: { a: Tensor; b: Tensor }, spec: GemmSpec): Tensor
     }
   } else if (kernel === "matmul_nt") {
     const shape = tiledWorkgroup(m, n);
+    const strides = layout(1);
     run((count, z0) =>
       dispatch(ntKernel(half), { a, b, bias: bias ?? a, c }, {
         ...base,
+        ...strides,
         batch: count,
         z0,
-        sa: strideA / 4,
-        sb: strideB / 4,
-        sc: m * n,
         bias_on: bias ? 1 : 0,
       }, shape)
     );
@@ -174,8 +220,8 @@ export function gemm({ a, b }: { a: Tensor; b: Tensor }, spec: GemmSpec): Tensor
         ...base,
         batch: count,
         z0,
-        sa: strideA,
-        sb: strideB,
+        sa: st.a.group,
+        sb: st.b.group,
         sc: m * n,
         am: transA ? 1 : k,
         ak: transA ? m : 1,

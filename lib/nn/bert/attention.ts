@@ -10,6 +10,7 @@
 
 import type { Tensor } from "../../autograd/tensor.ts";
 import type { BertConfig } from "../../io/config.ts";
+import { attendsInPlace, attentionContext, attentionScores } from "../../ops/attention.ts";
 import { add } from "../../ops/elementwise.ts";
 import { mergeHeads, splitHeads } from "../../ops/heads.ts";
 import { matmul } from "../../ops/matmul.ts";
@@ -57,10 +58,21 @@ export class BertSelfAttention extends Module {
   forward(h: Tensor, maskBias: Tensor, condition?: unknown): Tensor {
     const bias = this.attentionBias(condition, h.shape[1]);
     const heads = this.heads;
+    const hs = h.shape[2] / heads;
+    if (attendsInPlace(h.shape[1], hs)) {
+      // Heads read in place from the linear layers' [B, S, C] outputs: no head copies.
+      const scores = attentionScores(
+        { q: this.query.forward(h), k: this.key.forward(h) },
+        { heads, scale: 1 / Math.sqrt(hs) },
+      );
+      const probs = softmax(bias ? { x: scores, bias } : { x: scores }, { mask: maskBias });
+      return attentionContext({ probs: this.dropout.forward(probs), v: this.value.forward(h) }, {
+        heads,
+      });
+    }
     const q = splitHeads({ x: this.query.forward(h) }, { heads }); // [B, NH, S, HS]
     const k = splitHeads({ x: this.key.forward(h) }, { heads });
     const v = splitHeads({ x: this.value.forward(h) }, { heads });
-    const hs = q.shape[3];
     const scores = matmul({ a: q, b: k }, { transB: true, alpha: 1 / Math.sqrt(hs) });
     const probs = softmax(bias ? { x: scores, bias } : { x: scores }, { mask: maskBias });
     const context = matmul({ a: this.dropout.forward(probs), b: v }); // [B, NH, S, HS]
