@@ -1,7 +1,9 @@
 /**
  * Layer norm kernels at BERT-base shape (rows R = B·T = 32·128, C = 768), against a plain copy
  * of the same `[R, C]` tensor (`scale_forward`, the memory-bound floor of one read and one
- * write) as the baseline. Each iteration records one dispatch and waits for the GPU.
+ * write) as the baseline, with the row kernels in both forms: one workgroup per row (GPUs) and
+ * one row per invocation (`…_lanes`, CPU adapters). Each iteration records one dispatch and
+ * waits for the GPU.
  *
  * Run: `deno bench -A bench/layer_norm_bench.ts`. GB/s = `layerNorm*Cost().bytes` / time.
  *
@@ -11,7 +13,9 @@
 import { scaleForward } from "../kernels/elementwise.ts";
 import {
   layerNormBackward,
+  layerNormBackwardLanes,
   layerNormForward,
+  layerNormForwardLanes,
   layerNormParamBackward,
   rowWorkgroupSize,
 } from "../kernels/layer_norm.ts";
@@ -71,6 +75,26 @@ Deno.bench(`layer_norm_backward${shape}`, opts, async () => {
   await run(() =>
     dispatch(layerNormBackward, { x, gain, mean, rstd, dout, dx: out }, { rows: R, c: C, t: R }, {
       WG,
+    })
+  );
+});
+// One row per invocation (what `Gpu.rowKernels = "lanes"` picks on CPU adapters).
+Deno.bench(`layer_norm_forward_lanes${shape}`, opts, async () => {
+  await run(() =>
+    dispatch(layerNormForwardLanes, { x, gain, bias, out, mean, rstd }, {
+      rows: R,
+      c: C,
+      t: R,
+      eps: 1e-12,
+    })
+  );
+});
+Deno.bench(`layer_norm_backward_lanes${shape}`, opts, async () => {
+  await run(() =>
+    dispatch(layerNormBackwardLanes, { x, gain, mean, rstd, dout, dx: out }, {
+      rows: R,
+      c: C,
+      t: R,
     })
   );
 });

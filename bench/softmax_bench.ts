@@ -1,7 +1,8 @@
 /**
  * Softmax kernels at BERT-base attention shape (`[B=32, NH=12, T=128, T=128]`) with CA-MTL's
  * conditional bias `[B, T, T]` and the padding mask `[B, T]`, against a plain copy of the same
- * scores (`scale_forward`) as the baseline. Each iteration records one dispatch and waits.
+ * scores (`scale_forward`) as the baseline, in both forms: one workgroup per row (GPUs) and one
+ * row per invocation (`…_lanes`, CPU adapters). Each iteration records one dispatch and waits.
  *
  * Run: `deno bench -A bench/softmax_bench.ts`. GB/s = `softmax*Cost().bytes` / time.
  *
@@ -10,7 +11,13 @@
 
 import { rowWorkgroupSize } from "../kernels/_kernel.ts";
 import { scaleForward } from "../kernels/elementwise.ts";
-import { softmaxBackward, softmaxBiasBackward, softmaxForward } from "../kernels/softmax.ts";
+import {
+  softmaxBackward,
+  softmaxBackwardLanes,
+  softmaxBiasBackward,
+  softmaxForward,
+  softmaxForwardLanes,
+} from "../kernels/softmax.ts";
 import { fromArray, Tensor } from "../lib/autograd/tensor.ts";
 import { requestGpu } from "../lib/gpu/device.ts";
 import { dispatch } from "../lib/ops/_dispatch.ts";
@@ -50,6 +57,15 @@ Deno.bench(`softmax_forward${shape} bias+mask`, opts, async () => {
 });
 Deno.bench(`softmax_forward${shape} plain`, opts, async () => {
   await run(() => dispatch(softmaxForward, { x, bias: x, mask: x, out }, dims, { WG }));
+});
+// One row per invocation (what `Gpu.rowKernels = "lanes"` picks on CPU adapters).
+Deno.bench(`softmax_forward_lanes${shape} bias+mask`, opts, async () => {
+  await run(() =>
+    dispatch(softmaxForwardLanes, { x, bias, mask, out }, dims, { HAS_BIAS: 1, HAS_MASK: 1 })
+  );
+});
+Deno.bench(`softmax_backward_lanes${shape}`, opts, async () => {
+  await run(() => dispatch(softmaxBackwardLanes, { y: x, dout, dx: out }, { rows: ROWS, n: T }));
 });
 Deno.bench(`softmax_backward${shape}`, opts, async () => {
   await run(() => dispatch(softmaxBackward, { y: x, dout, dx: out }, { rows: ROWS, n: T }, { WG }));
