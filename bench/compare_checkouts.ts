@@ -1,0 +1,87 @@
+/**
+ * `deno task bench:compare --against <checkout>`: this checkout's camtl against another
+ * checkout's (an older commit in a `git worktree`, a branch under review), in one process on
+ * one adapter, interleaved as `bench:peers` does. Both checkouts' `bench/peers/camtl.ts` are
+ * imported, each opening its own device on the same adapter, and run the peer benchmark's
+ * workloads: one BERT layer forward+backward and a 4-layer training step.
+ *
+ * ```sh
+ * git worktree add /tmp/camtl-before <commit>
+ * deno task bench:compare --against /tmp/camtl-before --reps 7
+ * ```
+ *
+ * A ratio above 1 means this checkout is faster. The other checkout must have
+ * `bench/peers/camtl.ts` with `camtlImpl` and its own `lib/gpu/device.ts`.
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { pathToFileURL } from "node:url";
+import { resolve } from "node:path";
+import { requestGpu } from "../lib/gpu/device.ts";
+import { camtlImpl } from "./peers/camtl.ts";
+import { type Case, type Impl, interleave, type LayerShape } from "./peers/_timing.ts";
+
+const { values } = parseArgs({
+  options: {
+    against: { type: "string" },
+    reps: { type: "string", default: "5" },
+    warmup: { type: "string", default: "2" },
+    bench: { type: "string", default: "layer,step" },
+  },
+});
+const usage = "usage: deno task bench:compare --against <checkout> [--reps N] [--warmup N] " +
+  "[--bench layer,step]";
+if (!values.against) {
+  console.error(`error: --against is required\n${usage}`);
+  Deno.exit(2);
+}
+const other = resolve(values.against);
+const otherCamtl = `${other}/bench/peers/camtl.ts`;
+try {
+  Deno.statSync(otherCamtl);
+} catch {
+  console.error(`error: ${otherCamtl} does not exist; pass a camtl checkout to --against`);
+  Deno.exit(2);
+}
+const reps = Math.max(5, Number(values.reps)), warmup = Number(values.warmup);
+const benches = values.bench!.split(",");
+
+const here = await requestGpu();
+const there = await (await import(pathToFileURL(`${other}/lib/gpu/device.ts`).href)).requestGpu();
+const impls: Record<string, Impl> = {
+  this: camtlImpl(here),
+  against: (await import(pathToFileURL(otherCamtl).href)).camtlImpl(there),
+};
+console.log(
+  `adapter "${here.adapter.description}"; load average ${
+    Deno.loadavg().map((l) => l.toFixed(2)).join(" ")
+  }; ${warmup} warm-ups, median of ${reps}; against ${other}`,
+);
+console.log(`${"bench".padEnd(28)} ${"this ms".padStart(9)} ${"against ms".padStart(11)}  ratio`);
+
+async function compare(name: string, make: (impl: Impl) => Promise<Case>): Promise<void> {
+  const cases: Record<string, Case> = {};
+  for (const [k, impl] of Object.entries(impls)) cases[k] = await make(impl);
+  const s = await interleave(cases, warmup, reps);
+  for (const c of Object.values(cases)) c.dispose();
+  console.log(
+    `${name.padEnd(28)} ${s.this.median.toFixed(1).padStart(9)} ` +
+      `${s.against.median.toFixed(1).padStart(11)}  ${
+        (s.against.median / s.this.median).toFixed(2)
+      }×`,
+  );
+}
+
+const layer: LayerShape = { B: 8, T: 128, H: 256, heads: 4, ffn: 1024 };
+if (benches.includes("layer")) {
+  await compare("layer fwd+bwd H=256 T=128", (i) => i.bertLayer(layer));
+}
+if (benches.includes("step")) {
+  await compare(
+    "train step L=4 H=256 T=128",
+    (i) => i.trainStep!({ ...layer, layers: 4, classes: 2, vocab: 1000 }),
+  );
+}
+console.log(`load average after: ${Deno.loadavg().map((l) => l.toFixed(2)).join(" ")}`);
