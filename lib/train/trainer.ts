@@ -16,10 +16,10 @@ import { backward, zeroGrad } from "../autograd/backward.ts";
 import { noGrad } from "../autograd/grad_mode.ts";
 import { withAutocast } from "../autograd/autocast.ts";
 import { withScope } from "../autograd/scope.ts";
-import type { Tensor } from "../autograd/tensor.ts";
+import { readFloats, type Tensor } from "../autograd/tensor.ts";
 import type { Gpu } from "../gpu/device.ts";
 import type { FeatureSet } from "../data/features.ts";
-import type { Batch } from "../data/loader.ts";
+import { type Batch, selectRows } from "../data/loader.ts";
 import type { MultiTaskSampler, SamplerState, SamplingMode } from "../data/sampler.ts";
 import { createSampler } from "../data/samplers.ts";
 import { uploadBatch } from "../nn/bert/inputs.ts";
@@ -182,21 +182,33 @@ export class Trainer {
     return withAutocast(this.gpu, fn, this.scaler !== null);
   }
 
-  /** MT-Uncertainty scoring: a no-grad forward of the candidate pool, logits per task. */
+  /**
+   * MT-Uncertainty scoring: a no-grad forward of the candidate pool, logits per task. Each task's
+   * candidates run on their own, padded to their own longest example and in a scope of their
+   * own, so the pass holds one task's activations at a time; the logits come back in one read.
+   */
   async #score(pool: Batch): Promise<Float32Array[]> {
-    return await noGrad(() =>
-      withScope(this.gpu, () =>
+    const logits: Tensor[] = [];
+    try {
+      await noGrad(() =>
         this.#amp(async () => {
-          const out = this.model.forward({
-            inputs: this.#upload(pool),
-            taskIds: pool.taskIds,
-            tasks: pool.tasks.map((t) => ({ ...t, labels: null })),
-          });
-          const result: Float32Array[] = [];
-          for (const t of pool.tasks) result.push(await out.logits.get(t.taskId)!.readFloat());
-          return result;
-        }))
-    );
+          for (const t of pool.tasks) {
+            const part = selectRows(pool, t.rows);
+            logits.push(
+              await withScope(this.gpu, () =>
+                this.model.forward({
+                  inputs: this.#upload(part),
+                  taskIds: part.taskIds,
+                  tasks: part.tasks.map((s) => ({ ...s, labels: null })),
+                }).logits.get(t.taskId)!),
+            );
+          }
+        })
+      );
+      return await readFloats(logits);
+    } finally {
+      for (const l of logits) l.dispose();
+    }
   }
 
   #upload(batch: Batch) {
