@@ -11,7 +11,11 @@
  *    steps before they part (MT-Uncertainty then draws different batches for the two models),
  *    50-step mean losses, and both runs' dev metrics. Outputs stay in `runs/bench-fp16/`.
  *
- * Run: `deno task bench:fp16 [--rows 512] [--reps 5] [--steps 300] [--skip-demo] [--skip-speed]`
+ * 3. With `--seeds 42,43,44`: the demo in f32 and fp16 for each seed, and fp16's gap to f32
+ *    held against f32's own seed-to-seed spread (`seedSpread`).
+ *
+ * Run: `deno task bench:fp16 [--rows 512] [--reps 5] [--steps 300] [--skip-demo] [--skip-speed]
+ * [--seeds a,b,…]`
  * (`--steps` shortens the demo with `--max_steps`; the schedule then spans the shorter run).
  *
  * @module
@@ -42,6 +46,7 @@ const { values } = parseFlags({
     steps: { type: "string", default: "300" },
     "skip-demo": { type: "boolean", default: false },
     "skip-speed": { type: "boolean", default: false },
+    seeds: { type: "string", default: "" },
   },
 });
 const rows = Number(values.rows), reps = Number(values.reps), steps = Number(values.steps);
@@ -152,9 +157,11 @@ interface Record_ {
   eval?: Record<string, Record<string, number>>;
 }
 
-async function demoRun(fp16: boolean, dir: string): Promise<Record_[]> {
+async function demoRun(fp16: boolean, dir: string, seed?: number): Promise<Record_[]> {
+  const defaults = parseArgs([]);
   const args = {
-    ...parseArgs([]),
+    ...defaults,
+    seed: seed ?? defaults.seed,
     outputDir: dir,
     fp16,
     maxSteps: steps,
@@ -225,6 +232,63 @@ async function demoBench(): Promise<void> {
   }
 }
 
+/** Mean loss of each `window` consecutive logged steps. */
+function windowMeans(log: Record_[], window: number): number[] {
+  const losses = log.filter((r) => r.loss !== undefined).map((r) => r.loss!);
+  const out: number[] = [];
+  for (let lo = 0; lo < losses.length; lo += window) {
+    const part = losses.slice(lo, lo + window);
+    out.push(part.reduce((t, v) => t + v, 0) / part.length);
+  }
+  return out;
+}
+
+/**
+ * The tolerance the demo comparison is held to: f32's own spread across seeds. For each seed, f32
+ * and fp16 are trained with that seed; D16 is the largest gap between the two 50-step mean
+ * losses of one seed, D32 the largest gap between the f32 runs of two seeds, over all windows.
+ * fp16 is within tolerance when D16 ≤ D32: it moves the curve less than changing the seed does.
+ */
+async function seedSpread(seeds: number[]): Promise<void> {
+  const window = 50;
+  const runs: { seed: number; f32: Record_[]; fp16: Record_[] }[] = [];
+  for (const seed of seeds) {
+    const root = `runs/bench-fp16/seed-${seed}`;
+    runs.push({
+      seed,
+      f32: await demoRun(false, `${root}/f32`, seed),
+      fp16: await demoRun(true, `${root}/fp16`, seed),
+    });
+  }
+  const means = runs.map((r) => ({
+    f32: windowMeans(r.f32, window),
+    fp16: windowMeans(r.fp16, window),
+  }));
+  const maxGap = (a: number[], b: number[]) => Math.max(...a.map((v, i) => Math.abs(v - b[i])));
+  const d16 = Math.max(...means.map((m) => maxGap(m.f32, m.fp16)));
+  let d32 = 0;
+  for (let i = 0; i < means.length; i++) {
+    for (let j = i + 1; j < means.length; j++) {
+      d32 = Math.max(d32, maxGap(means[i].f32, means[j].f32));
+    }
+  }
+  for (const [k, r] of runs.entries()) {
+    const fmt = (a: number[]) => a.map((v) => v.toFixed(3)).join(" ");
+    console.log(`seed ${r.seed} ${window}-step means f32: ${fmt(means[k].f32)}`);
+    console.log(`seed ${r.seed} ${window}-step means fp16: ${fmt(means[k].fp16)}`);
+    for (const [name, log] of [["f32", r.f32], ["fp16", r.fp16]] as const) {
+      console.log(
+        `seed ${r.seed} dev metrics ${name}: ${JSON.stringify(log.findLast((x) => x.eval)?.eval)}`,
+      );
+    }
+  }
+  console.log(
+    `D16 (largest fp16-vs-f32 gap of a ${window}-step mean, same seed) = ${d16.toFixed(4)}; ` +
+      `D32 (largest gap between f32 runs of two seeds) = ${d32.toFixed(4)}; ` +
+      `fp16 ${d16 <= d32 ? "within" : "OUTSIDE"} f32's seed-to-seed spread`,
+  );
+}
+
 const gpu = await requestGpu();
 console.log(`adapter: ${gpu.adapter.description}; shader-f16: ${gpu.hasF16}`);
 if (!gpu.hasF16) {
@@ -237,3 +301,13 @@ if (!values["skip-speed"]) {
 }
 gpu.destroy();
 if (!values["skip-demo"]) await demoBench();
+if (values.seeds) {
+  const seeds = values.seeds.split(",").map(Number);
+  if (seeds.length < 2 || !seeds.every(Number.isInteger)) {
+    console.error(
+      `error: --seeds takes two or more integers, e.g. 42,43,44; got "${values.seeds}"`,
+    );
+    Deno.exit(2);
+  }
+  await seedSpread(seeds);
+}
