@@ -22,7 +22,14 @@
 // GPU runtime and autograd
 export * from "./lib/gpu/device.ts";
 export * from "./lib/gpu/errors.ts";
-export { type DType, fromArray, Tensor } from "./lib/autograd/tensor.ts";
+export {
+  byGrid,
+  formatSummary,
+  type KernelSummary,
+  type KernelTiming,
+  summarizeTimings,
+} from "./lib/gpu/profiler.ts";
+export { type DType, fromArray, readFloats, Tensor } from "./lib/autograd/tensor.ts";
 export { backward, zeroGrad } from "./lib/autograd/backward.ts";
 export { noGrad } from "./lib/autograd/grad_mode.ts";
 export { isAutocast, withAutocast } from "./lib/autograd/autocast.ts";
@@ -32,6 +39,7 @@ export { defineOp, type OpContext } from "./lib/autograd/op.ts";
 // Ops
 export { add, mul, scale } from "./lib/ops/elementwise.ts";
 export { matmul } from "./lib/ops/matmul.ts";
+export { attendsInPlace, attentionContext, attentionScores } from "./lib/ops/attention.ts";
 export { linear } from "./lib/ops/linear.ts";
 export { castTensor } from "./lib/ops/cast.ts";
 export { layerNorm } from "./lib/ops/layer_norm.ts";
