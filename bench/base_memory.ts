@@ -24,7 +24,8 @@ import { requestGpu } from "../lib/gpu/device.ts";
 import { GLUE_TASKS, numLabels } from "../lib/data/glue_tasks.ts";
 import { uploadBatch } from "../lib/nn/bert/inputs.ts";
 import { BERT_BASE_CASED } from "../lib/nn/ca_mtl/config.ts";
-import { CaMtl, taskRowsOf } from "../lib/nn/ca_mtl/model.ts";
+import { CaMtl } from "../lib/nn/ca_mtl/model.ts";
+import { syntheticTaskBatch } from "./_batch.ts";
 import { AdamW } from "../lib/optim/adamw.ts";
 import { clipGradNorm } from "../lib/optim/clip.ts";
 import { noDecay } from "../lib/train/trainer.ts";
@@ -57,20 +58,12 @@ if (arch !== "CA-MTL-base" && arch !== "bert") {
 const gpu = await requestGpu();
 console.error(`base_memory bench on "${gpu.adapter.description}", ${arch}, B=${B}, T=${T}`);
 const tasks = GLUE_TASKS.map((name) => ({ name, numLabels: numLabels(name) }));
-const host = {
-  inputIds: Int32Array.from({ length: B * T }, (_, i) => 1000 + (i * 7919) % 27000),
-  tokenTypeIds: Int32Array.from({ length: B * T }, (_, i) => (i % T) >= T / 2 ? 1 : 0),
-  attentionMask: new Int32Array(B * T).fill(1),
-  batchSize: B,
-  seqLength: T,
-};
-const taskIds = Int32Array.from({ length: B }, (_, i) => i % tasks.length);
-const slices = taskRowsOf(taskIds).map((s) => ({
-  ...s,
-  labels: tasks[s.taskId].numLabels === 1
-    ? Float32Array.from(s.rows, () => 2.5)
-    : Int32Array.from(s.rows, (r) => r % tasks[s.taskId].numLabels),
-}));
+const { host, taskIds, slices } = syntheticTaskBatch(B, T, tasks, {
+  firstId: 1000,
+  idRange: 27000,
+  pairs: true,
+  score: 2.5,
+});
 
 const model = new CaMtl({ architecture: arch, bert: BERT_BASE_CASED, tasks, maxSeqLength: T })
   .materialize(gpu, 1);

@@ -28,7 +28,8 @@ import { withScope } from "../lib/autograd/scope.ts";
 import { fromArray } from "../lib/autograd/tensor.ts";
 import { type Gpu, requestGpu } from "../lib/gpu/device.ts";
 import { uploadBatch } from "../lib/nn/bert/inputs.ts";
-import { CaMtl, taskRowsOf } from "../lib/nn/ca_mtl/model.ts";
+import { CaMtl } from "../lib/nn/ca_mtl/model.ts";
+import { syntheticTaskBatch } from "./_batch.ts";
 import { caMtlTinyBert } from "../lib/nn/ca_mtl/config.ts";
 import { linear } from "../lib/ops/linear.ts";
 import { sum } from "../lib/ops/reduce.ts";
@@ -110,20 +111,11 @@ async function stepBench(gpu: Gpu): Promise<void> {
   const params = model.namedParameters().filter(([, p]) => p.trainable).map(([, p]) => p.value);
   const opt = new AdamW(params.map((param) => ({ param, weightDecay: 0.01 })), { lr: 1e-4 });
   const scaler = new GradScaler();
-  const host = {
-    inputIds: Int32Array.from({ length: B * T }, (_, i) => 5 + (i * 7919) % 1990),
-    tokenTypeIds: new Int32Array(B * T),
-    attentionMask: new Int32Array(B * T).fill(1),
-    batchSize: B,
-    seqLength: T,
-  };
-  const taskIds = Int32Array.from({ length: B }, (_, i) => i % tasks.length);
-  const slices = taskRowsOf(taskIds).map((s) => ({
-    ...s,
-    labels: tasks[s.taskId].numLabels === 1
-      ? Float32Array.from(s.rows, () => 0.5)
-      : Int32Array.from(s.rows, (r) => r % 2),
-  }));
+  const { host, taskIds, slices } = syntheticTaskBatch(B, T, tasks, {
+    firstId: 5,
+    idRange: 1990,
+    score: 0.5,
+  });
   const t = await interleaved((fp16) =>
     withScope(gpu, async () => {
       const out = await withAutocast(

@@ -223,24 +223,22 @@ ${stores(S)}
 }
 
 /** `c[z] = alpha · a[z] · b[z]` with a `[M, K]`, b `[K, N]`, both row-major, K and N multiples of 4. */
-export const matmulNn = defineKernel({
-  name: "matmul_nn",
-  bindings: { a: VEC4_READ, b: VEC4_READ, c: VEC4_WRITE },
-  uniforms: TILED_UNIFORMS,
-  overrides: { WX: 8, WY: 4 },
-  grid: tiledGrid(4),
-  wgsl: nnBody(4),
-});
+/** `matmul_nn` for S vec4 columns per invocation. */
+function nnKernel(name: string, S: number) {
+  return defineKernel({
+    name,
+    bindings: { a: VEC4_READ, b: VEC4_READ, c: VEC4_WRITE },
+    uniforms: TILED_UNIFORMS,
+    overrides: { WX: 8, WY: 4 },
+    grid: tiledGrid(S),
+    wgsl: nnBody(S),
+  });
+}
+
+export const matmulNn = nnKernel("matmul_nn", 4);
 
 /** `matmul_nn` with a 16×8 block per invocation, for N ≤ 64. */
-export const matmulNnNarrow = defineKernel({
-  name: "matmul_nn_narrow",
-  bindings: { a: VEC4_READ, b: VEC4_READ, c: VEC4_WRITE },
-  uniforms: TILED_UNIFORMS,
-  overrides: { WX: 8, WY: 4 },
-  grid: tiledGrid(2),
-  wgsl: nnBody(2),
-});
+export const matmulNnNarrow = nnKernel("matmul_nn_narrow", 2);
 
 /**
  * `c[z] = alpha · a[z] · b[z]ᵀ (+ bias)` with a `[M, K]`, b `[N, K]` (PyTorch's `[out, in]`
@@ -318,24 +316,22 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(workgroup_id) wid: v
  * override `ASUM = 1` it also writes `asum[z, m] = Σ_k a[z][k, m]` (unscaled): the bias gradient
  * `Σ dout` of the same backward, without a pass of its own; otherwise bind any buffer as `asum`.
  */
-export const matmulTn = defineKernel({
-  name: "matmul_tn",
-  bindings: { a: VEC4_READ, b: VEC4_READ, c: VEC4_WRITE, asum: VEC4_WRITE },
-  uniforms: TILED_UNIFORMS,
-  overrides: { WX: 8, WY: 4, ASUM: 0 },
-  grid: tiledGrid(4),
-  wgsl: tnBody(4),
-});
+/** `matmul_tn` for S vec4 columns per invocation. */
+function tnKernel(name: string, S: number) {
+  return defineKernel({
+    name,
+    bindings: { a: VEC4_READ, b: VEC4_READ, c: VEC4_WRITE, asum: VEC4_WRITE },
+    uniforms: TILED_UNIFORMS,
+    overrides: { WX: 8, WY: 4, ASUM: 0 },
+    grid: tiledGrid(S),
+    wgsl: tnBody(S),
+  });
+}
+
+export const matmulTn = tnKernel("matmul_tn", 4);
 
 /** `matmul_tn` with a 16×8 block per invocation, for N ≤ 64. */
-export const matmulTnNarrow = defineKernel({
-  name: "matmul_tn_narrow",
-  bindings: { a: VEC4_READ, b: VEC4_READ, c: VEC4_WRITE, asum: VEC4_WRITE },
-  uniforms: TILED_UNIFORMS,
-  overrides: { WX: 8, WY: 4, ASUM: 0 },
-  grid: tiledGrid(2),
-  wgsl: tnBody(2),
-});
+export const matmulTnNarrow = tnKernel("matmul_tn_narrow", 2);
 
 /** Work of one batched matmul: 2·M·N·K flops per batch, and each operand read once. */
 export function matmulCost(

@@ -40,65 +40,36 @@ function widenedBody(kernel: { source: string; headerLines: number }): string {
   return body.replace(/(?<![\w.])([ab])\[([^\]]+)\]/g, "vec4f($1[$2])");
 }
 
+/**
+ * The f16-operand twin of a tiled kernel: `a` and `b` bound as `vec4<f16>` (every other binding,
+ * the uniforms, overrides and grid as the f32 kernel's), named `<name>_f16`.
+ */
+function f16Twin<
+  U extends Record<string, UniformType>,
+  B extends Record<string, BindingSpec>,
+  O extends Record<string, number>,
+>(kernel: Kernel<U, B, O>): Kernel<U, B, O> {
+  return defineKernel({
+    name: `${kernel.name}_f16`,
+    bindings: { ...kernel.bindings, a: VEC4_F16, b: VEC4_F16 } as B,
+    uniforms: uniformsOf(kernel),
+    overrides: kernel.overrides,
+    enables: ["f16"],
+    grid: kernel.grid,
+    wgsl: widenedBody(kernel),
+  });
+}
+
 /** `c[z] = alpha · a[z] · b[z]`, a `[M, K]` and b `[K, N]` in f16, c in f32. */
-export const matmulNnF16 = defineKernel({
-  name: "matmul_nn_f16",
-  bindings: { a: VEC4_F16, b: VEC4_F16, c: matmulNn.bindings.c },
-  uniforms: uniformsOf(matmulNn),
-  overrides: matmulNn.overrides,
-  enables: ["f16"],
-  grid: matmulNn.grid,
-  wgsl: widenedBody(matmulNn),
-});
-
+export const matmulNnF16 = f16Twin(matmulNn);
 /** `c[z] = alpha · a[z] · b[z]ᵀ (+ bias)`, a `[M, K]` and b `[N, K]` in f16, c and bias in f32. */
-export const matmulNtF16 = defineKernel({
-  name: "matmul_nt_f16",
-  bindings: { a: VEC4_F16, b: VEC4_F16, bias: matmulNt.bindings.bias, c: matmulNt.bindings.c },
-  uniforms: uniformsOf(matmulNt),
-  overrides: matmulNt.overrides,
-  enables: ["f16"],
-  grid: matmulNt.grid,
-  wgsl: widenedBody(matmulNt),
-});
-
+export const matmulNtF16 = f16Twin(matmulNt);
 /** `c[z] = alpha · a[z]ᵀ · b[z]`, a `[K, M]` and b `[K, N]` in f16, c in f32. */
-export const matmulTnF16 = defineKernel({
-  name: "matmul_tn_f16",
-  bindings: { a: VEC4_F16, b: VEC4_F16, c: matmulTn.bindings.c, asum: matmulTn.bindings.asum },
-  uniforms: uniformsOf(matmulTn),
-  overrides: matmulTn.overrides,
-  enables: ["f16"],
-  grid: matmulTn.grid,
-  wgsl: widenedBody(matmulTn),
-});
-
+export const matmulTnF16 = f16Twin(matmulTn);
 /** `matmul_nn_narrow` (16×8 blocks, for N ≤ 64) with f16 operands. */
-export const matmulNnNarrowF16 = defineKernel({
-  name: "matmul_nn_narrow_f16",
-  bindings: { a: VEC4_F16, b: VEC4_F16, c: matmulNnNarrow.bindings.c },
-  uniforms: uniformsOf(matmulNnNarrow),
-  overrides: matmulNnNarrow.overrides,
-  enables: ["f16"],
-  grid: matmulNnNarrow.grid,
-  wgsl: widenedBody(matmulNnNarrow),
-});
-
+export const matmulNnNarrowF16 = f16Twin(matmulNnNarrow);
 /** `matmul_tn_narrow` (16×8 blocks, for N ≤ 64) with f16 operands. */
-export const matmulTnNarrowF16 = defineKernel({
-  name: "matmul_tn_narrow_f16",
-  bindings: {
-    a: VEC4_F16,
-    b: VEC4_F16,
-    c: matmulTnNarrow.bindings.c,
-    asum: matmulTnNarrow.bindings.asum,
-  },
-  uniforms: uniformsOf(matmulTnNarrow),
-  overrides: matmulTnNarrow.overrides,
-  enables: ["f16"],
-  grid: matmulTnNarrow.grid,
-  wgsl: widenedBody(matmulTnNarrow),
-});
+export const matmulTnNarrowF16 = f16Twin(matmulTnNarrow);
 
 /** The uniform declaration of a kernel, rebuilt from its handle (names and types in order). */
 function uniformsOf<
