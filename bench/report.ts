@@ -1,9 +1,10 @@
 /**
  * `deno task bench:report`: a roofline-style table of camtl's main kernels at BERT-base
  * shapes (C = 768, I = 3072, 12 heads, T = 128; B = 8 by default because lavapipe needs seconds
- * per B = 32 step, `--batch 32` for the full size). For each kernel: the median time over
- * several runs (each ends with a GPU sync), and the achieved GFLOP/s and GB/s from the kernel's
- * `…Cost()`, next to the adapter's name. Use it to compare kernels on one adapter; compare
+ * per B = 32 step, `--batch 32` for the full size). For each kernel: the median wall time over
+ * several runs (each ends with a GPU sync), the median device time from timestamp queries where
+ * the adapter has them, and the achieved GFLOP/s and GB/s from the kernel's `…Cost()` over the
+ * device time, next to the adapter's name. Use it to compare kernels on one adapter; compare
  * numbers only within one run.
  *
  * @module
@@ -129,35 +130,47 @@ const cases: Case[] = [
   { name: `adamw_update [${I},${C}]`, cost: adamwCost({ n: I * C }), run: () => opt.step() },
 ];
 
-async function time(c: Case): Promise<number> {
-  const samples: number[] = [];
+/**
+ * Median wall time of a case (recording, one submit and the wait for the device, whose fixed
+ * latency is about 11 ms in Deno) and, with timestamp queries, the median device time of its
+ * dispatches: the time the kernels themselves take, which the GFLOP/s and GB/s are computed from.
+ */
+async function time(c: Case): Promise<{ wall: number; device: number | null }> {
+  const walls: number[] = [], devices: number[] = [];
   for (let i = 0; i < reps + 2; i++) {
+    const profile = gpu.hasTimestamps && i >= 2;
+    if (profile) gpu.recorder.startProfile();
     const t0 = performance.now();
     await withScope(gpu, async () => {
       c.run();
       await gpu.sync();
     });
-    if (i >= 2) samples.push(performance.now() - t0);
+    const wall = performance.now() - t0;
+    if (profile) devices.push((await gpu.recorder.stopProfile()).reduce((t, d) => t + d.ms, 0));
+    if (i >= 2) walls.push(wall);
   }
-  samples.sort((a, b) => a - b);
-  return samples[Math.floor(samples.length / 2)];
+  const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
+  return { wall: median(walls), device: devices.length ? median(devices) : null };
 }
 
 console.log(
   `camtl kernel report on "${gpu.adapter.description}"${
     gpu.adapter.isFallbackAdapter ? " (fallback adapter)" : ""
-  }, B=${B}, median of ${reps}`,
+  }, B=${B}, median of ${reps}; rates from ${gpu.hasTimestamps ? "device" : "wall"} time`,
 );
 console.log(
-  `${"kernel".padEnd(40)} ${"ms".padStart(9)} ${"GFLOP/s".padStart(9)} ${"GB/s".padStart(8)}`,
+  `${"kernel".padEnd(40)} ${"wall ms".padStart(9)} ${"device ms".padStart(9)} ${
+    "GFLOP/s".padStart(9)
+  } ${"GB/s".padStart(8)}`,
 );
 for (const c of cases) {
-  const ms = await time(c);
+  const { wall, device } = await time(c);
+  const ms = device ?? wall;
   const gflops = c.cost.flops / ms / 1e6, gbs = c.cost.bytes / ms / 1e6;
   console.log(
-    `${c.name.padEnd(40)} ${ms.toFixed(2).padStart(9)} ${gflops.toFixed(2).padStart(9)} ${
-      gbs.toFixed(2).padStart(8)
-    }`,
+    `${c.name.padEnd(40)} ${wall.toFixed(2).padStart(9)} ${
+      (device === null ? "—" : device.toFixed(2)).padStart(9)
+    } ${gflops.toFixed(2).padStart(9)} ${gbs.toFixed(2).padStart(8)}`,
   );
 }
 gpu.destroy();
