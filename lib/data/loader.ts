@@ -120,61 +120,6 @@ export function collateBatch(items: readonly BatchItem[]): Batch {
   return { size: B, seqLen: S, inputIds, tokenTypeIds, attentionMask, taskIds, exampleIds, tasks };
 }
 
-/**
- * The rows `rows` (ascending) of `batch` as a batch of their own, padded to their own longest
- * example: how a pool of several tasks' candidates is run one task at a time.
- *
- * @throws {RangeError} when `rows` is empty, not ascending, or outside the batch.
- */
-export function selectRows(batch: Batch, rows: ArrayLike<number>): Batch {
-  const B = rows.length, S0 = batch.seqLen;
-  if (B === 0) throw new RangeError("Cannot select rows of a batch: none were given");
-  const lengths = new Int32Array(B);
-  let S = 0;
-  for (let i = 0; i < B; i++) {
-    const r = rows[i];
-    if (!(r >= 0 && r < batch.size) || (i > 0 && r <= rows[i - 1])) {
-      throw new RangeError(
-        `Cannot select rows of a batch: row ${r} (position ${i}) is not ascending within [0, ${batch.size})`,
-      );
-    }
-    let len = 0;
-    for (let j = 0; j < S0; j++) len += batch.attentionMask[r * S0 + j];
-    lengths[i] = len;
-    S = Math.max(S, len);
-  }
-  const inputIds = new Int32Array(B * S), tokenTypeIds = new Int32Array(B * S);
-  const attentionMask = new Int32Array(B * S);
-  const taskIds = new Int32Array(B), exampleIds = new Int32Array(B);
-  const position = new Map<number, number>();
-  for (let i = 0; i < B; i++) {
-    const r = rows[i], from = r * S0, to = i * S;
-    // Padding ids are whatever the source batch held past the real tokens.
-    inputIds.set(batch.inputIds.subarray(from, from + S), to);
-    tokenTypeIds.set(batch.tokenTypeIds.subarray(from, from + lengths[i]), to);
-    attentionMask.fill(1, to, to + lengths[i]);
-    taskIds[i] = batch.taskIds[r];
-    exampleIds[i] = batch.exampleIds[r];
-    position.set(r, i);
-  }
-  const tasks: TaskSlice[] = [];
-  for (const t of batch.tasks) {
-    const keep: number[] = [];
-    t.rows.forEach((r, k) => {
-      if (position.has(r)) keep.push(k);
-    });
-    if (keep.length === 0) continue;
-    const labels = t.labels
-      ? (t.labels instanceof Float32Array ? Float32Array : Int32Array).from(
-        keep.map((k) => t.labels![k]),
-      )
-      : null;
-    const sliceRows = Int32Array.from(keep.map((k) => position.get(t.rows[k])!));
-    tasks.push({ taskId: t.taskId, task: t.task, rows: sliceRows, labels });
-  }
-  return { size: B, seqLen: S, inputIds, tokenTypeIds, attentionMask, taskIds, exampleIds, tasks };
-}
-
 /** Collates examples `indices` of one feature set. */
 export function collateIndices(features: FeatureSet, indices: ArrayLike<number>): Batch {
   const items: BatchItem[] = new Array(indices.length);

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { collateBatch, evalBatches, evalBatchesByTask, selectRows } from "./loader.ts";
+import { collateBatch, evalBatches, evalBatchesByTask } from "./loader.ts";
 import { syntheticFeatures } from "./_synthetic_features.ts";
 
 Deno.test("collateBatch() pads to the batch's longest example and keeps labels per task", () => {
@@ -39,27 +39,6 @@ Deno.test("collateBatch() pads to the batch's longest example and keeps labels p
   assert.ok(b.tasks[1].labels instanceof Float32Array);
   assert.deepEqual(Array.from(b.tasks[1].labels!), [stsb.labels![4], stsb.labels![0]]);
   assert.ok(!Number.isInteger(b.tasks[1].labels![0]));
-});
-
-Deno.test("selectRows() equals collating those examples alone, re-padded to their longest", () => {
-  const cola = syntheticFeatures("cola", 0, 12);
-  const stsb = syntheticFeatures("sts-b", 5, 9);
-  const items = [
-    { features: stsb, index: 4 },
-    { features: cola, index: 3 },
-    { features: stsb, index: 0 },
-    { features: cola, index: 11 },
-    { features: stsb, index: 7 },
-  ];
-  const pool = collateBatch(items);
-  for (const rows of [[0, 2, 4], [1, 3], [1, 2], [0, 1, 2, 3, 4]]) {
-    const got = selectRows(pool, rows);
-    const want = collateBatch(rows.map((r) => items[r]));
-    assert.deepEqual(got, want, `rows ${rows}`);
-  }
-  assert.throws(() => selectRows(pool, []), /none were given/);
-  assert.throws(() => selectRows(pool, [2, 1]), /row 1 \(position 1\) is not ascending/);
-  assert.throws(() => selectRows(pool, [5]), /within \[0, 5\)/);
 });
 
 Deno.test("evalBatches() goes through one task in order, last batch short", () => {

@@ -19,7 +19,7 @@ import { withScope } from "../autograd/scope.ts";
 import { readFloats, type Tensor } from "../autograd/tensor.ts";
 import type { Gpu } from "../gpu/device.ts";
 import type { FeatureSet } from "../data/features.ts";
-import { type Batch, selectRows } from "../data/loader.ts";
+import type { Batch } from "../data/loader.ts";
 import type { MultiTaskSampler, SamplerState, SamplingMode } from "../data/sampler.ts";
 import { createSampler } from "../data/samplers.ts";
 import { uploadBatch } from "../nn/bert/inputs.ts";
@@ -183,32 +183,23 @@ export class Trainer {
   }
 
   /**
-   * MT-Uncertainty scoring: a no-grad forward of the candidate pool, logits per task. Each task's
-   * candidates run on their own, padded to their own longest example and in a scope of their
-   * own, so the pass holds one task's activations at a time; the logits come back in one read.
+   * MT-Uncertainty scoring: a no-grad forward of the candidate pool, logits per task, read back
+   * with one wait. (Running each task's candidates in a scope of its own would hold less memory,
+   * but it draws dropout masks differently and so changes which batches MT-Uncertainty picks; see
+   * docs/performance.md, "Memory".)
    */
   async #score(pool: Batch): Promise<Float32Array[]> {
-    const logits: Tensor[] = [];
-    try {
-      await noGrad(() =>
+    return await noGrad(() =>
+      withScope(this.gpu, () =>
         this.#amp(async () => {
-          for (const t of pool.tasks) {
-            const part = selectRows(pool, t.rows);
-            logits.push(
-              await withScope(this.gpu, () =>
-                this.model.forward({
-                  inputs: this.#upload(part),
-                  taskIds: part.taskIds,
-                  tasks: part.tasks.map((s) => ({ ...s, labels: null })),
-                }).logits.get(t.taskId)!),
-            );
-          }
-        })
-      );
-      return await readFloats(logits);
-    } finally {
-      for (const l of logits) l.dispose();
-    }
+          const out = this.model.forward({
+            inputs: this.#upload(pool),
+            taskIds: pool.taskIds,
+            tasks: pool.tasks.map((t) => ({ ...t, labels: null })),
+          });
+          return await readFloats(pool.tasks.map((t) => out.logits.get(t.taskId)!));
+        }))
+    );
   }
 
   #upload(batch: Batch) {
