@@ -43,3 +43,11 @@ export function syntheticTaskBatch(
   }));
   return { host, taskIds, slices };
 }
+
+/** The BERT-base step benches' batch: word-piece ids of the cased vocabulary, sentence pairs. */
+export const BASE_VOCAB_BATCH: SyntheticBatchOptions = {
+  firstId: 1000,
+  idRange: 27000,
+  pairs: true,
+  score: 2.5,
+};

@@ -25,7 +25,7 @@ import { GLUE_TASKS, numLabels } from "../lib/data/glue_tasks.ts";
 import { uploadBatch } from "../lib/nn/bert/inputs.ts";
 import { BERT_BASE_CASED } from "../lib/nn/ca_mtl/config.ts";
 import { CaMtl } from "../lib/nn/ca_mtl/model.ts";
-import { syntheticTaskBatch } from "./_batch.ts";
+import { BASE_VOCAB_BATCH, syntheticTaskBatch } from "./_batch.ts";
 import { AdamW } from "../lib/optim/adamw.ts";
 import { clipGradNorm } from "../lib/optim/clip.ts";
 import { noDecay } from "../lib/train/trainer.ts";
@@ -58,12 +58,7 @@ if (arch !== "CA-MTL-base" && arch !== "bert") {
 const gpu = await requestGpu();
 console.error(`base_memory bench on "${gpu.adapter.description}", ${arch}, B=${B}, T=${T}`);
 const tasks = GLUE_TASKS.map((name) => ({ name, numLabels: numLabels(name) }));
-const { host, taskIds, slices } = syntheticTaskBatch(B, T, tasks, {
-  firstId: 1000,
-  idRange: 27000,
-  pairs: true,
-  score: 2.5,
-});
+const { host, taskIds, slices } = syntheticTaskBatch(B, T, tasks, BASE_VOCAB_BATCH);
 
 const model = new CaMtl({ architecture: arch, bert: BERT_BASE_CASED, tasks, maxSeqLength: T })
   .materialize(gpu, 1);

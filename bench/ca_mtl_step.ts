@@ -16,7 +16,7 @@ import { GLUE_TASKS, numLabels } from "../lib/data/glue_tasks.ts";
 import { uploadBatch } from "../lib/nn/bert/inputs.ts";
 import { type Architecture, BERT_BASE_CASED } from "../lib/nn/ca_mtl/config.ts";
 import { CaMtl } from "../lib/nn/ca_mtl/model.ts";
-import { syntheticTaskBatch } from "./_batch.ts";
+import { BASE_VOCAB_BATCH, syntheticTaskBatch } from "./_batch.ts";
 
 const { values } = parseArgs({
   options: {
@@ -29,12 +29,7 @@ const reps = Number(values.reps), B = Number(values.batch), T = 128;
 const gpu = await requestGpu();
 console.error(`ca_mtl_step bench on "${gpu.adapter.description}", B=${B}, T=${T}`);
 const tasks = GLUE_TASKS.map((name) => ({ name, numLabels: numLabels(name) }));
-const { host, taskIds, slices } = syntheticTaskBatch(B, T, tasks, {
-  firstId: 1000,
-  idRange: 27000,
-  pairs: true,
-  score: 2.5,
-});
+const { host, taskIds, slices } = syntheticTaskBatch(B, T, tasks, BASE_VOCAB_BATCH);
 
 const models = new Map<Architecture, CaMtl>();
 for (const arch of ["CA-MTL-base", "bert"] as const) {
