@@ -120,9 +120,13 @@ export class Tensor {
     return this.size * dtypeBytes(this.dtype);
   }
 
-  /** Bytes a binding of this tensor spans: the data rounded up to whole 4-byte words, ≥ 4. */
+  /**
+   * Bytes a binding of this tensor spans: the data rounded up to whole 4-byte words. An empty
+   * tensor spans 16 bytes, one element of the widest binding type (`vec4<f32>`), so that every
+   * kernel accepts it; kernels read nothing of it.
+   */
   #paddedBytes(): number {
-    return Math.max(4, Math.ceil(this.byteLength / 4) * 4);
+    return this.size === 0 ? 16 : Math.ceil(this.byteLength / 4) * 4;
   }
 
   /** True once disposed. */

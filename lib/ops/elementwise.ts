@@ -29,7 +29,7 @@ function binary(a: Tensor, b: Tensor, op: 0 | 1, name: string): Tensor {
   assertDType(a, "f32", `run "${name}"`, "a");
   assertDType(b, "f32", `run "${name}"`, "b");
   const shape = broadcastShape(a.shape, b.shape);
-  if (sameShape(a.shape, b.shape) && a.size > 0 && a.size % 4 === 0) {
+  if (sameShape(a.shape, b.shape) && a.size % 4 === 0) {
     const out = empty(a.gpu, shape);
     dispatch(binaryVec4, { a, b, out }, { n4: a.size / 4, op });
     return out;
@@ -168,7 +168,7 @@ export function accumulateInto(dst: Tensor, src: Tensor, s = 1): void {
       `Cannot accumulate [${src.shape.join(", ")}] into [${dst.shape.join(", ")}]: sizes differ`,
     );
   }
-  if (dst.size > 0 && dst.size % 4 === 0) {
+  if (dst.size % 4 === 0) {
     dispatch(accumulateVec4, { src, dst }, { n4: dst.size / 4, s });
   } else dispatch(accumulate, { src, dst }, { n: dst.size, s });
 }

@@ -6,8 +6,8 @@ import { layerNorm } from "./layer_norm.ts";
 import { softmax } from "./softmax.ts";
 import { gpuTestRows } from "../../tests/_util/gpu.ts";
 
-// Empty tensors are bound as 4 bytes, too small for a vec4 binding: the vec4 and one-row-per-
-// invocation kernels must not take them.
+// An empty tensor must bind to every kernel an op may pick for it, the vec4 and
+// one-row-per-invocation kernels included (a vec4 array needs at least 16 bytes).
 gpuTestRows(
   "ops on tensors with no elements run without a WebGPU validation error",
   async (gpu) => {

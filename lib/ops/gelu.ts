@@ -34,7 +34,7 @@ export const gelu: Op<{ x: Tensor }, Record<string, never>> = defineOp<
   forward(ctx, { x }) {
     assertDType(x, "f32", `run "gelu"`, "x");
     const out = empty(x.gpu, x.shape);
-    if (x.size > 0 && x.size % 4 === 0) {
+    if (x.size % 4 === 0) {
       dispatch(geluForwardVec4, { inp: x, out }, { n4: x.size / 4 });
     } else dispatch(geluForward, { inp: x, out }, { n: x.size });
     ctx.save({ x });
@@ -43,7 +43,7 @@ export const gelu: Op<{ x: Tensor }, Record<string, never>> = defineOp<
   backward(ctx, dout) {
     const { x } = ctx.saved;
     const dinp = empty(x.gpu, x.shape);
-    if (x.size > 0 && x.size % 4 === 0) {
+    if (x.size % 4 === 0) {
       dispatch(geluBackwardVec4, { inp: x, dout, dinp }, { n4: x.size / 4 });
     } else {
       dispatch(geluBackward, { inp: x, dout, dinp }, { n: x.size });

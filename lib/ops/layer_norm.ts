@@ -99,9 +99,8 @@ function check({ x, gain, bias }: LayerNormInputs, eps: number): Dims {
  * const y = layerNorm({ x, gain: perExampleGain, bias }, { eps: 1e-12 }); // x [B, T, C], gain [B, C]
  * ```
  */
-/** One row per invocation where the device prefers it and rows are whole vec4s (vec4 bindings
- * need at least 16 bytes, so empty tensors keep the workgroup kernels). */
-const lanes = (t: Tensor, c: number) => t.gpu.rowKernels === "lanes" && t.size > 0 && c % 4 === 0;
+/** One row per invocation where the device prefers it and rows are whole vec4s. */
+const lanes = (t: Tensor, c: number) => t.gpu.rowKernels === "lanes" && c % 4 === 0;
 
 export const layerNorm: Op<LayerNormInputs, LayerNormOptions> = defineOp<
   LayerNormInputs,

@@ -66,9 +66,8 @@ function check(x: Tensor, bias: Tensor | undefined, mask: Tensor | undefined): D
   return { rows, n, nh: Math.max(1, dims.NH), tq: Math.max(1, dims.Tq) };
 }
 
-/** One row per invocation where the device prefers it and rows are whole vec4s (vec4 bindings
- * need at least 16 bytes, so empty tensors keep the workgroup kernels). */
-const lanes = (t: Tensor, n: number) => t.gpu.rowKernels === "lanes" && t.size > 0 && n % 4 === 0;
+/** One row per invocation where the device prefers it and rows are whole vec4s. */
+const lanes = (t: Tensor, n: number) => t.gpu.rowKernels === "lanes" && n % 4 === 0;
 
 const softmaxOp = defineOp<Record<string, Tensor>, SoftmaxOptions, Saved>({
   name: "softmax",
