@@ -20,7 +20,7 @@
 
 import { isAutocast } from "../autograd/autocast.ts";
 import { defineOp, type Op } from "../autograd/op.ts";
-import { assertDType, type Tensor } from "../autograd/tensor.ts";
+import { assertDType, assertShape, type Tensor } from "../autograd/tensor.ts";
 import { castTensor } from "./cast.ts";
 import { gemm, type GemmSpec, type OperandStrides } from "./matmul.ts";
 
@@ -68,14 +68,6 @@ function dims(name: string, x: Tensor, heads: number): Dims {
   return { b, t, nh: heads, hs };
 }
 
-function sameShape(name: string, a: Tensor, b: Tensor, what: string): void {
-  if (a.shape.length !== b.shape.length || a.shape.some((d, i) => d !== b.shape[i])) {
-    throw new TypeError(
-      `Cannot run "${name}": ${what} are [${a.shape.join(", ")}] and [${b.shape.join(", ")}]`,
-    );
-  }
-}
-
 /** Head h of example b in `[B, T, NH·HS]`: rows NH·HS apart. */
 const headsOf = ({ t, nh, hs }: Dims): OperandStrides => ({
   group: t * nh * hs,
@@ -114,14 +106,14 @@ const scoresOp = defineOp<{ q: Tensor; k: Tensor }, AttentionScoresOptions, Scor
   forward(ctx, { q, k }, { heads, scale = 1 }) {
     const d = dims("attentionScores", q, heads);
     assertDType(k, "f32", `run "attentionScores"`, "k");
-    sameShape("attentionScores", q, k, "q and k");
+    const { b, t, nh, hs } = d;
+    assertShape(k, ["B", "T", "C"], "k", { B: b, T: t, C: nh * hs }, `run "attentionScores"`);
     const half = isAutocast(q.gpu);
     if (half) {
       q = castTensor(q, "f16");
       k = castTensor(k, "f16");
     }
     ctx.save({ q, k, d, scale, half });
-    const { t, hs } = d;
     return perHead(q, k, d, {
       m: t,
       n: t,
@@ -200,13 +192,13 @@ const contextOp = defineOp<{ probs: Tensor; v: Tensor }, AttentionOptions, Conte
     const d = dims("attentionContext", v, heads);
     assertDType(probs, "f32", `run "attentionContext"`, "probs");
     const { b, t, nh, hs } = d;
-    const expected = [b, nh, t, t];
-    if (probs.shape.length !== 4 || probs.shape.some((x, i) => x !== expected[i])) {
-      throw new TypeError(
-        `Cannot run "attentionContext": "probs" is [${probs.shape.join(", ")}], expected ` +
-          `[${expected.join(", ")}] to match "v" [${v.shape.join(", ")}]`,
-      );
-    }
+    assertShape(
+      probs,
+      ["B", "NH", "T", "T"],
+      "probs",
+      { B: b, NH: nh, T: t },
+      `run "attentionContext"`,
+    );
     const half = isAutocast(v.gpu);
     if (half) {
       probs = castTensor(probs, "f16");

@@ -125,10 +125,10 @@ gpuTest("attention products reject shapes they cannot read in place", (gpu) => {
   );
   assert.throws(
     () => attentionScores({ q: x([2, 12, 16]), k: x([2, 8, 16]) }, { heads: 2 }),
-    /q and k are \[2, 12, 16\] and \[2, 8, 16\]/,
+    /"k" is \[2, 8, 16\], expected \[B, T, C\] with B=2, T=12, C=16/,
   );
   assert.throws(
     () => attentionContext({ probs: x([2, 2, 12, 8]), v: x([2, 12, 16]) }, { heads: 2 }),
-    /"probs" is \[2, 2, 12, 8\], expected \[2, 2, 12, 12\]/,
+    /"probs" is \[2, 2, 12, 8\], expected \[B, NH, T, T\] with B=2, NH=2, T=12/,
   );
 });
