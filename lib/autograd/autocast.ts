@@ -15,6 +15,19 @@ import type { Gpu } from "../gpu/device.ts";
 
 const active = new WeakMap<Gpu, number>();
 
+/**
+ * Throws unless `gpu` can run f16 kernels (`shader-f16`); `action` completes "Cannot …".
+ *
+ * @throws {Error} naming the adapter and the missing feature.
+ */
+export function assertF16(gpu: Gpu, action: string): void {
+  if (!gpu.hasF16) {
+    throw new Error(
+      `Cannot ${action}: adapter "${gpu.adapter.description}" lacks the "shader-f16" feature`,
+    );
+  }
+}
+
 /** True while an autocast region is open on `gpu`. */
 export function isAutocast(gpu: Gpu): boolean {
   return (active.get(gpu) ?? 0) > 0;
@@ -36,11 +49,7 @@ export async function withAutocast<R>(
   enabled = true,
 ): Promise<R> {
   if (!enabled) return await fn();
-  if (!gpu.hasF16) {
-    throw new Error(
-      `Cannot enable autocast: adapter "${gpu.adapter.description}" lacks the "shader-f16" feature`,
-    );
-  }
+  assertF16(gpu, "enable autocast");
   active.set(gpu, (active.get(gpu) ?? 0) + 1);
   try {
     return await fn();

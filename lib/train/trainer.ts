@@ -14,7 +14,7 @@
 
 import { backward, zeroGrad } from "../autograd/backward.ts";
 import { noGrad } from "../autograd/grad_mode.ts";
-import { withAutocast } from "../autograd/autocast.ts";
+import { assertF16, withAutocast } from "../autograd/autocast.ts";
 import { withScope } from "../autograd/scope.ts";
 import { readFloats, type Tensor } from "../autograd/tensor.ts";
 import type { Gpu } from "../gpu/device.ts";
@@ -159,11 +159,7 @@ export class Trainer {
       this.totalSteps,
       options.warmupProportion,
     );
-    if (options.fp16 && !gpu.hasF16) {
-      throw new Error(
-        `Cannot train with fp16: adapter "${gpu.adapter.description}" lacks the "shader-f16" feature`,
-      );
-    }
+    if (options.fp16) assertF16(gpu, "train with fp16");
     this.scaler = options.fp16 ? new GradScaler(options.gradScaler) : null;
     const named = model.namedParameters().filter(([, p]) => p.trainable);
     this.paramNames = named.map(([n]) => n);
