@@ -9,7 +9,7 @@
  */
 
 import { scaleForward } from "../kernels/elementwise.ts";
-import { geluBackward, geluForward } from "../kernels/gelu.ts";
+import { GELU, GELU_VEC4 } from "../kernels/gelu.ts";
 import { tanhForward } from "../kernels/tanh.ts";
 import { fromArray, Tensor } from "../lib/autograd/tensor.ts";
 import { requestGpu } from "../lib/gpu/device.ts";
@@ -35,12 +35,15 @@ async function run(record: () => void): Promise<void> {
 Deno.bench(`scale_forward${shape}`, { ...opts, baseline: true }, async () => {
   await run(() => dispatch(scaleForward, { a: x, out }, { n: N, s: 1 }));
 });
-Deno.bench(`gelu_forward${shape}`, opts, async () => {
-  await run(() => dispatch(geluForward, { inp: x, out }, { n: N }));
-});
-Deno.bench(`gelu_backward${shape}`, opts, async () => {
-  await run(() => dispatch(geluBackward, { inp: x, dout, dinp: out }, { n: N }));
-});
+for (const k of [GELU, GELU_VEC4]) {
+  const n = N / k.width;
+  Deno.bench(`${k.forward.name}${shape}`, opts, async () => {
+    await run(() => dispatch(k.forward, { inp: x, out }, { n }));
+  });
+  Deno.bench(`${k.backward.name}${shape}`, opts, async () => {
+    await run(() => dispatch(k.backward, { inp: x, dout, dinp: out }, { n }));
+  });
+}
 Deno.bench(`tanh_forward${shape}`, opts, async () => {
   await run(() => dispatch(tanhForward, { inp: x, out }, { n: N }));
 });

@@ -47,72 +47,47 @@ fn gelu_grad4(x: vec4f) -> vec4f {
 }
 `;
 
-const VEC4_READ = { access: "read", type: "vec4<f32>" } as const;
-const VEC4_WRITE = { access: "write", type: "vec4<f32>" } as const;
-
-/** `gelu_forward` on vec4s (`n4` = n / 4; the caller checks n % 4 = 0). */
-export const geluForwardVec4 = defineKernel({
-  name: "gelu_forward_vec4",
-  bindings: { inp: VEC4_READ, out: VEC4_WRITE },
-  uniforms: { n4: "u32" },
-  overrides: { WG: 256 },
-  grid: ({ n4 }, { WG }) => grid1d(n4, WG),
-  wgsl: /* wgsl */ `${FLAT_INDEX}${ERF_FN}${GELU_FN}${GELU4_FN}
+/**
+ * The forward and backward kernels over `n` elements of one width: f32 (`gelu_forward`,
+ * `gelu_backward`) or vec4 (`…_vec4`, for sizes that are multiples of 4; `n` then counts vec4s).
+ */
+function geluKernels(width: 1 | 4) {
+  const type = width === 4 ? "vec4<f32>" : "f32";
+  const read = { access: "read", type } as const, write = { access: "write", type } as const;
+  const suffix = width === 4 ? "_vec4" : "", fn = width === 4 ? "4" : "";
+  const head = /* wgsl */ `${FLAT_INDEX}${ERF_FN}${GELU_FN}${width === 4 ? GELU4_FN : ""}
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let i = flat_index(gid, nwg);
-  if (i >= u.n4) { return; }
-  out[i] = gelu4(inp[i]);
-}`,
-});
+  if (i >= u.n) { return; }`;
+  const common = {
+    uniforms: { n: "u32" },
+    overrides: { WG: 256 },
+    grid: ({ n }: { n: number }, { WG }: { WG: number }) => grid1d(n, WG),
+  } as const;
+  return {
+    width,
+    /** `out = gelu(inp)`. */
+    forward: defineKernel({
+      ...common,
+      name: `gelu_forward${suffix}`,
+      bindings: { inp: read, out: write },
+      wgsl: `${head}\n  out[i] = gelu${fn}(inp[i]);\n}`,
+    }),
+    /** `dinp = dout · gelu'(inp)`. */
+    backward: defineKernel({
+      ...common,
+      name: `gelu_backward${suffix}`,
+      bindings: { inp: read, dout: read, dinp: write },
+      wgsl: `${head}\n  dinp[i] = dout[i] * gelu_grad${fn}(inp[i]);\n}`,
+    }),
+  };
+}
 
-/** `gelu_backward` on vec4s (`n4` = n / 4). */
-export const geluBackwardVec4 = defineKernel({
-  name: "gelu_backward_vec4",
-  bindings: { inp: VEC4_READ, dout: VEC4_READ, dinp: VEC4_WRITE },
-  uniforms: { n4: "u32" },
-  overrides: { WG: 256 },
-  grid: ({ n4 }, { WG }) => grid1d(n4, WG),
-  wgsl: /* wgsl */ `${FLAT_INDEX}${ERF_FN}${GELU_FN}${GELU4_FN}
-@compute @workgroup_size(WG)
-fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = flat_index(gid, nwg);
-  if (i >= u.n4) { return; }
-  dinp[i] = dout[i] * gelu_grad4(inp[i]);
-}`,
-});
-
-/** `out = gelu(inp)` over `n` elements. */
-export const geluForward = defineKernel({
-  name: "gelu_forward",
-  bindings: { inp: "read", out: "write" },
-  uniforms: { n: "u32" },
-  overrides: { WG: 256 },
-  grid: ({ n }, { WG }) => grid1d(n, WG),
-  wgsl: /* wgsl */ `${FLAT_INDEX}${ERF_FN}${GELU_FN}
-@compute @workgroup_size(WG)
-fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = flat_index(gid, nwg);
-  if (i >= u.n) { return; }
-  out[i] = gelu(inp[i]);
-}`,
-});
-
-/** `dinp = dout · gelu'(inp)` over `n` elements. */
-export const geluBackward = defineKernel({
-  name: "gelu_backward",
-  bindings: { inp: "read", dout: "read", dinp: "write" },
-  uniforms: { n: "u32" },
-  overrides: { WG: 256 },
-  grid: ({ n }, { WG }) => grid1d(n, WG),
-  wgsl: /* wgsl */ `${FLAT_INDEX}${ERF_FN}${GELU_FN}
-@compute @workgroup_size(WG)
-fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = flat_index(gid, nwg);
-  if (i >= u.n) { return; }
-  dinp[i] = dout[i] * gelu_grad(inp[i]);
-}`,
-});
+/** The f32 kernels: `gelu_forward` and `gelu_backward` over `n` elements. */
+export const GELU = geluKernels(1);
+/** The vec4 kernels, for tensors whose size is a multiple of 4 (`n` = size / 4). */
+export const GELU_VEC4 = geluKernels(4);
 
 // ---- float64 references -------------------------------------------------------------------
 

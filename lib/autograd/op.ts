@@ -9,10 +9,10 @@
  *   name: "gelu",
  *   forward(ctx, { x }: { x: Tensor }) {
  *     ctx.save({ x });
- *     return run(geluForward, { inp: x }, { n: x.size }, x.shape);
+ *     return run(GELU.forward, { inp: x }, { n: x.size }, x.shape);
  *   },
  *   backward(ctx, dout) {
- *     return { x: run(geluBackward, { inp: ctx.saved.x, dout }, { n: dout.size }, dout.shape) };
+ *     return { x: run(GELU.backward, { inp: ctx.saved.x, dout }, { n: dout.size }, dout.shape) };
  *   },
  * });
  * ```

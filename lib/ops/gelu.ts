@@ -4,12 +4,7 @@
  * @module
  */
 
-import {
-  geluBackward,
-  geluBackwardVec4,
-  geluForward,
-  geluForwardVec4,
-} from "../../kernels/gelu.ts";
+import { GELU, GELU_VEC4 } from "../../kernels/gelu.ts";
 import { defineOp, type Op } from "../autograd/op.ts";
 import { assertDType, type Tensor } from "../autograd/tensor.ts";
 import { dispatch, empty } from "./_dispatch.ts";
@@ -25,6 +20,9 @@ import { dispatch, empty } from "./_dispatch.ts";
  * const h = gelu({ x: intermediate }); // [B, T, I]
  * ```
  */
+/** The vec4 kernels where the size allows, the f32 ones otherwise. */
+const kernelsFor = (x: Tensor) => (x.size % 4 === 0 ? GELU_VEC4 : GELU);
+
 export const gelu: Op<{ x: Tensor }, Record<string, never>> = defineOp<
   { x: Tensor },
   Record<string, never>,
@@ -34,20 +32,16 @@ export const gelu: Op<{ x: Tensor }, Record<string, never>> = defineOp<
   forward(ctx, { x }) {
     assertDType(x, "f32", `run "gelu"`, "x");
     const out = empty(x.gpu, x.shape);
-    if (x.size % 4 === 0) {
-      dispatch(geluForwardVec4, { inp: x, out }, { n4: x.size / 4 });
-    } else dispatch(geluForward, { inp: x, out }, { n: x.size });
+    const k = kernelsFor(x);
+    dispatch(k.forward, { inp: x, out }, { n: x.size / k.width });
     ctx.save({ x });
     return out;
   },
   backward(ctx, dout) {
     const { x } = ctx.saved;
     const dinp = empty(x.gpu, x.shape);
-    if (x.size % 4 === 0) {
-      dispatch(geluBackwardVec4, { inp: x, dout, dinp }, { n4: x.size / 4 });
-    } else {
-      dispatch(geluBackward, { inp: x, dout, dinp }, { n: x.size });
-    }
+    const k = kernelsFor(x);
+    dispatch(k.backward, { inp: x, dout, dinp }, { n: x.size / k.width });
     return { x: dinp };
   },
 });
