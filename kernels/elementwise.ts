@@ -123,37 +123,32 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
 }`,
 });
 
-/** `dst += s · src`, in place: the engine's gradient accumulation. */
-export const accumulate = defineKernel({
-  name: "accumulate",
-  bindings: { src: "read", dst: "read_write" },
-  uniforms: { n: "u32", s: "f32" },
-  overrides: { WG: 256 },
-  grid: ({ n }, { WG }) => grid1d(n, WG),
-  wgsl: /* wgsl */ `${FLAT_INDEX}
+/**
+ * `dst += s · src`, in place: the engine's gradient accumulation, over `n` f32 elements
+ * (`accumulate`) or, for sizes that are multiples of 4, `n` vec4s (`accumulate_vec4`).
+ */
+function accumulateKernel(width: 1 | 4) {
+  const type = width === 4 ? "vec4<f32>" : "f32";
+  return defineKernel({
+    name: width === 4 ? "accumulate_vec4" : "accumulate",
+    bindings: { src: { access: "read", type }, dst: { access: "read_write", type } },
+    uniforms: { n: "u32", s: "f32" },
+    overrides: { WG: 256 },
+    grid: ({ n }, { WG }) => grid1d(n, WG),
+    wgsl: /* wgsl */ `${FLAT_INDEX}
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let i = flat_index(gid, nwg);
   if (i >= u.n) { return; }
   dst[i] = dst[i] + u.s * src[i];
 }`,
-});
+  });
+}
 
-/** `dst += s · src` as vec4s (`n4` = n / 4; the caller checks n % 4 = 0). */
-export const accumulateVec4 = defineKernel({
-  name: "accumulate_vec4",
-  bindings: { src: VEC4_READ, dst: { access: "read_write", type: "vec4<f32>" } },
-  uniforms: { n4: "u32", s: "f32" },
-  overrides: { WG: 256 },
-  grid: ({ n4 }, { WG }) => grid1d(n4, WG),
-  wgsl: /* wgsl */ `${FLAT_INDEX}
-@compute @workgroup_size(WG)
-fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = flat_index(gid, nwg);
-  if (i >= u.n4) { return; }
-  dst[i] = dst[i] + u.s * src[i];
-}`,
-});
+/** `dst += s · src` over `n` f32 elements. */
+export const accumulate = accumulateKernel(1);
+/** `dst += s · src` over `n` vec4s. */
+export const accumulateVec4 = accumulateKernel(4);
 
 /**
  * `out[j] = Σ inp[i]` over every `i` of the full shape `[d0..d3]` that maps onto `j` of the

@@ -168,7 +168,9 @@ export function accumulateInto(dst: Tensor, src: Tensor, s = 1): void {
       `Cannot accumulate [${src.shape.join(", ")}] into [${dst.shape.join(", ")}]: sizes differ`,
     );
   }
-  if (dst.size % 4 === 0) {
-    dispatch(accumulateVec4, { src, dst }, { n4: dst.size / 4, s });
-  } else dispatch(accumulate, { src, dst }, { n: dst.size, s });
+  const vec4 = dst.size % 4 === 0;
+  dispatch(vec4 ? accumulateVec4 : accumulate, { src, dst }, {
+    n: vec4 ? dst.size / 4 : dst.size,
+    s,
+  });
 }
