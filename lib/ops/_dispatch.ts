@@ -32,6 +32,14 @@ export function dispatch<
   first.gpu.recorder.dispatch(kernel, refs, params, overrides);
 }
 
+/**
+ * Whether a row kernel over `t`'s rows of `rowLength` elements runs one row per invocation (the
+ * `…_lanes` kernels): where the device prefers it (`Gpu.rowKernels`) and rows are whole vec4s.
+ */
+export function laneRows(t: Tensor, rowLength: number): boolean {
+  return t.gpu.rowKernels === "lanes" && rowLength % 4 === 0;
+}
+
 /** An uninitialised temporary tensor (owned by the current scope). */
 export function empty(gpu: Gpu, shape: readonly number[], dtype: DType = "f32"): Tensor {
   return new Tensor(gpu, shape, { dtype });

@@ -16,7 +16,7 @@ import {
 import { defineOp, type Op } from "../autograd/op.ts";
 import { assertDType, assertShape, type Tensor } from "../autograd/tensor.ts";
 import { MAX_GRID } from "../../kernels/_kernel.ts";
-import { dispatch, empty } from "./_dispatch.ts";
+import { dispatch, empty, laneRows } from "./_dispatch.ts";
 import { reduceToShape } from "./elementwise.ts";
 
 /** Inputs of {@linkcode layerNorm}. */
@@ -99,8 +99,6 @@ function check({ x, gain, bias }: LayerNormInputs, eps: number): Dims {
  * const y = layerNorm({ x, gain: perExampleGain, bias }, { eps: 1e-12 }); // x [B, T, C], gain [B, C]
  * ```
  */
-/** One row per invocation where the device prefers it and rows are whole vec4s. */
-const lanes = (t: Tensor, c: number) => t.gpu.rowKernels === "lanes" && c % 4 === 0;
 
 export const layerNorm: Op<LayerNormInputs, LayerNormOptions> = defineOp<
   LayerNormInputs,
@@ -115,7 +113,7 @@ export const layerNorm: Op<LayerNormInputs, LayerNormOptions> = defineOp<
     const mean = empty(x.gpu, [dims.rows]), rstd = empty(x.gpu, [dims.rows]);
     const buffers = { x, gain, bias, out, mean, rstd };
     const params = { rows: dims.rows, c: dims.c, t: dims.t, eps };
-    if (lanes(x, dims.c)) dispatch(layerNormForwardLanes, buffers, params);
+    if (laneRows(x, dims.c)) dispatch(layerNormForwardLanes, buffers, params);
     else dispatch(layerNormForward, buffers, params, { WG: rowWorkgroupSize(dims.c) });
     ctx.save({ x, gain, mean, rstd, dims });
     return out;
@@ -127,7 +125,7 @@ export const layerNorm: Op<LayerNormInputs, LayerNormOptions> = defineOp<
     if (ctx.needsGrad.x) {
       dx = empty(x.gpu, x.shape);
       const buffers = { x, gain, mean, rstd, dout, dx };
-      if (lanes(x, c)) dispatch(layerNormBackwardLanes, buffers, { rows, c, t });
+      if (laneRows(x, c)) dispatch(layerNormBackwardLanes, buffers, { rows, c, t });
       else dispatch(layerNormBackward, buffers, { rows, c, t }, { WG: rowWorkgroupSize(c) });
     }
     if (ctx.needsGrad.gain || ctx.needsGrad.bias) {

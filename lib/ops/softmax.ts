@@ -16,7 +16,7 @@ import {
 } from "../../kernels/softmax.ts";
 import { defineOp } from "../autograd/op.ts";
 import { assertDType, assertShape, type Tensor } from "../autograd/tensor.ts";
-import { dispatch, empty } from "./_dispatch.ts";
+import { dispatch, empty, laneRows } from "./_dispatch.ts";
 
 /** Inputs of {@linkcode softmax}. */
 export interface SoftmaxInputs {
@@ -66,9 +66,6 @@ function check(x: Tensor, bias: Tensor | undefined, mask: Tensor | undefined): D
   return { rows, n, nh: Math.max(1, dims.NH), tq: Math.max(1, dims.Tq) };
 }
 
-/** One row per invocation where the device prefers it and rows are whole vec4s. */
-const lanes = (t: Tensor, n: number) => t.gpu.rowKernels === "lanes" && n % 4 === 0;
-
 const softmaxOp = defineOp<Record<string, Tensor>, SoftmaxOptions, Saved>({
   name: "softmax",
   forward(ctx, { x, bias }, { mask }) {
@@ -76,7 +73,7 @@ const softmaxOp = defineOp<Record<string, Tensor>, SoftmaxOptions, Saved>({
     const out = empty(x.gpu, x.shape);
     const terms = { HAS_BIAS: bias ? 1 : 0, HAS_MASK: mask ? 1 : 0 };
     const buffers = { x, bias: bias ?? x, mask: mask ?? x, out };
-    if (lanes(x, dims.n)) dispatch(softmaxForwardLanes, buffers, dims, terms);
+    if (laneRows(x, dims.n)) dispatch(softmaxForwardLanes, buffers, dims, terms);
     else dispatch(softmaxForward, buffers, dims, { WG: rowWorkgroupSize(dims.n), ...terms });
     ctx.save({ y: out, dims });
     return out;
@@ -84,7 +81,7 @@ const softmaxOp = defineOp<Record<string, Tensor>, SoftmaxOptions, Saved>({
   backward(ctx, dout) {
     const { y, dims } = ctx.saved;
     const dx = empty(y.gpu, y.shape);
-    if (lanes(y, dims.n)) {
+    if (laneRows(y, dims.n)) {
       dispatch(softmaxBackwardLanes, { y, dout, dx }, { rows: dims.rows, n: dims.n });
     } else {
       dispatch(softmaxBackward, { y, dout, dx }, { rows: dims.rows, n: dims.n }, {
