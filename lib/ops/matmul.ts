@@ -135,8 +135,9 @@ export function tiledWorkgroup(
  */
 export function gemm({ a, b }: { a: Tensor; b: Tensor }, spec: GemmSpec): Tensor {
   const { batch, m, n, k, transA = false, transB = false, alpha = 1, bias } = spec;
+  const kernel = gemmKernel(spec);
   const half = a.dtype === "f16" || b.dtype === "f16";
-  if (half && gemmKernel(spec) === "matmul_strided") {
+  if (half && kernel === "matmul_strided") {
     return gemm({ a: castTensor(a, "f32"), b: castTensor(b, "f32") }, spec);
   }
   if (half) {
@@ -155,7 +156,6 @@ export function gemm({ a, b }: { a: Tensor; b: Tensor }, spec: GemmSpec): Tensor
   const run = (record: (batch: number, z0: number) => void) => {
     for (let z0 = 0; z0 < batch; z0 += MAX_GRID) record(Math.min(MAX_GRID, batch - z0), z0);
   };
-  const kernel = gemmKernel(spec);
   if (spec.columnSums && kernel !== "matmul_tn") {
     throw new TypeError(`Cannot run "gemm": columnSums needs the matmul_tn layout, not ${kernel}`);
   }
