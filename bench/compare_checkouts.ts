@@ -21,7 +21,7 @@ import { pathToFileURL } from "node:url";
 import { resolve } from "node:path";
 import { requestGpu } from "../lib/gpu/device.ts";
 import { camtlImpl } from "./peers/camtl.ts";
-import { type Case, type Impl, interleave, type LayerShape } from "./peers/_timing.ts";
+import { type Case, type Impl, interleave, type LayerShape, loadAverage } from "./peers/_timing.ts";
 
 const { values } = parseArgs({
   options: {
@@ -55,9 +55,7 @@ const impls: Record<string, Impl> = {
   against: (await import(pathToFileURL(otherCamtl).href)).camtlImpl(there),
 };
 console.log(
-  `adapter "${here.adapter.description}"; load average ${
-    Deno.loadavg().map((l) => l.toFixed(2)).join(" ")
-  }; ${warmup} warm-ups, median of ${reps}; against ${other}`,
+  `adapter "${here.adapter.description}"; load average ${loadAverage()}; ${warmup} warm-ups, median of ${reps}; against ${other}`,
 );
 console.log(`${"bench".padEnd(28)} ${"this ms".padStart(9)} ${"against ms".padStart(11)}  ratio`);
 
@@ -84,4 +82,4 @@ if (benches.includes("step")) {
     (i) => i.trainStep!({ ...layer, layers: 4, classes: 2, vocab: 1000 }),
   );
 }
-console.log(`load average after: ${Deno.loadavg().map((l) => l.toFixed(2)).join(" ")}`);
+console.log(`load average after: ${loadAverage()}`);

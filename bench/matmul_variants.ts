@@ -24,6 +24,7 @@ import { requestGpu } from "../lib/gpu/device.ts";
 import { dispatch, empty } from "../lib/ops/_dispatch.ts";
 import { gemm } from "../lib/ops/matmul.ts";
 import { Rng } from "../tests/_util/rng.ts";
+import { loadAverage } from "./peers/_timing.ts";
 
 const { values } = parseArgs({
   options: {
@@ -98,7 +99,7 @@ if (!gpu.hasTimestamps) {
 }
 console.log(
   `matmul_nt block variants on "${gpu.adapter.description}", median device time of ${reps}; ` +
-    `load average ${Deno.loadavg().map((l) => l.toFixed(2)).join(" ")}`,
+    `load average ${loadAverage()}`,
 );
 const rng = new Rng(5);
 const rand = (n: number): Tensor => fromArray(gpu, rng.array(n, -1, 1), [n], { persistent: true });

@@ -58,6 +58,11 @@ export function stats(times: number[]): Stats {
   return { median: t[Math.floor(t.length / 2)], min: t[0], max: t[t.length - 1] };
 }
 
+/** The 1, 5 and 15 minute load averages, as printed next to every timing (lavapipe's speed moves with them). */
+export function loadAverage(): string {
+  return Deno.loadavg().map((l) => l.toFixed(2)).join(" ");
+}
+
 /** Milliseconds one `run()` takes, from before the work is queued until the device is done. */
 export async function timeOnce(c: Case): Promise<number> {
   const t0 = performance.now();

@@ -42,6 +42,7 @@ import {
   type Impl,
   interleave,
   type LayerShape,
+  loadAverage,
   parseArgs,
   type Stats,
   type StepShape,
@@ -99,7 +100,7 @@ if (torch) {
   }
 }
 log(
-  `adapter: "${adapter}"; load average ${Deno.loadavg().map((l) => l.toFixed(2)).join(" ")}; ` +
+  `adapter: "${adapter}"; load average ${loadAverage()}; ` +
     `${args.warmup} warm-ups, median of ${args.reps}`,
 );
 log("");
@@ -187,6 +188,6 @@ if (benches.includes("step")) {
     (i) => i.trainStep?.(step),
   );
 }
-log(`load average after: ${Deno.loadavg().map((l) => l.toFixed(2)).join(" ")}`);
+log(`load average after: ${loadAverage()}`);
 // jax-js's Wasm worker threads would keep the process alive.
 Deno.exit(0);
