@@ -30,7 +30,8 @@ export {
   summarizeTimings,
 } from "./lib/gpu/profiler.ts";
 export { type DType, fromArray, readFloats, Tensor } from "./lib/autograd/tensor.ts";
-export { backward, zeroGrad } from "./lib/autograd/backward.ts";
+export { backward } from "./lib/autograd/backward.ts";
+export { zeroGrad } from "./lib/optim/zero_grad.ts";
 export { noGrad } from "./lib/autograd/grad_mode.ts";
 export { isAutocast, withAutocast } from "./lib/autograd/autocast.ts";
 export { beginScope, withScope } from "./lib/autograd/scope.ts";

@@ -18,7 +18,8 @@
  */
 
 import { parseArgs } from "node:util";
-import { backward, zeroGrad } from "../lib/autograd/backward.ts";
+import { backward } from "../lib/autograd/backward.ts";
+import { zeroGrad } from "../lib/optim/zero_grad.ts";
 import { withScope } from "../lib/autograd/scope.ts";
 import { requestGpu } from "../lib/gpu/device.ts";
 import { GLUE_TASKS, numLabels } from "../lib/data/glue_tasks.ts";
@@ -28,7 +29,7 @@ import { CaMtl } from "../lib/nn/ca_mtl/model.ts";
 import { BASE_VOCAB_BATCH, syntheticTaskBatch } from "./_batch.ts";
 import { AdamW } from "../lib/optim/adamw.ts";
 import { clipGradNorm } from "../lib/optim/clip.ts";
-import { noDecay } from "../lib/train/trainer.ts";
+import { groupParameters } from "../lib/optim/params.ts";
 import { breakdown, breakdownLines, formatBytes } from "./_memory.ts";
 
 const { values } = parseArgs({
@@ -65,10 +66,7 @@ const model = new CaMtl({ architecture: arch, bert: BERT_BASE_CASED, tasks, maxS
 model.train();
 const named = model.namedParameters().filter(([, p]) => p.trainable);
 const params = named.map(([, p]) => p.value);
-const optimizer = new AdamW(
-  named.map(([n, p]) => ({ param: p.value, weightDecay: noDecay(n) ? 0 : 0.01 })),
-  { lr: 2e-5 },
-);
+const optimizer = new AdamW(groupParameters(model, { weightDecay: 0.01 }), { lr: 2e-5 });
 
 interface StepRecord {
   step: number;

@@ -23,7 +23,8 @@
 
 import { parseArgs as parseFlags } from "node:util";
 import { withAutocast } from "../lib/autograd/autocast.ts";
-import { backward, zeroGrad } from "../lib/autograd/backward.ts";
+import { backward } from "../lib/autograd/backward.ts";
+import { zeroGrad } from "../lib/optim/zero_grad.ts";
 import { withScope } from "../lib/autograd/scope.ts";
 import { fromArray } from "../lib/autograd/tensor.ts";
 import { type Gpu, requestGpu } from "../lib/gpu/device.ts";

@@ -4,7 +4,8 @@
  * Fixture: tests/fixtures/make_fixtures.py.
  */
 import assert from "node:assert/strict";
-import { backward, zeroGrad } from "../lib/autograd/backward.ts";
+import { backward } from "../lib/autograd/backward.ts";
+import { zeroGrad } from "../lib/optim/zero_grad.ts";
 import { withScope } from "../lib/autograd/scope.ts";
 import { fromArray, type Tensor } from "../lib/autograd/tensor.ts";
 import { readSafetensors } from "../lib/io/safetensors.ts";

@@ -5,7 +5,8 @@
  * @module
  */
 
-import { backward, zeroGrad } from "../../lib/autograd/backward.ts";
+import { backward } from "../../lib/autograd/backward.ts";
+import { zeroGrad } from "../../lib/optim/zero_grad.ts";
 import { beginScope, withScope } from "../../lib/autograd/scope.ts";
 import { fromArray } from "../../lib/autograd/tensor.ts";
 import type { Gpu } from "../../lib/gpu/device.ts";

@@ -10,6 +10,7 @@
 import { accumulateInto, add, fillTensor, zeros } from "../ops/elementwise.ts";
 import { empty } from "../ops/_dispatch.ts";
 import { noGradSync } from "./grad_mode.ts";
+import { beginScope, currentScope, releaseWalkedForwards } from "./scope.ts";
 import { Tensor } from "./tensor.ts";
 
 function topoOrder(root: Tensor): Tensor[] {
@@ -37,7 +38,9 @@ function topoOrder(root: Tensor): Tensor[] {
 
 /**
  * Backpropagates from `root`. A scalar root gets gradient 1; otherwise pass `grad` of the
- * same shape. The graph is freed as it is walked, so backward runs once per forward.
+ * same shape. The graph is freed as it is walked, so backward runs once per forward; the
+ * intermediates of a model forward called outside any scope are freed with it (see
+ * `forwardScope`), while the forward's outputs stay readable.
  *
  * @throws {TypeError} when `root` does not require a gradient or `grad` has the wrong size.
  */
@@ -57,6 +60,17 @@ export function backward(root: Tensor, grad?: Tensor): void {
       }]`,
     );
   }
+  // Outside any scope, the walk's own temporaries (every intermediate gradient) are freed when
+  // it ends; leaf gradients are persistent and stay.
+  const own = currentScope(root.gpu) ? null : beginScope(root.gpu);
+  try {
+    walk(root, grad);
+  } finally {
+    own?.end();
+  }
+}
+
+function walk(root: Tensor, grad: Tensor | undefined): void {
   noGradSync(() => {
     const grads = new Map<Tensor, Tensor>();
     grads.set(root, grad ?? fillTensor(empty(root.gpu, root.shape), 1));
@@ -92,6 +106,7 @@ export function backward(root: Tensor, grad?: Tensor): void {
       }
       if (!t.persistent) t.node = null;
     }
+    releaseWalkedForwards(root.gpu, order);
   });
 }
 
@@ -108,22 +123,4 @@ function firstGrad(t: Tensor, g: Tensor): Tensor {
   const grad = new Tensor(t.gpu, t.shape, { dtype: t.dtype, persistent: true });
   t.gpu.recorder.copy(g.buffer, 0, grad.buffer, 0, Math.ceil(g.byteLength / 4) * 4);
   return grad;
-}
-
-/**
- * Zeroes the accumulated gradients of `params`, keeping their buffers; with `setToNone` it
- * releases them instead and sets `.grad` to null, as PyTorch's `zero_grad(set_to_none=True)`:
- * the next backward then copies each first gradient in rather than zeroing and adding, and
- * optimizers skip parameters that got none.
- */
-export function zeroGrad(params: Iterable<Tensor>, options: { setToNone?: boolean } = {}): void {
-  for (const p of params) {
-    if (!p.grad) continue;
-    if (options.setToNone) {
-      p.grad.dispose();
-      p.grad = null;
-    } else {
-      fillTensor(p.grad, 0);
-    }
-  }
 }

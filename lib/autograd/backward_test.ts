@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { backward, zeroGrad } from "./backward.ts";
+import { backward } from "./backward.ts";
+import { zeroGrad } from "../optim/zero_grad.ts";
 import { noGrad } from "./grad_mode.ts";
 import { beginScope, withScope } from "./scope.ts";
 import { fromArray, type Tensor } from "./tensor.ts";

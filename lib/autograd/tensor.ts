@@ -7,7 +7,7 @@
  */
 
 import type { Gpu } from "../gpu/device.ts";
-import { currentScope } from "./scope.ts";
+import { currentScope, trackLoose, untrackLoose } from "./scope.ts";
 
 /**
  * Element type of a tensor. `f16` (2 bytes an element, buffers rounded up to whole 4-byte words)
@@ -36,6 +36,19 @@ interface Storage {
   refs: number;
 }
 
+/**
+ * What frees a loose tensor's storage once the collector finds the tensor unreachable; it
+ * holds the storage, never the tensor.
+ */
+function storageFreer(gpu: Gpu, storage: Storage): () => void {
+  let done = false;
+  return () => {
+    if (done) return;
+    done = true;
+    if (--storage.refs === 0) gpu.pool.release(storage.buffer);
+  };
+}
+
 /** Product of a shape's dimensions. */
 export function shapeSize(shape: readonly number[]): number {
   let n = 1;
@@ -51,8 +64,23 @@ function checkShape(shape: readonly number[], what: string): void {
   }
 }
 
+/** Builds the freer of a tensor's current storage (set by `Tensor`'s static block). */
+let freerOf: (t: Tensor) => () => void;
+
+/** The function that frees `t`'s storage when the collector finds `t` unreachable. */
+export function looseFreer(t: Tensor): () => void {
+  return freerOf(t);
+}
+
 /** A GPU array with autograd bookkeeping. */
 export class Tensor {
+  static {
+    freerOf = (t) => {
+      if (!t.#storage) return () => {};
+      return storageFreer(t.gpu, t.#storage);
+    };
+  }
+
   readonly id = nextId++;
   readonly gpu: Gpu;
   readonly shape: readonly number[];
@@ -102,7 +130,11 @@ export class Tensor {
     } else {
       this.#storage = { buffer: gpu.pool.acquire(this.#paddedBytes()), refs: 1 };
     }
-    if (!this.persistent) currentScope(gpu)?.track(this);
+    if (!this.persistent) {
+      const scope = currentScope(gpu);
+      if (scope) scope.track(this);
+      else trackLoose(this, storageFreer(gpu, this.#storage));
+    }
   }
 
   /** The GPU buffer; throws once the tensor has been disposed. */
@@ -142,9 +174,15 @@ export class Tensor {
   /** Returns the buffer to the pool (once no view shares it). Safe to call twice. */
   dispose(): void {
     if (!this.#storage) return;
+    untrackLoose(this);
     if (--this.#storage.refs === 0) this.gpu.pool.release(this.#storage.buffer);
     this.#storage = null;
     this.node = null;
+  }
+
+  /** Disposes the tensor at the end of a `using` block. */
+  [Symbol.dispose](): void {
+    this.dispose();
   }
 
   /** Copies the data back to the CPU (flushes recorded work first); f16 is widened to f32. */

@@ -1,6 +1,7 @@
 /**
  * The basic layers, each keyed as PyTorch keys it: `Linear` (`weight` `[out, in]`, `bias`),
- * `LayerNorm` (`weight`, `bias`), `Embedding` (`weight`), and `Dropout` (no parameters).
+ * `LayerNorm` (`weight`, `bias`), `Embedding` (`weight`), `Dropout` (no parameters) and
+ * `ModuleList` (children keyed `0`, `1`, …).
  *
  * @module
  */
@@ -94,5 +95,37 @@ export class Dropout extends Module {
   forward(x: Tensor): Tensor {
     if (!this.training || this.p === 0) return x;
     return dropout({ x }, { p: this.p, seed: this.#seeds.next() });
+  }
+}
+
+/**
+ * A list of modules keyed `0`, `1`, … (PyTorch `nn.ModuleList`).
+ *
+ * @example Two linear layers whose keys are `0.weight`, `0.bias`, `1.weight`, `1.bias`
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Linear, ModuleList } from "./layers.ts";
+ * const layers = new ModuleList([new Linear(4, 8), new Linear(8, 2)]);
+ * assert.deepEqual(layers.namedParameters().map(([k]) => k), ["0.weight", "0.bias", "1.weight", "1.bias"]);
+ * ```
+ */
+export class ModuleList<M extends Module> extends Module {
+  /** The modules, in order. */
+  readonly items: M[];
+
+  /** Registers `items` as children `0`, `1`, …. */
+  constructor(items: M[]) {
+    super();
+    this.items = items.map((m, i) => this.child(String(i), m));
+  }
+
+  /** Number of modules. */
+  get length(): number {
+    return this.items.length;
+  }
+
+  /** Iterates over the modules in order. */
+  [Symbol.iterator](): Iterator<M> {
+    return this.items[Symbol.iterator]();
   }
 }

@@ -5,7 +5,8 @@
  * @module
  */
 
-import { type MatchOptions, matchStateDict } from "../io/checkpoint.ts";
+import { writeTextAtomic } from "../io/atomic.ts";
+import { type MatchOptions, matchStateDict, saveSafetensors } from "../io/checkpoint.ts";
 import { hostTensorFromFloat32, type StateDict, toFloat32 } from "../io/host_tensor.ts";
 import type { Module } from "./module.ts";
 
@@ -40,4 +41,18 @@ export async function readModelWeights(module: Module): Promise<StateDict> {
     out.set(key, hostTensorFromFloat32(p.shape, await p.value.readFloat()));
   }
   return out;
+}
+
+/**
+ * Writes `module`'s weights as `model.safetensors` and `config` as `config.json` into `dir`
+ * (created if needed), each through a temporary file and a rename.
+ */
+export async function saveModelFolder(
+  dir: string,
+  module: Module,
+  config: Record<string, unknown>,
+): Promise<void> {
+  await Deno.mkdir(dir, { recursive: true });
+  await saveSafetensors(`${dir}/model.safetensors`, await readModelWeights(module));
+  await writeTextAtomic(`${dir}/config.json`, JSON.stringify(config, null, 2) + "\n");
 }

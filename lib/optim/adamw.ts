@@ -11,17 +11,21 @@ import { adamwParams, adamwUpdate } from "../../kernels/adamw.ts";
 import { assertDType, type Tensor } from "../autograd/tensor.ts";
 import { dispatch } from "../ops/_dispatch.ts";
 import { zeros } from "../ops/elementwise.ts";
+import { type Parameters, parameterTensors, type ParamGroup } from "./params.ts";
 
 /** One parameter and its weight decay (0 for biases and LayerNorm weights in BERT recipes). */
-export interface AdamWParam {
-  /** The parameter, updated in place; its `grad` is read at each step. */
-  param: Tensor;
-  /** Decoupled weight decay (≥ 0); 0 turns decay off. */
-  weightDecay: number;
-}
+export type AdamWParam = ParamGroup;
 
-/** Optimizer hyper-parameters; `betas` and `eps` default to (0.9, 0.999) and 1e-8. */
+/**
+ * Optimizer hyper-parameters; `betas`, `eps` and `weightDecay` default to (0.9, 0.999), 1e-8
+ * and 0.
+ */
 export interface AdamWOptions {
+  /**
+   * Weight decay of parameters given without their own (a module, parameters or tensors);
+   * `{ param, weightDecay }` entries keep theirs. Default 0.
+   */
+  weightDecay?: number;
   /** Initial learning rate (≥ 0); `step(lr)` replaces it. */
   lr: number;
   /** (β1, β2), each in [0, 1). */
@@ -51,6 +55,17 @@ export interface AdamWState {
   params: (AdamWParamState | null)[];
 }
 
+/** `{ param, weightDecay }` entries as given; anything else through `parameterTensors`. */
+function asGroups(params: readonly AdamWParam[] | Parameters, weightDecay: number): AdamWParam[] {
+  if (Array.isArray(params) && params.every((p) => p && typeof p === "object" && "param" in p)) {
+    return params as AdamWParam[];
+  }
+  return parameterTensors(params as Parameters, "create AdamW").map((param) => ({
+    param,
+    weightDecay,
+  }));
+}
+
 function checkLr(lr: number): void {
   if (!(lr >= 0) || !Number.isFinite(lr)) {
     throw new RangeError(`Cannot step AdamW: learning rate is ${lr}, expected a finite lr ≥ 0`);
@@ -65,11 +80,11 @@ function checkLr(lr: number): void {
  *
  * @example A training step
  * ```ts ignore
- * const opt = new AdamW(params.map((p) => ({ param: p, weightDecay: 0.01 })), { lr: 2e-5 });
+ * const opt = new AdamW(groupParameters(model, { weightDecay: 0.01 }), { lr: 2e-5 });
  * backward(loss);
- * clipGradNorm(params, 1.0);
- * opt.step(scheduler.lr(step));
- * zeroGrad(params);
+ * clipGradNorm(model, 1.0);
+ * opt.step(schedule.lr(step));
+ * zeroGrad(model);
  * ```
  */
 export class AdamW {
@@ -95,8 +110,12 @@ export class AdamW {
    * @throws {TypeError} when a parameter is not f32.
    * @throws {RangeError} for lr < 0, betas outside [0, 1), eps < 0 or weight decay < 0.
    */
-  constructor(params: AdamWParam[], { lr, betas = [0.9, 0.999], eps = 1e-8 }: AdamWOptions) {
+  constructor(
+    params: readonly AdamWParam[] | Parameters,
+    { lr, betas = [0.9, 0.999], eps = 1e-8, weightDecay = 0 }: AdamWOptions,
+  ) {
     checkLr(lr);
+    params = asGroups(params, weightDecay);
     const [beta1, beta2] = betas;
     for (const b of [beta1, beta2]) {
       if (!(b >= 0 && b < 1)) {

@@ -7,35 +7,43 @@
 
 import { gradClipScale } from "../../kernels/global_norm.ts";
 import type { Tensor } from "../autograd/tensor.ts";
+import { forwardScope } from "../autograd/scope.ts";
 import { dispatch } from "../ops/_dispatch.ts";
 import { globalNorm } from "../ops/global_norm.ts";
+import { type Parameters, parameterTensors } from "./params.ts";
 
 /**
- * Scales the gradient of every parameter in `params` in place by
- * `min(1, maxNorm / (norm + 1e-6))`, where `norm` is the global L2 norm of all their
- * gradients, and returns that norm (before clipping) as a `[1]` tensor. Parameters without a
- * gradient (frozen) are skipped; with no gradient at all the norm is 0.
+ * Scales the gradient of every parameter in `params` (a module, its parameters, or tensors)
+ * in place by `min(1, maxNorm / (norm + 1e-6))`, where `norm` is the global L2 norm of all
+ * their gradients, and returns that norm (before clipping) as a `[1]` tensor. Parameters
+ * without a gradient (frozen) are skipped; with no gradient at all the norm is 0.
  *
  * @throws {RangeError} when `maxNorm` is not a positive finite number.
- * @throws {TypeError} when `params` is empty.
+ * @throws {TypeError} when `params` is empty or not a module, parameters or tensors.
  * @example One clipped step
  * ```ts ignore
  * backward(loss);
- * const norm = clipGradNorm(params, 1.0);
+ * const norm = clipGradNorm(model, 1.0);
  * optimizer.step(lr);
  * ```
  */
-export function clipGradNorm(params: Tensor[], maxNorm: number): Tensor {
+export function clipGradNorm(params: Parameters, maxNorm: number): Tensor {
   if (!(maxNorm > 0) || !Number.isFinite(maxNorm)) {
     throw new RangeError(
       `Cannot clip gradients: maxNorm is ${maxNorm}, expected a positive number`,
     );
   }
-  if (params.length === 0) throw new TypeError("Cannot clip gradients: no parameters were given");
-  const grads = params.flatMap((p) => (p.grad ? [p.grad] : []));
-  const norm = globalNorm(grads, params[0]?.gpu);
-  for (const grad of grads) {
-    dispatch(gradClipScale, { norm, grad }, { n: grad.size, max_norm: maxNorm });
+  const tensors = parameterTensors(params, "clip gradients");
+  if (tensors.length === 0) {
+    throw new TypeError("Cannot clip gradients: no parameters were given");
   }
-  return norm;
+  const gpu = tensors[0].gpu;
+  return forwardScope(gpu, () => {
+    const grads = tensors.flatMap((p) => (p.grad ? [p.grad] : []));
+    const norm = globalNorm(grads, gpu);
+    for (const grad of grads) {
+      dispatch(gradClipScale, { norm, grad }, { n: grad.size, max_norm: maxNorm });
+    }
+    return norm;
+  });
 }

@@ -132,11 +132,25 @@ export interface TrainArgs {
  * ```
  */
 export function parseArgs(argv: readonly string[]): TrainArgs {
-  if (argv.length === 0) return { ...defaults(), ...DEMO_SETTINGS, tasks: [...DEMO_TASKS] };
+  const args = parseArgv(argv);
+  fromCommandLine.add(args);
+  return args;
+}
+
+/** Arguments that came from {@linkcode parseArgs}: their errors name flags, not fields. */
+const fromCommandLine = new WeakSet<TrainArgs>();
+
+/** True when `args` came from {@linkcode parseArgs} (the command line or an arguments file). */
+export function isParsedArgs(args: object): args is TrainArgs {
+  return fromCommandLine.has(args as TrainArgs);
+}
+
+function parseArgv(argv: readonly string[]): TrainArgs {
+  if (argv.length === 0) return { ...defaultArgs(), ...DEMO_SETTINGS, tasks: [...DEMO_TASKS] };
   const fp16Demo = demoPrecision(argv);
   if (fp16Demo) {
     return {
-      ...defaults(),
+      ...defaultArgs(),
       ...DEMO_SETTINGS,
       tasks: [...DEMO_TASKS],
       outputDir: "runs/demo-fp16",
@@ -144,7 +158,7 @@ export function parseArgs(argv: readonly string[]): TrainArgs {
       fp16OptLevel: fp16Demo,
     };
   }
-  if (argv.includes("--help") || argv.includes("-h")) return { ...defaults(), help: true };
+  if (argv.includes("--help") || argv.includes("-h")) return { ...defaultArgs(), help: true };
   const json = argv.length === 1 && argv[0].endsWith(".json");
   return resolve(json ? readJsonFile(argv[0]) : readArgv(argv));
 }
@@ -249,7 +263,7 @@ export async function validatePaths(args: TrainArgs): Promise<void> {
 // ---------------------------------------------------------------------------------------------
 
 /** HF defaults with required strings empty and `--tasks` resolved to the GLUE list. */
-function defaults(): TrainArgs {
+export function defaultArgs(): TrainArgs {
   const out: Record<string, FlagValue> = {};
   for (const f of FLAGS) out[f.key] = Array.isArray(f.default) ? [...f.default] : f.default;
   return {
@@ -348,11 +362,21 @@ function readJsonFile(path: string): Map<FlagSpec, FlagValue> {
 
 /** Defaults + given values, then the checks that look at several flags. */
 function resolve(given: Map<FlagSpec, FlagValue>): TrainArgs {
-  const args = defaults();
+  const args = defaultArgs();
   const fields = args as unknown as Record<string, FlagValue>;
   for (const [spec, value] of given) fields[spec.key] = value;
   const has = new Set([...given.keys()].map((f) => f.name));
   args.given = [...has];
+  return finishArgs(args, has);
+}
+
+/**
+ * The checks that look at several flags, and what follows from them (the batch-size aliases,
+ * the sampling mode); `has` names the flags that were given.
+ *
+ * @throws {UsageError} for a missing required flag or conflicting flags
+ */
+export function finishArgs(args: TrainArgs, has: ReadonlySet<string>): TrainArgs {
   if (args.localRank !== -1) {
     throw new UsageError(
       `Cannot run with --local_rank ${args.localRank}: distributed training is not supported; ` +

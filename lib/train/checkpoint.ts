@@ -15,7 +15,7 @@ import { CheckpointError } from "../io/errors.ts";
 import { hostTensorFromFloat32, type StateDict, toFloat32 } from "../io/host_tensor.ts";
 import { readSafetensors } from "../io/safetensors.ts";
 import type { AdamW, AdamWState } from "../optim/adamw.ts";
-import { readModelWeights } from "../nn/state_dict.ts";
+import { saveModelFolder } from "../nn/state_dict.ts";
 import type { Module } from "../nn/module.ts";
 import { writeTextAtomic } from "./log.ts";
 
@@ -29,9 +29,7 @@ export async function saveModel(
   module: Module,
   config: Record<string, unknown>,
 ): Promise<void> {
-  await Deno.mkdir(dir, { recursive: true });
-  await saveSafetensors(`${dir}/model.safetensors`, await readModelWeights(module));
-  await writeTextAtomic(`${dir}/config.json`, JSON.stringify(config, null, 2) + "\n");
+  await saveModelFolder(dir, module, config);
 }
 
 function optimizerStateDict(state: AdamWState, names: string[]): StateDict {

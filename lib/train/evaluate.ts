@@ -12,7 +12,6 @@ import type { Gpu } from "../gpu/device.ts";
 import type { FeatureSet } from "../data/features.ts";
 import { evalBatches } from "../data/loader.ts";
 import { taskMetrics } from "../data/tasks.ts";
-import { uploadBatch } from "../nn/bert/inputs.ts";
 import type { CaMtl } from "../nn/ca_mtl/model.ts";
 
 /** Metric function of a task: `(predictions, labels) → { key: value }`. */
@@ -52,17 +51,7 @@ export async function predictSet(
     await noGrad(async () => {
       for (const batch of evalBatches(set, batchSize)) {
         await withScope(gpu, async () => {
-          const out = model.forward({
-            inputs: uploadBatch(gpu, {
-              inputIds: batch.inputIds,
-              tokenTypeIds: batch.tokenTypeIds,
-              attentionMask: batch.attentionMask,
-              batchSize: batch.size,
-              seqLength: batch.seqLen,
-            }),
-            taskIds: batch.taskIds,
-            tasks: batch.tasks,
-          });
+          const out = model.forward(batch);
           const logits = await out.logits.get(set.taskId)!.readFloat();
           const C = set.numLabels;
           for (let i = 0; i < batch.size; i++) {

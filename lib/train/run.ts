@@ -22,25 +22,28 @@ import { BASE_CHECKPOINT, BERT_BASE_CASED, BERT_LARGE_CASED } from "../nn/ca_mtl
 import { freezeEncoderLayers } from "../nn/ca_mtl/freeze.ts";
 import { CAMTL_CONFIG_KEY, caMtlConfigToJson, loadCaMtl } from "../nn/ca_mtl/pretrained.ts";
 import { BertTokenizer } from "../text/tokenizer.ts";
-import { type TrainArgs, UsageError, validatePaths } from "./args.ts";
+import { isParsedArgs, type TrainArgs, UsageError, validatePaths } from "./args.ts";
+import {
+  hooksOf,
+  resolveTrainingConfig,
+  type RunHooks,
+  toConfigError,
+  type TrainingConfig,
+} from "./config.ts";
+import { ConsoleReporter, mergeHooks } from "./console_reporter.ts";
 import { isCheckpoint } from "./checkpoint.ts";
 import { saveModel } from "./checkpoint.ts";
 import { predictSet } from "./evaluate.ts";
 import { JsonlLogger, writeEvalResults, writeJsonAtomic, writeTextAtomic } from "./log.ts";
 import { writeTrainingPlot } from "./plot.ts";
+import { JUPYTER_DISPLAY, runDisplay } from "./display.ts";
 import { defaultCacheDir, demoData, glueData, type RunData } from "./run_data.ts";
 import { type LogRecord, Trainer, type TrainerOptions } from "./trainer.ts";
 
-/** How the caller follows a run. */
-export interface RunHooks {
-  onAdapter?(adapter: AdapterReport): void;
-  /** A line worth showing (what was loaded, where outputs went). */
-  onInfo?(line: string): void;
-  onStep?(step: number, total: number, info: { loss?: number; lr: number }): void;
-  onLog?(record: LogRecord): void;
-}
-
-/** What a run produced. */
+/**
+ * What a run produced. Shown in a Jupyter notebook, it displays its metrics as a table and its
+ * training curves.
+ */
 export interface RunResult {
   outputDir: string;
   globalStep: number;
@@ -50,7 +53,10 @@ export interface RunResult {
   best: Record<string, Record<string, number>>;
   /** Files written, relative to `outputDir`. */
   files: string[];
+  /** The adapter the run used. */
   adapter: AdapterReport;
+  /** Every logged record (losses, learning rates, evaluations), as in `log_history.jsonl`. */
+  logHistory: LogRecord[];
 }
 
 const PRESET_SIZES: Record<string, { hidden: number; layers: number }> = {
@@ -179,12 +185,43 @@ export function mixedPrecision(args: Pick<TrainArgs, "fp16" | "fp16OptLevel">): 
 }
 
 /**
- * Runs training, evaluation and prediction as `args` asks.
+ * Runs training, evaluation and prediction as `config` asks, and writes the usual output files.
  *
- * @throws {UsageError} for arguments that cannot work with the model or the files
+ * @param config the run's settings (see {@linkcode TrainingConfig}); settings parsed from the
+ *   command line by `parseArgs` are taken as they are
+ * @param hooks callbacks, in addition to those set in `config`
+ * @throws {ConfigError} (a {@linkcode UsageError}) for settings that cannot work with the
+ *   model or the files; from `parseArgs` settings, a `UsageError` naming the flags
  * @throws {GpuUnavailableError}, {CheckpointError}, {DataError} and {HubError} as their sources
+ * @example The embedded demo, shortened, with a progress bar
+ * ```ts ignore
+ * const result = await runTraining({ demo: true, maxSteps: 60, outputDir: "runs/nb", progress: true });
+ * console.log(result.evalResults["demo-sentiment"]);
+ * ```
  */
-export async function runTraining(args: TrainArgs, hooks: RunHooks = {}): Promise<RunResult> {
+export async function runTraining(
+  config: TrainingConfig | TrainArgs,
+  hooks: RunHooks = {},
+): Promise<RunResult> {
+  const fromCli = isParsedArgs(config);
+  const args = fromCli ? config : resolveTrainingConfig(config as TrainingConfig);
+  const reporter = !fromCli && (config as TrainingConfig).progress ? new ConsoleReporter() : null;
+  const all = mergeHooks(
+    reporter?.hooks ?? {},
+    fromCli ? {} : hooksOf(config as TrainingConfig),
+    hooks,
+  );
+  try {
+    const result = await run(args, all);
+    reporter?.finish(result);
+    return result;
+  } catch (e) {
+    reporter?.abort();
+    throw !fromCli && e instanceof UsageError ? toConfigError(e) : e;
+  }
+}
+
+async function run(args: TrainArgs, hooks: RunHooks): Promise<RunResult> {
   if (!args.demo) await validatePaths(args);
   await checkAgainstModel(args);
   const fp16 = mixedPrecision(args);
@@ -333,14 +370,17 @@ export async function runTraining(args: TrainArgs, hooks: RunHooks = {}): Promis
       await writeTrainingPlot(`${args.outputDir}/training_curves.svg`, trainer.logHistory);
       files.push("training_curves.svg");
     }
-    const result = {
+    const result: RunResult = {
       outputDir: args.outputDir,
       globalStep: trainer.globalStep,
       evalResults,
       best: trainer.best,
       files,
       adapter: gpu.adapter,
+      logHistory: trainer.logHistory,
     };
+    // In a notebook, a cell ending with the result shows its metrics and curves.
+    Object.defineProperty(result, JUPYTER_DISPLAY, { value: () => runDisplay(result) });
     logger.close();
     trainer.dispose();
     model.dispose();

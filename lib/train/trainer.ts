@@ -12,7 +12,8 @@
  * @module
  */
 
-import { backward, zeroGrad } from "../autograd/backward.ts";
+import { backward } from "../autograd/backward.ts";
+import { zeroGrad } from "../optim/zero_grad.ts";
 import { noGrad } from "../autograd/grad_mode.ts";
 import { assertF16, withAutocast } from "../autograd/autocast.ts";
 import { withScope } from "../autograd/scope.ts";
@@ -22,11 +23,12 @@ import type { FeatureSet } from "../data/features.ts";
 import type { Batch } from "../data/loader.ts";
 import type { MultiTaskSampler, SamplerState, SamplingMode } from "../data/sampler.ts";
 import { createSampler } from "../data/samplers.ts";
-import { uploadBatch } from "../nn/bert/inputs.ts";
+import { uploadCollated } from "../nn/bert/inputs.ts";
 import type { CaMtl } from "../nn/ca_mtl/model.ts";
 import { accumulateInto, fillTensor, scale, zeros } from "../ops/elementwise.ts";
 import { AdamW } from "../optim/adamw.ts";
 import { clipGradNorm } from "../optim/clip.ts";
+import { groupParameters } from "../optim/params.ts";
 import { GradScaler, type GradScalerOptions, type GradScalerState } from "../optim/grad_scaler.ts";
 import { type CheckpointState, readCheckpoint, saveCheckpoint } from "./checkpoint.ts";
 import { evaluateSet, type MetricFn, registeredMetrics } from "./evaluate.ts";
@@ -100,11 +102,6 @@ export interface TrainerData {
   dev: FeatureSet[];
 }
 
-/** No weight decay for biases and LayerNorm gains (HF 2.11 groups, spec §5.5). */
-export function noDecay(name: string): boolean {
-  return name.includes("bias") || name.includes("LayerNorm.weight");
-}
-
 /** A training run over one model and data. */
 export class Trainer {
   readonly gpu: Gpu;
@@ -164,13 +161,11 @@ export class Trainer {
     const named = model.namedParameters().filter(([, p]) => p.trainable);
     this.paramNames = named.map(([n]) => n);
     this.#params = named.map(([, p]) => p.value);
-    this.optimizer = new AdamW(
-      named.map(([n, p]) => ({
-        param: p.value,
-        weightDecay: noDecay(n) ? 0 : options.weightDecay,
-      })),
-      { lr: options.learningRate, eps: options.adamEpsilon },
-    );
+    // No weight decay for biases and LayerNorm gains (HF 2.11 groups, spec §5.5).
+    this.optimizer = new AdamW(groupParameters(model, { weightDecay: options.weightDecay }), {
+      lr: options.learningRate,
+      eps: options.adamEpsilon,
+    });
   }
 
   /** Runs `fn` under autocast when training in fp16 (apex O1 patches every forward alike). */
@@ -199,13 +194,7 @@ export class Trainer {
   }
 
   #upload(batch: Batch) {
-    return uploadBatch(this.gpu, {
-      inputIds: batch.inputIds,
-      tokenTypeIds: batch.tokenTypeIds,
-      attentionMask: batch.attentionMask,
-      batchSize: batch.size,
-      seqLength: batch.seqLen,
-    });
+    return uploadCollated(this.gpu, batch);
   }
 
   async #nextBatch(): Promise<Batch> {

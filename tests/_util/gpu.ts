@@ -7,7 +7,7 @@
  */
 
 import { type Gpu, requestGpu, type RowKernels } from "../../lib/gpu/device.ts";
-import { beginScope } from "../../lib/autograd/scope.ts";
+import { beginScope, releaseTemporaries } from "../../lib/autograd/scope.ts";
 
 let shared: Promise<Gpu | null> | null = null;
 let announced = false;
@@ -33,6 +33,22 @@ export function testGpu(): Promise<Gpu | null> {
 
 /** Registers a test that gets the shared GPU; temporaries are released when it ends. */
 export function gpuTest(name: string, fn: (gpu: Gpu) => Promise<void> | void): void {
+  registerGpuTest(name, fn, true);
+}
+
+/**
+ * A GPU test that runs outside any scope, as a script or notebook does; tensors it leaves
+ * loose are released when it ends.
+ */
+export function gpuTestUnscoped(name: string, fn: (gpu: Gpu) => Promise<void> | void): void {
+  registerGpuTest(name, fn, false);
+}
+
+function registerGpuTest(
+  name: string,
+  fn: (gpu: Gpu) => Promise<void> | void,
+  scoped: boolean,
+): void {
   Deno.test({
     name,
     sanitizeOps: false,
@@ -43,11 +59,12 @@ export function gpuTest(name: string, fn: (gpu: Gpu) => Promise<void> | void): v
         console.warn(`SKIP: "${t.name}" needs a GPU`);
         return;
       }
-      const scope = beginScope(gpu);
+      const scope = scoped ? beginScope(gpu) : null;
       try {
         await fn(gpu);
       } finally {
-        scope.end();
+        scope?.end();
+        if (!scoped) releaseTemporaries(gpu);
       }
     },
   });

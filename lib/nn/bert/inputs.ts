@@ -8,6 +8,7 @@
 
 import { fromArray, type Tensor } from "../../autograd/tensor.ts";
 import type { Gpu } from "../../gpu/device.ts";
+import type { Batch } from "../../data/loader.ts";
 
 /** A batch of token ids, token types, positions and the additive padding mask. */
 export interface BertInputs {
@@ -61,4 +62,15 @@ export function uploadBatch(gpu: Gpu, batch: HostBatch): BertInputs {
     batchSize: B,
     seqLength: S,
   };
+}
+
+/** Uploads a batch collated by the data loader (temporaries of the current scope). */
+export function uploadCollated(gpu: Gpu, batch: Batch): BertInputs {
+  return uploadBatch(gpu, {
+    inputIds: batch.inputIds,
+    tokenTypeIds: batch.tokenTypeIds,
+    attentionMask: batch.attentionMask,
+    batchSize: batch.size,
+    seqLength: batch.seqLen,
+  });
 }

@@ -5,20 +5,22 @@
  * @module
  */
 
+import { forwardScope } from "../../autograd/scope.ts";
 import type { Tensor } from "../../autograd/tensor.ts";
-import { type BertConfig, readBertConfig } from "../../io/config.ts";
+import type { Batch } from "../../data/loader.ts";
+import { type BertConfig, bertConfigToJson, readBertConfig } from "../../io/config.ts";
 import { loadStateDict as readWeights } from "../../io/checkpoint.ts";
 import { resolveModel, type ResolveOptions } from "../../io/hub.ts";
 import type { Gpu } from "../../gpu/device.ts";
-import { loadModelWeights, type LoadReport } from "../state_dict.ts";
+import { loadModelWeights, type LoadReport, saveModelFolder } from "../state_dict.ts";
 import { reshape } from "../../ops/reshape.ts";
 import { slice } from "../../ops/slice.ts";
 import { tanh } from "../../ops/tanh.ts";
-import { Linear } from "../layers.ts";
+import { Linear, ModuleList } from "../layers.ts";
 import { Module } from "../module.ts";
 import { SeedStream } from "../seeds.ts";
 import { BertEmbeddings } from "./embeddings.ts";
-import type { BertInputs } from "./inputs.ts";
+import { type BertInputs, type HostBatch, uploadBatch, uploadCollated } from "./inputs.ts";
 import { BertLayer, plainNorm } from "./layer.ts";
 import type { LayerNorm } from "../layers.ts";
 
@@ -40,14 +42,37 @@ export class BertPooler extends Module {
   }
 }
 
-/** A list of modules keyed `0`, `1`, … (PyTorch `nn.ModuleList`). */
-export class ModuleList<M extends Module> extends Module {
-  readonly items: M[];
+/**
+ * What a BERT forward takes: uploaded `BertInputs`, a host batch (uploaded for the forward and
+ * freed with it), or a batch collated by the data loader. Host batches may carry `labels`.
+ */
+export type BertBatch =
+  | BertInputs
+  | (HostBatch & { labels?: Int32Array | Float32Array })
+  | Batch;
 
-  constructor(items: M[]) {
-    super();
-    this.items = items.map((m, i) => this.child(String(i), m));
-  }
+/**
+ * Uploads `batch` unless it already is on the GPU, and finds its labels: `batch.labels`, or the
+ * collated batch's per-task labels put back in row order.
+ */
+export function toBertInputs(
+  gpu: Gpu,
+  batch: BertBatch,
+): { inputs: BertInputs; labels?: Int32Array | Float32Array } {
+  if ("maskBias" in batch) return { inputs: batch };
+  if ("batchSize" in batch) return { inputs: uploadBatch(gpu, batch), labels: batch.labels };
+  return { inputs: uploadCollated(gpu, batch), labels: rowLabels(batch) };
+}
+
+/** A collated batch's labels in row order, when every row has one of a single dtype. */
+function rowLabels(batch: Batch): Int32Array | Float32Array | undefined {
+  const slices = batch.tasks;
+  if (slices.length === 0 || slices.some((t) => t.labels === null)) return undefined;
+  const float = slices[0].labels instanceof Float32Array;
+  if (slices.some((t) => (t.labels instanceof Float32Array) !== float)) return undefined;
+  const out = float ? new Float32Array(batch.size) : new Int32Array(batch.size);
+  for (const t of slices) t.rows.forEach((row, i) => out[row] = t.labels![i]);
+  return out;
 }
 
 /** Outputs of a BERT forward. */
@@ -87,7 +112,7 @@ export class BertModel extends Module {
    * Builds a `BertModel` from a Hugging Face checkpoint: a local folder, the HF cache, or a
    * download (see `resolveModel`). Keys load with or without the `bert.` prefix; a missing
    * pooler (token-classification checkpoints) keeps its initialisation, and task heads are
-   * reported as unused.
+   * reported as unused. The model comes back in eval mode, as transformers returns it.
    *
    * @throws {CheckpointError} on missing or mis-shaped keys; {HubError} when not found
    */
@@ -105,13 +130,29 @@ export class BertModel extends Module {
       optionalPrefix: "bert.",
       allowMissing: [/^pooler\./],
     });
-    return { model, report };
+    return { model: model.eval(), report };
   }
 
-  forward(inputs: BertInputs): BertOutput {
-    let h = this.embeddings.forward(inputs);
-    for (const layer of this.layers.items) h = layer.forward(h, inputs.maskBias);
-    return { sequence: h, pooled: this.pooler.forward(h) };
+  /**
+   * The last hidden states and the pooled [CLS] vector of a batch. Outside any scope, the
+   * intermediates are freed as soon as nothing needs them (see `forwardScope`).
+   */
+  forward(batch: BertBatch): BertOutput {
+    const gpu = this.embeddings.wordEmbeddings.weight.value.gpu;
+    return forwardScope(gpu, () => {
+      const { inputs } = toBertInputs(gpu, batch);
+      let h = this.embeddings.forward(inputs);
+      for (const layer of this.layers.items) h = layer.forward(h, inputs.maskBias);
+      return { sequence: h, pooled: this.pooler.forward(h) };
+    });
+  }
+
+  /** Writes `model.safetensors` and `config.json` into `dir`, as transformers lays them out. */
+  async savePretrained(dir: string): Promise<void> {
+    await saveModelFolder(dir, this, {
+      ...bertConfigToJson(this.config),
+      architectures: ["BertModel"],
+    });
   }
 }
 

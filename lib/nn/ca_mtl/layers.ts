@@ -18,7 +18,7 @@ import type { BertConfig } from "../../io/config.ts";
 import { add } from "../../ops/elementwise.ts";
 import { BertAttention, BertIntermediate, BertLayer, plainNorm } from "../bert/layer.ts";
 import { ResidualOutput } from "../bert/attention.ts";
-import { ModuleList } from "../bert/model.ts";
+import { ModuleList } from "../layers.ts";
 import { Linear } from "../layers.ts";
 import { Module } from "../module.ts";
 import type { SeedStream } from "../seeds.ts";

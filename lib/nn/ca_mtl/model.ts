@@ -9,14 +9,17 @@
  */
 
 import { noGradSync } from "../../autograd/grad_mode.ts";
+import { forwardScope } from "../../autograd/scope.ts";
 import { fromArray, type Tensor } from "../../autograd/tensor.ts";
 import { normalizedEntropy } from "../../ops/cross_entropy.ts";
 import { add, scale } from "../../ops/elementwise.ts";
 import { gatherRows } from "../../ops/gather.ts";
-import type { BertInputs } from "../bert/inputs.ts";
+import type { Batch } from "../../data/loader.ts";
+import type { Gpu } from "../../gpu/device.ts";
+import { type BertInputs, uploadCollated } from "../bert/inputs.ts";
 import { BertEmbeddings } from "../bert/embeddings.ts";
-import { BertModel, BertPooler, ModuleList } from "../bert/model.ts";
-import { Dropout, Embedding, Linear } from "../layers.ts";
+import { BertModel, BertPooler } from "../bert/model.ts";
+import { Dropout, Embedding, Linear, ModuleList } from "../layers.ts";
 import { Module } from "../module.ts";
 import { SeedStream } from "../seeds.ts";
 import { FilmGenerator } from "./conditional.ts";
@@ -92,6 +95,16 @@ export interface TaskBatch {
   tasks?: readonly TaskRows[];
 }
 
+/** A collated batch uploaded for the model (freed with the forward); a `TaskBatch` as it is. */
+function asTaskBatch(gpu: Gpu, batch: TaskBatch | Batch): TaskBatch {
+  if ("inputs" in batch) return batch;
+  return {
+    inputs: uploadCollated(gpu, batch),
+    taskIds: batch.taskIds,
+    tasks: batch.tasks,
+  };
+}
+
 /** Groups a batch's rows by task id, ascending (no labels). */
 export function taskRowsOf(taskIds: Int32Array): TaskRows[] {
   const present = [...new Set(taskIds)].sort((a, b) => a - b);
@@ -161,7 +174,12 @@ export class CaMtl extends Module {
    * and, when every task slice has labels, returns the unweighted mean of the per-task mean
    * losses (spec §5.1).
    */
-  forward(batch: TaskBatch): CaMtlOutput {
+  forward(batch: TaskBatch | Batch): CaMtlOutput {
+    const gpu = this.decoders.items[0].model.weight.value.gpu;
+    return forwardScope(gpu, () => this.#forward(asTaskBatch(gpu, batch)));
+  }
+
+  #forward(batch: TaskBatch): CaMtlOutput {
     const { inputs, taskIds } = batch;
     const B = inputs.batchSize;
     if (taskIds.length !== B) {
