@@ -1,12 +1,14 @@
 /**
  * `Tensor`: an f32, i32 or f16 array on the GPU with a shape, an owner and, for autograd, the node
  * that produced it. Tensors are created inside a `Scope` (released together when the step
- * ends) or as persistent tensors (parameters, optimizer state) that the caller disposes.
+ * ends), outside any scope (freed by `dispose()`, `using`, `releaseTemporaries` or the garbage
+ * collector), or as persistent tensors (parameters, optimizer state) that the caller disposes.
  *
  * @module
  */
 
 import type { Gpu } from "../gpu/device.ts";
+import { displayBundle, type FormatOptions, formatValues } from "./format.ts";
 import { currentScope, trackLoose, untrackLoose } from "./scope.ts";
 
 /**
@@ -218,6 +220,59 @@ export class Tensor {
 
   toString(): string {
     return `Tensor(#${this.id}, [${this.shape.join(", ")}], ${this.dtype})`;
+  }
+
+  /**
+   * The values as `torch` prints them (4 decimals, `...` past 1000 elements) under a
+   * `Tensor(shape=[…], dtype=…)` line. Reads the tensor back from the GPU.
+   *
+   * @example
+   * ```ts ignore
+   * const t = fromArray(gpu, [1, 2.5, -3, 4], [2, 2]);
+   * await t.format(); // "Tensor(shape=[2, 2], dtype=f32)\n[[ 1.0000,  2.5000],\n [-3.0000,  4.0000]]"
+   * ```
+   */
+  async format(options?: FormatOptions): Promise<string> {
+    return `${this.#header()}\n${formatValues(await this.read(), this.shape, this.dtype, options)}`;
+  }
+
+  /** Prints {@linkcode Tensor.format} to stdout, as tfjs's `t.print()` does. */
+  async print(options?: FormatOptions): Promise<void> {
+    console.log(await this.format(options));
+  }
+
+  /**
+   * What `console.log(t)` and `Deno.inspect(t)` show: one line with the id, shape and dtype, and
+   * whether the tensor was disposed. It cannot show values: they live on the GPU and reading
+   * them is asynchronous, while inspection is synchronous; `await t.print()` shows them.
+   */
+  [Symbol.for("Deno.customInspect")](): string {
+    return this.#summary();
+  }
+
+  /**
+   * The rich display of the Deno Jupyter kernel, which awaits it: the values as text and, for
+   * 1-D and 2-D tensors, as an HTML table. A disposed tensor displays its one-line summary.
+   */
+  async [Symbol.for("Jupyter.display")](): Promise<Record<string, string>> {
+    if (this.disposed) {
+      return { "text/plain": this.#summary() };
+    }
+    return displayBundle(this.#header(), await this.read(), this.shape, this.dtype);
+  }
+
+  #summary(): string {
+    const name = this.name === undefined ? "" : `, name="${this.name}"`;
+    const state = this.disposed
+      ? "disposed"
+      : `${this.requiresGrad ? "requiresGrad, " : ""}values: await t.print()`;
+    return `Tensor(#${this.id}, shape=[${
+      this.shape.join(", ")
+    }], dtype=${this.dtype}${name}, ${state})`;
+  }
+
+  #header(): string {
+    return `Tensor(shape=[${this.shape.join(", ")}], dtype=${this.dtype})`;
   }
 }
 

@@ -1,0 +1,117 @@
+"""Executes one notebook top to bottom in a Jupyter kernel and reports what happened as JSON.
+
+Run with Debian's Python (python3-nbclient, jupyter-client):
+
+    /usr/bin/python3 tests/notebook_runner.py notebooks/03_kernels.ipynb --timeout 300
+    /usr/bin/python3 tests/notebook_runner.py --probe
+
+The kernel starts in the notebook's folder. The notebook file is never rewritten. stdout gets
+one JSON object:
+
+    {"kernel": {"name", "implementation", "version"},
+     "cells": [{"index", "stdout"}],          # every executed code cell, in order
+     "error": null | {"index", "source", "ename", "evalue", "traceback"}}
+
+`--probe` prints {"missing": "<what to install>"} when Jupyter or the kernel is missing, and
+otherwise starts the kernel and prints {"missing": null, "kernel": {...}}.
+"""
+
+import argparse
+import asyncio
+import json
+import os
+import re
+import sys
+
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def probe(kernel):
+    try:
+        import nbclient  # noqa: F401
+        import nbformat  # noqa: F401
+        from jupyter_client.kernelspec import KernelSpecManager
+    except ImportError as e:
+        return f"{e.name}: apt-get install jupyter-client python3-nbclient jupyter-nbconvert"
+    if kernel not in KernelSpecManager().find_kernel_specs():
+        return f'Jupyter kernel "{kernel}": run `deno jupyter --install`'
+    return None
+
+
+async def execute(path, kernel, timeout):
+    import nbformat
+    from nbclient import NotebookClient
+
+    nb = nbformat.read(path, as_version=4) if path else nbformat.v4.new_notebook()
+    client = NotebookClient(
+        nb,
+        kernel_name=kernel,
+        timeout=timeout,
+        resources={"metadata": {"path": os.path.dirname(os.path.abspath(path or "."))}},
+    )
+    report = {"kernel": {"name": kernel}, "cells": [], "error": None}
+    async with client.async_setup_kernel():
+        info = await client.async_wait_for_reply(client.kc.kernel_info())
+        content = info["content"] if info else {}
+        report["kernel"]["implementation"] = content.get("implementation", "?")
+        report["kernel"]["version"] = content.get("implementation_version", "?")
+        for index, cell in enumerate(nb.cells):
+            if cell.cell_type != "code":
+                continue
+            try:
+                await client.async_execute_cell(cell, index)
+            except Exception as e:  # the cell's error, a timeout, or a kernel that died
+                report["error"] = failure(index, cell, e)
+            report["cells"].append({"index": index, "stdout": stdout_of(cell)})
+            if report["error"]:
+                break
+    return report
+
+
+def stdout_of(cell):
+    return "".join(
+        o.get("text", "")
+        for o in cell.get("outputs", [])
+        if o.get("output_type") == "stream" and o.get("name") == "stdout"
+    )
+
+
+def failure(index, cell, exc):
+    error = next((o for o in cell.get("outputs", []) if o.get("output_type") == "error"), None)
+    if error is None:  # a timeout, or a kernel that died
+        ename, evalue, traceback = type(exc).__name__, str(exc).strip().splitlines()[-1], []
+    else:
+        ename, evalue = error.get("ename", "?"), error.get("evalue", "")
+        traceback = [ANSI.sub("", line) for line in error.get("traceback", [])]
+    return {
+        "index": index,
+        "source": cell.source,
+        "ename": ename,
+        "evalue": evalue,
+        "traceback": traceback,
+    }
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("notebook", nargs="?")
+    parser.add_argument("--kernel", default="deno")
+    parser.add_argument("--timeout", type=int, default=300, help="seconds per cell")
+    parser.add_argument("--probe", action="store_true")
+    args = parser.parse_args()
+    missing = probe(args.kernel)
+    if args.probe:
+        kernel = None if missing else asyncio.run(execute(None, args.kernel, args.timeout))["kernel"]
+        print(json.dumps({"missing": missing, "kernel": kernel}))
+        return 0
+    if missing:
+        print(f"Cannot run notebooks: {missing}", file=sys.stderr)
+        return 2
+    if not args.notebook:
+        parser.error("a notebook path is required")
+    print(json.dumps(asyncio.run(execute(args.notebook, args.kernel, args.timeout))))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
