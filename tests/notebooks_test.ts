@@ -25,6 +25,13 @@ interface NotebookSpec {
 
 /** Every notebook, by file name, and its checks. A notebook not listed here fails the test. */
 const NOTEBOOKS: Record<string, NotebookSpec> = {
+  "01_quick_start.ipynb": {
+    checks: { sentiment_acc: [0.75, 1], rating_pearson: [0.4, 1] },
+  },
+  "02_fine_tune.ipynb": {
+    data: "glue/SST-2",
+    checks: { dev_accuracy: [0.6, 1] },
+  },
   "03_kernels.ipynb": {
     checks: { matmul_max_abs_error: [0, 1e-4], layer_norm_max_abs_error: [0, 2e-5] },
   },

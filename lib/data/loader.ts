@@ -7,6 +7,7 @@
  */
 
 import type { FeatureSet, LabelArray } from "./features.ts";
+import { SeededRng } from "./_rng.ts";
 
 /** The rows of a batch that belong to one task, with their labels. */
 export interface TaskSlice {
@@ -144,6 +145,41 @@ export function* evalBatches(features: FeatureSet, batchSize: number): Generator
     const idx = new Int32Array(end - start);
     for (let i = 0; i < idx.length; i++) idx[i] = start + i;
     yield collateIndices(features, idx);
+  }
+}
+
+/**
+ * Training batches of one task, as PyTorch's `DataLoader(shuffle=True)` gives them: each epoch
+ * a new seeded order, `batchSize` examples at a time, the last batch of an epoch possibly
+ * short. The same seed gives the same batches.
+ *
+ * @param features One task's training features.
+ * @param options `batchSize`; `epochs` (default 1, fractions stop part-way); `seed` (default 42).
+ * @throws {RangeError} When `batchSize` is not a positive integer or `epochs` is negative.
+ * @example Two epochs of shuffled batches
+ * ```ts ignore
+ * for (const batch of trainBatches(train, { batchSize: 32, epochs: 2, seed: 12 })) {
+ *   const { loss } = model.forward(batch);
+ *   backward(loss!);
+ * }
+ * ```
+ */
+export function* trainBatches(
+  features: FeatureSet,
+  { batchSize, epochs = 1, seed = 42 }: { batchSize: number; epochs?: number; seed?: number },
+): Generator<Batch> {
+  if (!Number.isInteger(batchSize) || batchSize < 1) {
+    throw new RangeError(`Cannot batch "${features.task}": batchSize is ${batchSize}`);
+  }
+  if (!(epochs >= 0)) throw new RangeError(`Cannot batch "${features.task}": epochs is ${epochs}`);
+  const perEpoch = Math.ceil(features.size / batchSize);
+  const total = Math.ceil(perEpoch * epochs);
+  const rng = new SeededRng(seed, features.taskId);
+  let order = rng.permutation(features.size);
+  for (let i = 0; i < total; i++) {
+    const at = (i % perEpoch) * batchSize;
+    if (i > 0 && at === 0) order = rng.shuffle(order);
+    yield collateIndices(features, order.subarray(at, Math.min(features.size, at + batchSize)));
   }
 }
 

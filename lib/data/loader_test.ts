@@ -1,5 +1,11 @@
 import assert from "node:assert/strict";
-import { collateBatch, evalBatches, evalBatchesByTask } from "./loader.ts";
+import {
+  type Batch,
+  collateBatch,
+  evalBatches,
+  evalBatchesByTask,
+  trainBatches,
+} from "./loader.ts";
 import { syntheticFeatures } from "./_synthetic_features.ts";
 
 Deno.test("collateBatch() pads to the batch's longest example and keeps labels per task", () => {
@@ -71,4 +77,19 @@ Deno.test("collateBatch() rejects empty batches, bad indices and clashing task i
       }]),
     /task id 2 is used by both "rte" train and "wnli" train/,
   );
+});
+
+Deno.test("trainBatches: every example once per epoch, reshuffled, seeded", () => {
+  const features = syntheticFeatures("rte", 0, 10, 8);
+  const epoch = (batches: Batch[]) => batches.flatMap((b) => [...b.exampleIds]);
+  const all = [...trainBatches(features, { batchSize: 4, epochs: 2, seed: 3 })];
+  assert.deepEqual(all.map((b) => b.size), [4, 4, 2, 4, 4, 2]);
+  const [first, second] = [epoch(all.slice(0, 3)), epoch(all.slice(3))];
+  assert.deepEqual([...first].sort((a, b) => a - b), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  assert.deepEqual([...second].sort((a, b) => a - b), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  assert.notDeepEqual(first, second);
+  const again = [...trainBatches(features, { batchSize: 4, epochs: 2, seed: 3 })];
+  assert.deepEqual(epoch(again), epoch(all));
+  assert.equal([...trainBatches(features, { batchSize: 4, epochs: 0.5 })].length, 2);
+  assert.throws(() => trainBatches(features, { batchSize: 0 }).next(), /batchSize is 0/);
 });
