@@ -23,6 +23,7 @@ import { DEMO_TASK_NAMES } from "../data/demo_suite.ts";
 export class UsageError extends Error {
   /** The exit code a CLI uses for it. */
   readonly exitCode = 2;
+  /** Makes the error; line breaks in `message` become single spaces, so it stays one line. */
   constructor(message: string) {
     super(message.replace(/\s*\n\s*/g, " "));
     this.name = "UsageError";

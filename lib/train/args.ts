@@ -48,11 +48,13 @@ export interface TrainArgs {
   given: string[];
   /** What supplies training batches (spec decision 8), from the three sampling flags. */
   samplingMode: SamplingMode;
+  /** `--verbose`: the CLI prints stack traces with errors. */
   verbose: boolean;
   /** `--tokenizer_name`: null uses the model's tokenizer (bert-base-cased for CA-MTL-tiny). */
   tokenizerName: string | null;
   /** `--cache_dir`: null uses `$CAMTL_CACHE` or `~/.cache/camtl/features`. */
   cacheDir: string | null;
+  /** `--model_name_or_path`: CA-MTL-base, CA-MTL-large, CA-MTL-tiny, or a BERT folder or hub id. */
   modelNameOrPath: string;
   /** `START-END`, format-checked here; the layer count is checked when the model exists. */
   freezeEncoderLayers: string | null;
@@ -60,32 +62,59 @@ export interface TrainArgs {
   dataDir: string | null;
   /** In task-id order; `--tasks` absent gives the 9 GLUE tasks of spec decision 15. */
   tasks: string[];
+  /** `--overwrite_cache`: rebuild the cached features instead of reading them. */
   overwriteCache: boolean;
+  /** `--max_seq_length`: inputs are truncated to this many tokens. */
   maxSeqLength: number;
+  /** `--use_mt_uncertainty`: MT-Uncertainty sampling. */
   useMtUncertainty: boolean;
+  /**
+   * `--uniform_mt_sampling`: a uniformly drawn task per batch, or with MT-Uncertainty the shorter
+   * epoch.
+   */
   uniformMtSampling: boolean;
+  /**
+   * `--percent_of_max_data_size`: the MT-Uncertainty epoch as a fraction of max task batches ×
+   * tasks.
+   */
   percentOfMaxDataSize: number;
+  /** `--warmup_proportion`: fraction of all steps spent in linear warm-up. */
   warmupProportion: number;
   /** `--mt_sampling` as given; {@linkcode TrainArgs.samplingMode} is the one to act on. */
   mtSampling: "sequential" | "uniform" | "proportional" | null;
+  /** `--mt_uncertainty_score`: the released code's score or the paper's. */
   mtUncertaintyScore: "code" | "paper";
+  /** `--output_dir`: where checkpoints, metrics, predictions and logs go. */
   outputDir: string;
+  /** `--overwrite_output_dir`: allow an `outputDir` that is not empty. */
   overwriteOutputDir: boolean;
+  /** `--do_train`: train the model. */
   doTrain: boolean;
+  /** `--do_eval`: evaluate on every task's dev set. */
   doEval: boolean;
+  /** `--do_predict`: write test-set predictions. */
   doPredict: boolean;
+  /** `--evaluate_during_training`: evaluate every `loggingSteps` steps. */
   evaluateDuringTraining: boolean;
   /** The batch size to use: `--per_gpu_train_batch_size` when that alias was given. */
   perDeviceTrainBatchSize: number;
   /** The batch size to use: `--per_gpu_eval_batch_size` when that alias was given. */
   perDeviceEvalBatchSize: number;
+  /** `--per_gpu_train_batch_size` as given (a deprecated alias), or null. */
   perGpuTrainBatchSize: number | null;
+  /** `--per_gpu_eval_batch_size` as given (a deprecated alias), or null. */
   perGpuEvalBatchSize: number | null;
+  /** `--gradient_accumulation_steps`: batches summed per optimizer step. */
   gradientAccumulationSteps: number;
+  /** `--learning_rate`: the peak AdamW learning rate. */
   learningRate: number;
+  /** `--weight_decay`: AdamW decoupled weight decay (not on biases and LayerNorm weights). */
   weightDecay: number;
+  /** `--adam_epsilon`. */
   adamEpsilon: number;
+  /** `--max_grad_norm`: global L2 norm the gradients are clipped to. */
   maxGradNorm: number;
+  /** `--num_train_epochs` (a fraction is allowed). */
   numTrainEpochs: number;
   /** > 0 overrides {@linkcode TrainArgs.numTrainEpochs}. */
   maxSteps: number;
@@ -93,6 +122,7 @@ export interface TrainArgs {
   warmupSteps: number;
   /** Null: {@linkcode defaultLoggingDir}. */
   loggingDir: string | null;
+  /** `--logging_first_step`: also log the first step. */
   loggingFirstStep: boolean;
   /** 0 never logs. */
   loggingSteps: number;
@@ -100,14 +130,19 @@ export interface TrainArgs {
   saveSteps: number;
   /** Null keeps every checkpoint (a value ≤ 0 is read as null, as HF does). */
   saveTotalLimit: number | null;
+  /** `--no_cuda`: run on the fallback (CPU) adapter. */
   noCuda: boolean;
+  /** `--seed`: of initialisation, dropout and sampling. */
   seed: number;
+  /** `--fp16`: mixed precision (f16 matmul operands, loss scaling). */
   fp16: boolean;
+  /** `--fp16_opt_level`: O1 (mixed) or O0 (f32); O2 and O3 are refused. */
   fp16OptLevel: string;
   /** Always -1 (one process). */
   localRank: number;
   /** Always null (no TPU). */
   tpuNumCores: number | null;
+  /** Always false (no TPU). */
   tpuMetricsDebug: boolean;
 }
 

@@ -221,8 +221,18 @@ export interface TrainingConfig extends RunHooks {
   cacheDir?: string | null;
 }
 
-/** A configuration mistake: one line naming the field, the value and what it expects. */
+/**
+ * A configuration mistake: one line naming the field, the value and what it expects.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { ConfigError, resolveTrainingConfig } from "./config.ts";
+ * assert.throws(() => resolveTrainingConfig({ demo: true, learningRate: -1 }), ConfigError);
+ * ```
+ */
 export class ConfigError extends UsageError {
+  /** Makes the error; `message` reads "Cannot …" and names the field and the fix. */
   constructor(message: string) {
     super(message);
     this.name = "ConfigError";

@@ -45,7 +45,9 @@ import { type LogRecord, Trainer, type TrainerOptions } from "./trainer.ts";
  * training curves.
  */
 export interface RunResult {
+  /** The folder every output file was written to. */
   outputDir: string;
+  /** Optimizer steps the model has taken, including those of a checkpoint it resumed from. */
   globalStep: number;
   /** Latest dev metrics per task (empty without `--do_eval`). */
   evalResults: Record<string, Record<string, number>>;
