@@ -60,7 +60,7 @@ export {
 
 // Tensors and autograd
 export { type DType, fromArray, readFloats, Tensor } from "./lib/autograd/tensor.ts";
-export { type FormatOptions, formatValues } from "./lib/autograd/format.ts";
+export type { FormatOptions } from "./lib/autograd/format.ts";
 export { backward } from "./lib/autograd/backward.ts";
 export { noGrad } from "./lib/autograd/grad_mode.ts";
 export { releaseTemporaries, withScope } from "./lib/autograd/scope.ts";
@@ -119,7 +119,7 @@ export {
 } from "./lib/nn/ca_mtl/model.ts";
 export { freezeEncoderLayers } from "./lib/nn/ca_mtl/freeze.ts";
 export { loadCaMtl, type LoadCaMtlOptions, type LoadedCaMtl } from "./lib/nn/ca_mtl/pretrained.ts";
-export { loadModelWeights, type LoadReport, readModelWeights } from "./lib/nn/state_dict.ts";
+export type { LoadReport } from "./lib/nn/state_dict.ts";
 
 // Optimization
 export {
@@ -131,23 +131,9 @@ export {
 export { clipGradNorm } from "./lib/optim/clip.ts";
 export { zeroGrad } from "./lib/optim/zero_grad.ts";
 export { groupParameters, type Parameters, type ParamGroup } from "./lib/optim/params.ts";
-export {
-  GradScaler,
-  type GradScalerOptions,
-  type GradScalerState,
-  type UnscaleResult,
-} from "./lib/optim/grad_scaler.ts";
 export { LinearSchedule } from "./lib/train/schedule.ts";
 
 // Checkpoints
-export {
-  type DType as HostDType,
-  type HostTensor,
-  type StateDict,
-  toFloat32,
-} from "./lib/io/host_tensor.ts";
-export { loadStateDict, type MatchOptions, saveSafetensors } from "./lib/io/checkpoint.ts";
-export { readSafetensors } from "./lib/io/safetensors.ts";
 export { type BertConfig, readBertConfig } from "./lib/io/config.ts";
 export {
   type HubEnvName,
@@ -198,12 +184,9 @@ export {
   trainBatches,
 } from "./lib/data/loader.ts";
 export type {
-  JsonValue,
   MultiTaskSampler,
   SamplerOptions,
-  SamplerState,
   SamplerStats,
-  SamplerTaskState,
   SamplingMode,
   TaskSamplerStats,
 } from "./lib/data/sampler.ts";
@@ -226,11 +209,5 @@ export {
 
 // Training
 export { type RunResult, runTraining } from "./lib/train/run.ts";
-export {
-  ConfigError,
-  resolveTrainingConfig,
-  type RunHooks,
-  type TrainingConfig,
-} from "./lib/train/config.ts";
-export { type TrainArgs, UsageError } from "./lib/train/args.ts";
+export { ConfigError, type RunHooks, type TrainingConfig } from "./lib/train/config.ts";
 export type { LogRecord } from "./lib/train/trainer.ts";

@@ -167,20 +167,6 @@ export interface TrainArgs {
  * ```
  */
 export function parseArgs(argv: readonly string[]): TrainArgs {
-  const args = parseArgv(argv);
-  fromCommandLine.add(args);
-  return args;
-}
-
-/** Arguments that came from {@linkcode parseArgs}: their errors name flags, not fields. */
-const fromCommandLine = new WeakSet<TrainArgs>();
-
-/** True when `args` came from {@linkcode parseArgs} (the command line or an arguments file). */
-export function isParsedArgs(args: object): args is TrainArgs {
-  return fromCommandLine.has(args as TrainArgs);
-}
-
-function parseArgv(argv: readonly string[]): TrainArgs {
   if (argv.length === 0) return { ...defaultArgs(), ...DEMO_SETTINGS, tasks: [...DEMO_TASKS] };
   const fp16Demo = demoPrecision(argv);
   if (fp16Demo) {

@@ -22,7 +22,7 @@ import { BASE_CHECKPOINT, BERT_BASE_CASED, BERT_LARGE_CASED } from "../nn/ca_mtl
 import { freezeEncoderLayers } from "../nn/ca_mtl/freeze.ts";
 import { CAMTL_CONFIG_KEY, caMtlConfigToJson, loadCaMtl } from "../nn/ca_mtl/pretrained.ts";
 import { BertTokenizer } from "../text/tokenizer.ts";
-import { isParsedArgs, type TrainArgs, UsageError, validatePaths } from "./args.ts";
+import { type TrainArgs, UsageError, validatePaths } from "./args.ts";
 import {
   hooksOf,
   resolveTrainingConfig,
@@ -189,11 +189,10 @@ export function mixedPrecision(args: Pick<TrainArgs, "fp16" | "fp16OptLevel">): 
 /**
  * Runs training, evaluation and prediction as `config` asks, and writes the usual output files.
  *
- * @param config the run's settings (see {@linkcode TrainingConfig}); settings parsed from the
- *   command line by `parseArgs` are taken as they are
+ * @param config the run's settings (see {@linkcode TrainingConfig})
  * @param hooks callbacks, in addition to those set in `config`
- * @throws {ConfigError} (a {@linkcode UsageError}) for settings that cannot work with the
- *   model or the files; from `parseArgs` settings, a `UsageError` naming the flags
+ * @throws {ConfigError} for settings that cannot work together, with the model or with the
+ *   files, naming the field
  * @throws {GpuUnavailableError}, {CheckpointError}, {DataError} and {HubError} as their sources
  * @example The embedded demo, shortened, with a progress bar
  * ```ts ignore
@@ -202,25 +201,27 @@ export function mixedPrecision(args: Pick<TrainArgs, "fp16" | "fp16OptLevel">): 
  * ```
  */
 export async function runTraining(
-  config: TrainingConfig | TrainArgs,
+  config: TrainingConfig,
   hooks: RunHooks = {},
 ): Promise<RunResult> {
-  const fromCli = isParsedArgs(config);
-  const args = fromCli ? config : resolveTrainingConfig(config as TrainingConfig);
-  const reporter = !fromCli && (config as TrainingConfig).progress ? new ConsoleReporter() : null;
-  const all = mergeHooks(
-    reporter?.hooks ?? {},
-    fromCli ? {} : hooksOf(config as TrainingConfig),
-    hooks,
-  );
+  const args = resolveTrainingConfig(config);
+  const reporter = config.progress ? new ConsoleReporter() : null;
   try {
-    const result = await run(args, all);
+    const result = await run(args, mergeHooks(reporter?.hooks ?? {}, hooksOf(config), hooks));
     reporter?.finish(result);
     return result;
   } catch (e) {
     reporter?.abort();
-    throw !fromCli && e instanceof UsageError ? toConfigError(e) : e;
+    throw e instanceof UsageError ? toConfigError(e) : e;
   }
+}
+
+/**
+ * What the CLI runs: {@linkcode runTraining} on settings already parsed from the command line,
+ * whose errors name flags rather than fields.
+ */
+export function runParsedArgs(args: TrainArgs, hooks: RunHooks = {}): Promise<RunResult> {
+  return run(args, hooks);
 }
 
 async function run(args: TrainArgs, hooks: RunHooks): Promise<RunResult> {
