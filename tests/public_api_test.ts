@@ -70,3 +70,21 @@ gpuTestUnscoped("a classifier head from public layers, with no Module subclass",
   optimizer.dispose();
   head.dispose();
 });
+
+Deno.test("the published package holds no tests, test data, notebooks or benchmarks", async () => {
+  const root = new URL("..", import.meta.url).pathname;
+  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+    args: ["publish", "--dry-run", "--allow-dirty"],
+    cwd: root,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const out = new TextDecoder().decode(stdout) + new TextDecoder().decode(stderr);
+  assert.equal(code, 0, out.slice(-2000));
+  const files = [...out.matchAll(/file:\/\/\S+/g)].map((m) => m[0].slice(`file://${root}`.length));
+  assert.ok(files.includes("mod.ts") && files.includes("lib/nn/bert/model.ts"), out.slice(-2000));
+  const unwanted = files.filter((f) =>
+    /(^|\/)(tests|bench|notebooks|testdata)\//.test(f) || /_test\.ts$|\/_synthetic_/.test(f)
+  );
+  assert.deepEqual(unwanted, []);
+});
