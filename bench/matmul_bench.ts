@@ -7,7 +7,7 @@
  * and waits for the GPU; inputs are made outside the timed part.
  *
  * Run: `deno bench -A bench/matmul_bench.ts`. GFLOP/s = `matmulCost().flops` / time; the
- * one-file comparison with TensorFlow.js is `bench/matmul_peers.ts`.
+ * one-file comparison with TensorFlow.js is `bench/peers/matmul.ts`.
  *
  * @module
  */
