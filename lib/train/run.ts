@@ -29,6 +29,7 @@ import { predictSet } from "./evaluate.ts";
 import { JsonlLogger, writeEvalResults, writeJsonAtomic, writeTextAtomic } from "./log.ts";
 import { writeTrainingPlot } from "./plot.ts";
 import { defaultCacheDir, demoData, glueData, type RunData } from "./run_data.ts";
+import { RunBoard } from "./tensorboard_log.ts";
 import { type LogRecord, Trainer, type TrainerOptions } from "./trainer.ts";
 
 /** How the caller follows a run. */
@@ -260,6 +261,7 @@ export async function runTraining(args: TrainArgs, hooks: RunHooks = {}): Promis
     );
     const modelConfig = caMtlConfigToJson(model.config);
     let logger: JsonlLogger | null = null;
+    let board: RunBoard | null = null;
     const trainer = new Trainer(
       gpu,
       model,
@@ -270,6 +272,7 @@ export async function runTraining(args: TrainArgs, hooks: RunHooks = {}): Promis
         onLog: (record) => {
           hooks.onLog?.(record);
           logger?.append(record);
+          board?.append(record);
         },
       },
     );
@@ -281,6 +284,8 @@ export async function runTraining(args: TrainArgs, hooks: RunHooks = {}): Promis
     logger = JsonlLogger.open(`${args.outputDir}/log_history.jsonl`, {
       resumeAtStep: trainer.globalStep,
     });
+    board = RunBoard.open(args.loggingDir, args, trainer.globalStep);
+    hooks.onInfo?.(`TensorBoard: tensorboard --logdir ${board.writer.logDir}`);
     if (args.doTrain) {
       await trainer.train();
       await saveModel(args.outputDir, model, modelConfig);
@@ -305,6 +310,7 @@ export async function runTraining(args: TrainArgs, hooks: RunHooks = {}): Promis
         };
         trainer.logHistory.push(record);
         logger.append(record);
+        board.append(record);
       }
       for (const [task, metrics] of Object.entries(evalResults)) {
         await writeEvalResults(args.outputDir, task, metrics);
@@ -342,6 +348,7 @@ export async function runTraining(args: TrainArgs, hooks: RunHooks = {}): Promis
       adapter: gpu.adapter,
     };
     logger.close();
+    board.close();
     trainer.dispose();
     model.dispose();
     return result;
