@@ -155,6 +155,7 @@ async function demoRun(fp16: boolean, dir: string, seed?: number): Promise<Recor
     ...defaults,
     seed: seed ?? defaults.seed,
     outputDir: dir,
+    loggingDir: `${dir}/tb`,
     fp16,
     maxSteps: steps,
     loggingSteps: 1,

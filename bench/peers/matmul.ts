@@ -6,7 +6,7 @@
  * `await tensor.data()` in tfjs), so that the same work is timed. Reports the median, minimum
  * and maximum of the reps, GFLOP/s and the camtl/tfjs speed ratio.
  *
- * Run: `deno run -A bench/peers/matmul.ts [--reps N] [--json]`. With `--json`, prints one line
+ * Run: `deno task bench:matmul-peers [--reps N] [--json]`. With `--json`, prints one line
  * per measurement: `{"bench","impl","adapter","median_ms","min_ms","max_ms"}`.
  *
  * TensorFlow.js is imported only here, never from `lib/`. The full `@tensorflow/tfjs` package
@@ -30,7 +30,7 @@ const args = {
   reps: Deno.args.includes("--reps") ? Number(Deno.args[Deno.args.indexOf("--reps") + 1]) : 7,
 };
 if (!Number.isInteger(args.reps)) {
-  console.error("usage: deno run -A bench/peers/matmul.ts [--reps N] [--json]");
+  console.error("usage: deno task bench:matmul-peers [--reps N] [--json]");
   Deno.exit(2);
 }
 const REPS = Math.max(5, args.reps);
