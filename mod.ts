@@ -91,3 +91,4 @@ export { LinearSchedule } from "./lib/train/schedule.ts";
 export { Trainer, type TrainerOptions } from "./lib/train/trainer.ts";
 export { parseArgs, type TrainArgs, usage, UsageError } from "./lib/train/args.ts";
 export { mixedPrecision, type RunResult, runTraining } from "./lib/train/run.ts";
+export { SummaryWriter, type SummaryWriterOptions } from "./lib/train/tensorboard.ts";

@@ -32,3 +32,11 @@ export * from "./samplers.ts";
 export * from "./mt_uncertainty.ts";
 export * from "./metrics.ts";
 export * from "./predictions.ts";
+export {
+  downloadGlue,
+  GLUE_DOWNLOAD_BASE,
+  GLUE_DOWNLOAD_TASKS,
+  type GlueDownloadOptions,
+  type GlueDownloadResult,
+  type GlueDownloadTask,
+} from "./download_glue.ts";
