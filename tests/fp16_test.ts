@@ -23,6 +23,7 @@ async function losses(
   await runTraining({
     ...parseArgs([]),
     outputDir: dir,
+    loggingDir: `${dir}/tb`,
     fp16,
     maxSteps: STEPS,
     loggingSteps: 1,
