@@ -199,6 +199,12 @@ export type {
 } from "./lib/data/mt_uncertainty.ts";
 export { glueComputeMetrics, type GlueMetrics } from "./lib/data/metrics.ts";
 export {
+  downloadGlue,
+  type GlueDownloadOptions,
+  type GlueDownloadResult,
+  type GlueDownloadTask,
+} from "./lib/data/download_glue.ts";
+export {
   type DemoSuite,
   type DemoSuiteOptions,
   type DemoTask,
@@ -211,3 +217,4 @@ export {
 export { type RunResult, runTraining } from "./lib/train/run.ts";
 export { ConfigError, type RunHooks, type TrainingConfig } from "./lib/train/config.ts";
 export type { LogRecord } from "./lib/train/trainer.ts";
+export { SummaryWriter, type SummaryWriterOptions } from "./lib/train/tensorboard.ts";

@@ -154,6 +154,7 @@ async function demoRun(fp16: boolean, dir: string, seed?: number): Promise<Recor
     demo: true,
     seed: seed ?? 42,
     outputDir: dir,
+    loggingDir: `${dir}/tb`,
     fp16,
     maxSteps: steps,
     loggingSteps: 1,

@@ -22,6 +22,7 @@ async function losses(
   await runTraining({
     demo: true,
     outputDir: dir,
+    loggingDir: `${dir}/tb`,
     fp16,
     maxSteps: STEPS,
     loggingSteps: 1,

@@ -118,7 +118,7 @@ export interface TrainArgs {
   numTrainEpochs: number;
   /** > 0 overrides {@linkcode TrainArgs.numTrainEpochs}. */
   maxSteps: number;
-  /** Accepted and ignored (the schedule uses `warmupProportion`). */
+  /** Always 0: any other value is refused (the schedule uses `warmupProportion`). */
   warmupSteps: number;
   /** Null: {@linkcode defaultLoggingDir}. */
   loggingDir: string | null;
@@ -219,7 +219,8 @@ export function usage(): string {
     "Usage: deno task train [FLAGS]     train/evaluate/predict as the released run.py does",
     "       deno task train ARGS.json   the same flags as JSON keys without dashes",
     "       deno task train             no arguments: the embedded demo (CA-MTL-tiny on a",
-    "                                   generated synthetic suite, written to runs/demo)",
+    "                                   generated synthetic suite, written to runs/demo,",
+    "                                   overwriting it: the demo implies --overwrite_output_dir)",
     "       deno task train --fp16      the demo in mixed precision, written to runs/demo-fp16",
     "",
     "Switches take no value (--do_train). Values: --flag value or --flag=value.",
@@ -408,6 +409,19 @@ export function finishArgs(args: TrainArgs, has: ReadonlySet<string>): TrainArgs
     throw new UsageError(
       `Cannot run with --tpu_num_cores ${args.tpuNumCores}: TPU training is not supported; ` +
         `drop --tpu_num_cores to train on the WebGPU adapter`,
+    );
+  }
+  if (args.tpuMetricsDebug) {
+    throw new UsageError(
+      "Cannot run with --tpu_metrics_debug: it reports TPU metrics and TPU training is not " +
+        "supported; drop it",
+    );
+  }
+  if (args.warmupSteps !== 0) {
+    throw new UsageError(
+      `Cannot run with --warmup_steps ${args.warmupSteps}: the released CA-MTL trainer warms up ` +
+        `over --warmup_proportion of all steps and ignores --warmup_steps; use ` +
+        `--warmup_proportion instead`,
     );
   }
   const missing = FLAGS.filter((f) => f.required && !has.has(f.name)).map((f) => `--${f.name}`);

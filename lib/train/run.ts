@@ -38,6 +38,7 @@ import { JsonlLogger, writeEvalResults, writeJsonAtomic, writeTextAtomic } from 
 import { writeTrainingPlot } from "./plot.ts";
 import { JUPYTER_DISPLAY, runDisplay } from "./display.ts";
 import { defaultCacheDir, demoData, glueData, type RunData } from "./run_data.ts";
+import { RunBoard } from "./tensorboard_log.ts";
 import { type LogRecord, Trainer, type TrainerOptions } from "./trainer.ts";
 
 /**
@@ -300,6 +301,7 @@ async function run(args: TrainArgs, hooks: RunHooks): Promise<RunResult> {
     );
     const modelConfig = caMtlConfigToJson(model.config);
     let logger: JsonlLogger | null = null;
+    let board: RunBoard | null = null;
     const trainer = new Trainer(
       gpu,
       model,
@@ -310,6 +312,7 @@ async function run(args: TrainArgs, hooks: RunHooks): Promise<RunResult> {
         onLog: (record) => {
           hooks.onLog?.(record);
           logger?.append(record);
+          board?.append(record);
         },
       },
     );
@@ -321,6 +324,8 @@ async function run(args: TrainArgs, hooks: RunHooks): Promise<RunResult> {
     logger = JsonlLogger.open(`${args.outputDir}/log_history.jsonl`, {
       resumeAtStep: trainer.globalStep,
     });
+    board = RunBoard.open(args.loggingDir, args, trainer.globalStep);
+    hooks.onInfo?.(`TensorBoard: tensorboard --logdir ${board.writer.logDir}`);
     if (args.doTrain) {
       await trainer.train();
       await saveModel(args.outputDir, model, modelConfig);
@@ -345,6 +350,7 @@ async function run(args: TrainArgs, hooks: RunHooks): Promise<RunResult> {
         };
         trainer.logHistory.push(record);
         logger.append(record);
+        board.append(record);
       }
       for (const [task, metrics] of Object.entries(evalResults)) {
         await writeEvalResults(args.outputDir, task, metrics);
@@ -385,6 +391,7 @@ async function run(args: TrainArgs, hooks: RunHooks): Promise<RunResult> {
     // In a notebook, a cell ending with the result shows its metrics and curves.
     Object.defineProperty(result, JUPYTER_DISPLAY, { value: () => runDisplay(result) });
     logger.close();
+    board.close();
     trainer.dispose();
     model.dispose();
     return result;
