@@ -20,7 +20,7 @@ const TRICKY = [
 
 function normalise(tok: BertTokenizer, s: string): string {
   let t = [...s].filter((c) =>
-    !/[\p{Cc}\p{Cf}\p{Co}\p{Cs}\p{Cn}\u0000\ufffd]/u.test(c) || /[\t\n\r]/.test(c)
+    !/[\p{Cc}\p{Cf}\p{Co}\p{Cs}\p{Cn}\ufffd]/u.test(c) || /[\t\n\r]/.test(c)
   )
     .join("");
   if (tok.doLowerCase) t = t.toLowerCase();
