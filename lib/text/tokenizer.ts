@@ -17,7 +17,7 @@ import {
   type SpecialIds,
 } from "./encoding.ts";
 import { loadFolder } from "./_folder_config.ts";
-import { type TokenOffsets, tokenizeWithOffsets } from "./offsets.ts";
+import { tokenizeWithOffsets, type TokenOffsets } from "./offsets.ts";
 import { Vocab } from "./vocab.ts";
 import { WordPiece } from "./wordpiece.ts";
 
