@@ -19,9 +19,8 @@ const PUNCTUATION = new Set("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~");
 // re.sub(r"\b(a|an|the)\b", " ", text) with Python's Unicode \w on each side.
 const ARTICLES = /(?<![\p{L}\p{N}_])(?:a|an|the)(?![\p{L}\p{N}_])/gu;
 // str.split(): Python's whitespace (JavaScript's \s lacks U+001C..U+001F and U+0085 and has U+FEFF).
-// deno-lint-ignore no-control-regex -- U+001C..U+001F are whitespace to Python
-const PY_SPACE =
-  /[\t\n\v\f\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+/u;
+// deno-lint-ignore no-control-regex
+const PY_SPACE = /[\t-\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+/u;
 
 /** Python's `str.split()`: split on runs of whitespace, no empty strings. */
 function pySplit(s: string): string[] {
