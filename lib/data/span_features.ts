@@ -90,8 +90,8 @@ function answerTokens(
  * @returns The features (one per window) with `extras.exampleIndex` (the question of each
  * window), `charStarts`, `charEnds`, `maxContext` and, when questions have answers,
  * `startPositions`/`endPositions`; `meta.ids`, `contexts`, `contextOf` and `golds` per question.
- * @throws {RangeError} For a task that is not span extraction, or settings that leave no room
- * for the context (max_seq_length ≤ query + 3) or a stride below 1.
+ * @throws {RangeError} For a task that is not span extraction, a stride or query length below
+ * 1, or a question that leaves no room for the context (max_seq_length ≤ its tokens + 3).
  */
 export async function buildSpanFeatures(
   paragraphs: AsyncIterable<QaParagraph> | Iterable<QaParagraph>,
@@ -112,11 +112,6 @@ export async function buildSpanFeatures(
       `Cannot build features of "${b.key.task}": docStride is ${docStride} and maxQueryLength ${maxQueryLength}; both must be positive integers`,
     );
   }
-  if (maxSeqLength - maxQueryLength - 3 < 1) {
-    throw new RangeError(
-      `Cannot build features of "${b.key.task}": maxSeqLength ${maxSeqLength} leaves no room for the context after a question of up to ${maxQueryLength} tokens; raise it or lower maxQueryLength`,
-    );
-  }
   const charStarts = int32s(1 << 16), charEnds = int32s(1 << 16), maxContext = uint8s(1 << 16);
   const exampleIndex = int32s(), startPositions = int32s(), endPositions = int32s();
   const ids: string[] = [],
@@ -134,7 +129,13 @@ export async function buildSpanFeatures(
       golds.push(q.golds);
       const query = tokenizer.tokenizeWithOffsets(q.question).ids.slice(0, maxQueryLength);
       const first = query.length + 2; // position of the first context token
-      const windows = contextWindows(ctx.ids.length, maxSeqLength - query.length - 3, docStride);
+      const room = maxSeqLength - query.length - 3;
+      if (room < 1) {
+        throw new RangeError(
+          `Cannot build features of "${b.key.task}": maxSeqLength ${maxSeqLength} leaves no room for the context after the ${query.length} tokens of question "${q.id}"; raise it or lower maxQueryLength`,
+        );
+      }
+      const windows = contextWindows(ctx.ids.length, room, docStride);
       const a = q.answers[0];
       if (a) answered = true;
       const gold = a ? answerTokens(ctx.starts, ctx.ends, a.start, a.start + a.text.length) : null;
