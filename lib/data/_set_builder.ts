@@ -8,7 +8,13 @@
 import type { TokenOffsets } from "../text/offsets.ts";
 import { int32s, uint8s } from "./_growable.ts";
 import type { ExampleMeta, FeatureExtras } from "./feature_extras.ts";
-import { type FeatureKey, FeatureSet, type FeatureTokenizer, type LabelArray } from "./features.ts";
+import {
+  type FeatureKey,
+  featureKey,
+  FeatureSet,
+  type FeatureTokenizer,
+  type LabelArray,
+} from "./features.ts";
 import { getTask, type TaskDefinition } from "./tasks.ts";
 
 /**
@@ -57,7 +63,7 @@ export class SetBuilder {
   constructor(
     options: TaskBuildOptions,
     check: { head: string; minLength: number },
-    extraKey: Partial<FeatureKey> = {},
+    extraKey: Pick<FeatureKey, "docStride" | "maxQueryLength"> = {},
   ) {
     const { tokenizer, taskId, split, maxSeqLength } = options;
     this.def = getTask(options.task);
@@ -77,15 +83,7 @@ export class SetBuilder {
     if (!Number.isInteger(taskId) || taskId < 0) {
       throw new RangeError(`Cannot build features of "${task}": taskId is ${taskId}`);
     }
-    this.key = {
-      task,
-      taskId,
-      split,
-      vocabHash: tokenizer.vocabHash,
-      doLowerCase: tokenizer.doLowerCase,
-      maxSeqLength,
-      ...extraKey,
-    };
+    this.key = featureKey({ task, taskId, split, tokenizer, maxSeqLength }, extraKey);
     this.#padId = tokenizer.padId ?? 0;
     this.offsets.push(0);
   }

@@ -24,7 +24,7 @@
 import { entityMetrics } from "./ner_metrics.ts";
 import { accuracy, matthewsCorrelation } from "./metrics.ts";
 import { squadMetrics } from "./squad_metrics.ts";
-import { SUPERGLUE_LABELS, type SuperGlueTaskName } from "./superglue.ts";
+import { SUPERGLUE_LABELS, SUPERGLUE_TASKS, type SuperGlueTaskName } from "./superglue.ts";
 import { axgMetrics, cbMetrics, multircMetrics } from "./superglue_metrics.ts";
 import type { TaskDefinition } from "./tasks.ts";
 
@@ -50,15 +50,7 @@ export const WNUT17_TAGS: readonly string[] = Object.freeze([
 
 /** The task names this module adds, in `--tasks` spelling. */
 export const BEYOND_GLUE_TASKS: readonly string[] = Object.freeze([
-  "boolq",
-  "cb",
-  "copa",
-  "multirc",
-  "superglue-rte",
-  "wic",
-  "wsc",
-  "ax-b",
-  "ax-g",
+  ...SUPERGLUE_TASKS,
   "wnut17",
   "squad",
   "mrqa-squad",

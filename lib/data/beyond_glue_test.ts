@@ -10,23 +10,8 @@ import { readSuperGlueExamples, type SuperGlueTaskName } from "./superglue.ts";
 import { getTask, headKind, isRegression, knownTasks, numLabels, registerTask } from "./tasks.ts";
 
 Deno.test("the tasks beyond GLUE are registered with their head kind, labels and metrics", () => {
-  assert.deepEqual(
-    [...BEYOND_GLUE_TASKS],
-    [
-      "boolq",
-      "cb",
-      "copa",
-      "multirc",
-      "superglue-rte",
-      "wic",
-      "wsc",
-      "ax-b",
-      "ax-g",
-      "wnut17",
-      "squad",
-      "mrqa-squad",
-    ],
-  );
+  const names = "boolq cb copa multirc superglue-rte wic wsc ax-b ax-g wnut17 squad mrqa-squad";
+  assert.deepEqual([...BEYOND_GLUE_TASKS], names.split(" "));
   for (const t of BEYOND_GLUE_TASKS) assert.ok(knownTasks().includes(t), t);
   assert.equal(
     getTask("rte").labels?.join(),
@@ -163,6 +148,15 @@ Deno.test("taskDataPath() finds a split in a data root, a folder of task folders
   assert.throws(() => taskSplits("no-such-task"), /unknown task/);
 });
 
+// PROVENANCE.md: paragraphs, questions, answer options.
+const MULTIRC_COUNTS = { train: [456, 5131, 27243], dev: [83, 953, 4848], test: [166, 1820, 9693] };
+// PROVENANCE.md: sentences, tokens, entities.
+const WNUT_COUNTS = {
+  train: [3394, 62730, 1975],
+  dev: [1009, 15733, 836],
+  test: [1287, 23394, 1079],
+};
+
 const SUPERGLUE_COUNTS: [SuperGlueTaskName, string, number][] = [
   ["boolq", "dev", 3270],
   ["boolq", "test", 3245],
@@ -193,47 +187,24 @@ Deno.test("SuperGLUE readers give PROVENANCE.md's example counts on the shared d
     for await (const _ of readSuperGlueExamples({ task, path })) n++;
     assert.equal(n, expected, `${task} ${split}`);
   }
-  // MultiRC: paragraphs, questions and answer options.
-  for (
-    const [split, paragraphs, questions, answers] of [["train", 456, 5131, 27243], [
-      "dev",
-      83,
-      953,
-      4848,
-    ], ["test", 166, 1820, 9693]] as const
-  ) {
+  for (const [split, expected] of Object.entries(MULTIRC_COUNTS)) {
     const path = await taskDataPath(DATA_DIR, "multirc", split);
-    const p = new Set<number>(), q = new Set<number>();
-    let n = 0;
-    for await (const ex of readSuperGlueExamples({ task: "multirc", path })) {
-      p.add(ex.multirc![0]);
-      q.add(ex.group!);
-      n++;
-    }
-    assert.deepEqual([p.size, q.size, n], [paragraphs, questions, answers], `multirc ${split}`);
+    const examples = await Array.fromAsync(readSuperGlueExamples({ task: "multirc", path }));
+    const paragraphs = new Set(examples.map((e) => e.multirc![0])).size;
+    const questions = new Set(examples.map((e) => e.group)).size;
+    assert.deepEqual([paragraphs, questions, examples.length], expected, `multirc ${split}`);
   }
 });
 
 Deno.test("WNUT-2017, SQuAD and MRQA readers give PROVENANCE.md's counts on the shared data", async () => {
   if (hasData("wnut17")) {
-    for (
-      const [split, sentences, tokens, entities] of [["train", 3394, 62730, 1975], [
-        "dev",
-        1009,
-        15733,
-        836,
-      ], ["test", 1287, 23394, 1079]] as const
-    ) {
+    for (const [split, expected] of Object.entries(WNUT_COUNTS)) {
       const path = await taskDataPath(DATA_DIR, "wnut17", split);
-      let s = 0, t = 0, e = 0;
-      for await (
-        const sentence of readConllSentences({ path, tags: WNUT17_TAGS, task: "wnut17" })
-      ) {
-        s++;
-        t += sentence.words.length;
-        e += bioEntities(sentence.tags!).length;
-      }
-      assert.deepEqual([s, t, e], [sentences, tokens, entities], `wnut17 ${split}`);
+      const read = readConllSentences({ path, tags: WNUT17_TAGS, task: "wnut17" });
+      const sentences = await Array.fromAsync(read);
+      const tokens = sentences.reduce((n, s) => n + s.words.length, 0);
+      const entities = sentences.reduce((n, s) => n + bioEntities(s.tags!).length, 0);
+      assert.deepEqual([sentences.length, tokens, entities], expected, `wnut17 ${split}`);
     }
   }
   if (hasData("squad_v1.1")) {

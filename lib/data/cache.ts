@@ -44,6 +44,7 @@ import {
 import {
   buildGlueFeatures,
   type FeatureKey,
+  featureKey,
   FeatureSet,
   type FeatureTokenizer,
   type LabelArray,
@@ -335,14 +336,7 @@ export interface LoadedFeatures {
 export function loadGlueFeatures(options: LoadGlueFeaturesOptions): Promise<LoadedFeatures> {
   const task = assertGlueTask(options.task);
   return cachedFeatures({
-    key: {
-      task,
-      taskId: options.taskId,
-      split: options.split,
-      vocabHash: options.tokenizer.vocabHash,
-      doLowerCase: options.tokenizer.doLowerCase,
-      maxSeqLength: options.maxSeqLength,
-    },
+    key: featureKey({ ...options, task }),
     cacheDir: options.cacheDir,
     overwriteCache: options.overwriteCache,
     source: () => glueFile(options),

@@ -76,6 +76,31 @@ export interface FeatureKey {
   maxQueryLength?: number;
 }
 
+/**
+ * The key of features built with these settings: the tokenizer contributes its vocabulary
+ * hash and casing; `extra` adds span extraction's window settings.
+ */
+export function featureKey(
+  o: {
+    task: string;
+    taskId: number;
+    split: string;
+    tokenizer: FeatureTokenizer;
+    maxSeqLength: number;
+  },
+  extra: Pick<FeatureKey, "docStride" | "maxQueryLength"> = {},
+): FeatureKey {
+  const { task, taskId, split, tokenizer, maxSeqLength } = o;
+  const key = {
+    task,
+    taskId,
+    split,
+    vocabHash: tokenizer.vocabHash,
+    doLowerCase: tokenizer.doLowerCase,
+  };
+  return { ...key, maxSeqLength, ...extra };
+}
+
 /** Class indices (`Int32Array`) or regression scores (`Float32Array`). */
 export type LabelArray = Int32Array | Float32Array;
 
@@ -333,14 +358,7 @@ export async function buildFeatures(
     }
   }
   return new FeatureSet(
-    {
-      task,
-      taskId,
-      split,
-      vocabHash: tokenizer.vocabHash,
-      doLowerCase: tokenizer.doLowerCase,
-      maxSeqLength,
-    },
+    featureKey({ task, taskId, split, tokenizer, maxSeqLength }),
     {
       offsets: offsets.done(),
       inputIds: ids.done(),

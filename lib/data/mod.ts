@@ -1,8 +1,9 @@
 /**
- * The data side of camtl: the task registry (GLUE's tasks and any others registered),
- * GLUE readers, features and their cache, dynamic-padding batches, the four multi-task
- * samplers (sequential, uniform, proportional, MT-Uncertainty) with exact save and restore,
- * metrics and submission files.
+ * The data side of camtl: the task registry (GLUE's tasks, the tasks beyond GLUE — SuperGLUE,
+ * WNUT-2017, SQuAD, MRQA — and any others registered), their readers, features for every head
+ * kind and their cache, dynamic-padding batches, the four multi-task samplers (sequential,
+ * uniform, proportional, MT-Uncertainty) with exact save and restore, metrics and submission
+ * files.
  *
  * @example Features for two tasks, an MT-Uncertainty epoch, metrics
  * ```ts ignore
@@ -32,3 +33,20 @@ export * from "./samplers.ts";
 export * from "./mt_uncertainty.ts";
 export * from "./metrics.ts";
 export * from "./predictions.ts";
+export * from "./lines.ts";
+export * from "./beyond_glue.ts";
+export * from "./data_layout.ts";
+export * from "./superglue.ts";
+export * from "./conll.ts";
+export * from "./squad.ts";
+export * from "./feature_extras.ts";
+export * from "./token_features.ts";
+export * from "./span_features.ts";
+export * from "./span_answers.ts";
+export * from "./superglue_features.ts";
+export * from "./task_features.ts";
+export * from "./task_outputs.ts";
+export * from "./squad_metrics.ts";
+export * from "./ner_metrics.ts";
+export * from "./superglue_metrics.ts";
+export * from "./submissions.ts";

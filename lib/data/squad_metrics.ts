@@ -55,7 +55,8 @@ export function answerExactMatch(prediction: string, gold: string): number {
  * @example
  * ```ts
  * import { answerF1 } from "./squad_metrics.ts";
- * if (answerF1("Denver Broncos team", "the Broncos") !== 2 / 3) throw new Error();
+ * // one shared token: precision 1/3, recall 1
+ * if (answerF1("Denver Broncos team", "the Broncos") !== 0.5) throw new Error();
  * ```
  */
 export function answerF1(prediction: string, gold: string): number {

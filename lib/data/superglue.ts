@@ -121,6 +121,14 @@ export interface SuperGlueExample {
   multirc?: [passage: number, question: number, answer: number];
 }
 
+/** The fields that give text A and text B of the plain pair tasks. */
+const PAIR_FIELDS = {
+  "boolq": ["question", "passage"],
+  "cb": ["premise", "hypothesis"],
+  "superglue-rte": ["premise", "hypothesis"],
+  "ax-b": ["sentence1", "sentence2"],
+} as const;
+
 function labelIndex(
   task: SuperGlueTaskName,
   raw: unknown,
@@ -208,27 +216,13 @@ function parseRow(
   const base = { line, idx: idxOf(obj, where) };
   switch (task) {
     case "boolq":
-      return [{
-        ...base,
-        textA: jsonString(obj, "question", where),
-        textB: jsonString(obj, "passage", where),
-        label: has ? label() : null,
-      }];
     case "cb":
     case "superglue-rte":
-      return [{
-        ...base,
-        textA: jsonString(obj, "premise", where),
-        textB: jsonString(obj, "hypothesis", where),
-        label: has ? label() : null,
-      }];
-    case "ax-b":
-      return [{
-        ...base,
-        textA: jsonString(obj, "sentence1", where),
-        textB: jsonString(obj, "sentence2", where),
-        label: has ? label() : null,
-      }];
+    case "ax-b": {
+      const [a, b] = PAIR_FIELDS[task];
+      const textA = jsonString(obj, a, where), textB = jsonString(obj, b, where);
+      return [{ ...base, textA, textB, label: has ? label() : null }];
+    }
     case "ax-g":
       return [axgRow(obj, where, state, has ? label() : null, base)];
     case "copa": {

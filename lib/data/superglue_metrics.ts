@@ -38,8 +38,8 @@ function checkGroups(
  * @example One class never predicted
  * ```ts
  * import { macroF1 } from "./superglue_metrics.ts";
- * // class 0: F1 2/3, class 1: F1 2/3, class 2: F1 0
- * if (Math.abs(macroF1([0, 0, 1, 1], [0, 2, 1, 0]) - 4 / 9) > 1e-15) throw new Error();
+ * // class 0: F1 1/2, class 1: F1 2/3, class 2 (never predicted): F1 0
+ * if (Math.abs(macroF1([0, 0, 1, 1], [0, 2, 1, 0]) - 7 / 18) > 1e-15) throw new Error();
  * ```
  * @throws {TypeError} When the lengths differ. @throws {RangeError} When both are empty.
  */

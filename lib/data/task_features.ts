@@ -24,7 +24,7 @@ import { cachedFeatures, type LoadedFeatures, loadGlueFeatures } from "./cache.t
 import { readConllSentences } from "./conll.ts";
 import { DataError } from "./data_error.ts";
 import { candidatePaths, taskDataPath } from "./data_layout.ts";
-import type { FeatureKey, FeatureSet } from "./features.ts";
+import { featureKey, type FeatureSet } from "./features.ts";
 import { isGlueTask } from "./glue_tasks.ts";
 import { buildGlueFeatures } from "./features.ts";
 import { buildSpanFeatures, SPAN_DEFAULTS, type SpanBuildOptions } from "./span_features.ts";
@@ -125,15 +125,7 @@ export async function loadTaskFeatures(options: LoadTaskFeaturesOptions): Promis
       maxQueryLength: options.maxQueryLength ?? SPAN_DEFAULTS.maxQueryLength,
     }
     : {};
-  const key: FeatureKey = {
-    task: getTask(task).name,
-    taskId: options.taskId,
-    split,
-    vocabHash: options.tokenizer.vocabHash,
-    doLowerCase: options.tokenizer.doLowerCase,
-    maxSeqLength: options.maxSeqLength,
-    ...windows,
-  };
+  const key = featureKey({ ...options, task: getTask(task).name }, windows);
   return cachedFeatures({
     key,
     cacheDir: options.cacheDir,
