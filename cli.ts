@@ -1,6 +1,6 @@
 /**
  * `deno task train`: the command line of the released `run.py`, on camtl's library. It parses
- * the flags, drives `runTraining` and is the only code that prints: a progress bar (plain
+ * the flags, drives the run (`runTraining` on parsed flags) and is the only code that prints: a progress bar (plain
  * lines when stderr is not a terminal), the logged values, and where the outputs went.
  *
  * Errors are one line: usage mistakes exit 2, other failures exit 1; `--verbose` adds the
@@ -11,7 +11,7 @@
 
 import { parseArgs, type TrainArgs, usage, UsageError } from "./lib/train/args.ts";
 import { ConsoleReporter } from "./lib/train/console_reporter.ts";
-import { runTraining } from "./lib/train/run.ts";
+import { runParsedArgs } from "./lib/train/run.ts";
 
 const DEMO_NOTE = "No arguments: running the embedded demo (CA-MTL-tiny on a synthetic suite " +
   "that camtl generates; see README for the real GLUE command).";
@@ -27,7 +27,7 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     if (args.demo) reporter.log(DEMO_NOTE);
-    const result = await runTraining(args, reporter.hooks);
+    const result = await runParsedArgs(args, reporter.hooks);
     reporter.finish(result);
     return 0;
   } catch (e) {

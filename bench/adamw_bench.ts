@@ -3,7 +3,7 @@
  * against a plain copy of it (`scale_forward`). The update reads p, g, m, v and writes p, m, v
  * (28 bytes per value); BERT-base's 110M parameters take about 46.6× this time per step.
  *
- * Run: `deno bench -A bench/adamw_bench.ts`. GB/s = `adamwCost({ n }).bytes` / time.
+ * Run: `deno bench -P bench/adamw_bench.ts`. GB/s = `adamwCost({ n }).bytes` / time.
  *
  * @module
  */

@@ -11,7 +11,7 @@
  * A step takes about 20 s on lavapipe; the default of 2 steps shows the first step (which
  * allocates the gradients and moments) and a steady one.
  *
- * Run: `deno run -A bench/base_memory.ts [--steps 2] [--batch 8] [--arch CA-MTL-base|bert]
+ * Run: `deno run bench/base_memory.ts [--steps 2] [--batch 8] [--arch CA-MTL-base|bert]
  * [--json]`.
  *
  * @module

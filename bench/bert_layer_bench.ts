@@ -2,7 +2,7 @@
  * One BERT-base-shaped encoder layer (C = 768, I = 3072, 12 heads), forward and backward, at
  * B = 8, T = 128, on the adapter camtl finds. Baseline: the forward alone.
  *
- * Run: `deno bench -A bench/bert_layer_bench.ts`.
+ * Run: `deno bench -P bench/bert_layer_bench.ts`.
  *
  * @module
  */

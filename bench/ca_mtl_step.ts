@@ -3,7 +3,7 @@
  * (hard sharing, same 9 GLUE heads) on the same adapter, at B = 8, T = 128, random init.
  * Prints both medians and the ratio. Interleaved, one warm-up each.
  *
- * Run: `deno run -A bench/ca_mtl_step.ts [--reps 3] [--batch 8] [--json]`.
+ * Run: `deno run bench/ca_mtl_step.ts [--reps 3] [--batch 8] [--json]`.
  *
  * @module
  */

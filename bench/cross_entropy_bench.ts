@@ -5,7 +5,7 @@
  * `scale_forward` of the same `[32, 2]` logits (the cost of a dispatch and a sync). A larger
  * `[4096, 768]` cross-entropy shows the row kernel's bandwidth.
  *
- * Run: `deno bench -A bench/cross_entropy_bench.ts`. GB/s = `crossEntropyCost()` bytes / time.
+ * Run: `deno bench -P bench/cross_entropy_bench.ts`. GB/s = `crossEntropyCost()` bytes / time.
  *
  * @module
  */

@@ -4,9 +4,9 @@
  * loading the binary feature cache. Reading the TSV without tokenizing is shown too, to
  * separate parsing from WordPiece.
  *
- * - `deno bench -A bench/data_bench.ts`: Deno's timing, with the cache's speedup as the
+ * - `deno bench -P bench/data_bench.ts`: Deno's timing, with the cache's speedup as the
  *   group's "x faster than" line.
- * - `deno run -A bench/data_bench.ts`: prints examples/s for each path and the speedup,
+ * - `deno run -R -W -E bench/data_bench.ts`: prints examples/s for each path and the speedup,
  *   median of 5 runs.
  *
  * Needs the shared data (`glue/SST-2`, `bert-base-cased`); skips with a message otherwise.

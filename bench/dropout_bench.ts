@@ -4,7 +4,7 @@
  * (`scale_forward`), so the ratio is the cost of hashing the mask in-kernel. Each iteration
  * records one dispatch and waits for the GPU.
  *
- * Run: `deno bench -A bench/dropout_bench.ts`. GB/s = `dropoutCost().bytes` / time.
+ * Run: `deno bench -P bench/dropout_bench.ts`. GB/s = `dropoutCost().bytes` / time.
  *
  * @module
  */

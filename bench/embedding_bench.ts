@@ -6,7 +6,7 @@
  * `[V, C]` gradient (the write it cannot avoid). The backward runs the whole chain: radix sort
  * (2 passes), segment starts, piece sums and the segment sum.
  *
- * Run: `deno bench -A bench/embedding_bench.ts`. GB/s = `gatherRowsCost()` /
+ * Run: `deno bench -P bench/embedding_bench.ts`. GB/s = `gatherRowsCost()` /
  * `scatterAddCost()` bytes / time.
  *
  * @module

@@ -37,7 +37,6 @@ import { sum } from "../lib/ops/reduce.ts";
 import { AdamW } from "../lib/optim/adamw.ts";
 import { clipGradNorm } from "../lib/optim/clip.ts";
 import { GradScaler } from "../lib/optim/grad_scaler.ts";
-import { parseArgs } from "../lib/train/args.ts";
 import { runTraining } from "../lib/train/run.ts";
 import { Rng } from "../tests/_util/rng.ts";
 
@@ -151,11 +150,11 @@ interface Record_ {
 }
 
 async function demoRun(fp16: boolean, dir: string, seed?: number): Promise<Record_[]> {
-  const defaults = parseArgs([]);
   const args = {
-    ...defaults,
-    seed: seed ?? defaults.seed,
+    demo: true,
+    seed: seed ?? 42,
     outputDir: dir,
+    loggingDir: `${dir}/tb`,
     fp16,
     maxSteps: steps,
     loggingSteps: 1,

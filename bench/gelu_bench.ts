@@ -3,7 +3,7 @@
  * plain copy of the same tensor (`scale_forward`) as the baseline; `tanh_forward` runs on the
  * same tensor for comparison. Each iteration records one dispatch and waits for the GPU.
  *
- * Run: `deno bench -A bench/gelu_bench.ts`. GB/s = `geluForwardCost().bytes` / time, etc.
+ * Run: `deno bench -P bench/gelu_bench.ts`. GB/s = `geluForwardCost().bytes` / time, etc.
  *
  * @module
  */

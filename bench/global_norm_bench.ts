@@ -5,7 +5,7 @@
  * values (`scale_forward`). `globalNorm` reads every value once (4 B); clipping reads the norm
  * on the GPU and rewrites every gradient (8 B more).
  *
- * Run: `deno bench -A bench/global_norm_bench.ts`. GB/s = `globalNormCost()` /
+ * Run: `deno bench -P bench/global_norm_bench.ts`. GB/s = `globalNormCost()` /
  * `gradClipCost()` bytes / time.
  *
  * @module

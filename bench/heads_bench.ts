@@ -4,7 +4,7 @@
  * `[B, T, C]` tensor (`scale_forward`). The split and merge run both the one-word kernel (the
  * first version) and the vec4 one that the ops use when the head size is a multiple of 4.
  *
- * Run: `deno bench -A bench/heads_bench.ts`. GB/s = `copyCost({ n }).bytes` / time (n = words
+ * Run: `deno bench -P bench/heads_bench.ts`. GB/s = `copyCost({ n }).bytes` / time (n = words
  * written).
  *
  * @module

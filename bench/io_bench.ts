@@ -7,7 +7,7 @@
  * - CRC-32 (what the zip reader adds per storage) vs a plain copy;
  * - the tiny NER checkpoint from pytorch_model.bin vs model.safetensors (needs shared data).
  *
- * Run: `deno bench -A bench/io_bench.ts`.
+ * Run: `deno bench -P bench/io_bench.ts`.
  *
  * @module
  */

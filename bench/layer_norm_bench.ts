@@ -5,7 +5,7 @@
  * one row per invocation (`…_lanes`, CPU adapters). Each iteration records one dispatch and
  * waits for the GPU.
  *
- * Run: `deno bench -A bench/layer_norm_bench.ts`. GB/s = `layerNorm*Cost().bytes` / time.
+ * Run: `deno bench -P bench/layer_norm_bench.ts`. GB/s = `layerNorm*Cost().bytes` / time.
  *
  * @module
  */

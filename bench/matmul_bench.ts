@@ -6,8 +6,8 @@
  * (`matmul_strided`, 4×4 scalar tiles) as the baseline. Each iteration records the dispatches
  * and waits for the GPU; inputs are made outside the timed part.
  *
- * Run: `deno bench -A bench/matmul_bench.ts`. GFLOP/s = `matmulCost().flops` / time; the
- * one-file comparison with TensorFlow.js is `bench/matmul_peers.ts`.
+ * Run: `deno bench -P bench/matmul_bench.ts`. GFLOP/s = `matmulCost().flops` / time; the
+ * one-file comparison with TensorFlow.js is `bench/peers/matmul.ts`.
  *
  * @module
  */

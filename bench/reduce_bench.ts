@@ -4,7 +4,7 @@
  * and over the channels (axis 1: one workgroup per row), against a plain copy of the tensor
  * (`scale_forward`).
  *
- * Run: `deno bench -A bench/reduce_bench.ts`. GB/s = `sumCost()` bytes / time.
+ * Run: `deno bench -P bench/reduce_bench.ts`. GB/s = `sumCost()` bytes / time.
  *
  * @module
  */

@@ -4,7 +4,7 @@
  * scores (`scale_forward`) as the baseline, in both forms: one workgroup per row (GPUs) and one
  * row per invocation (`…_lanes`, CPU adapters). Each iteration records one dispatch and waits.
  *
- * Run: `deno bench -A bench/softmax_bench.ts`. GB/s = `softmax*Cost().bytes` / time.
+ * Run: `deno bench -P bench/softmax_bench.ts`. GB/s = `softmax*Cost().bytes` / time.
  *
  * @module
  */

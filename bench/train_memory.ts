@@ -11,7 +11,7 @@
  * worst case can come late.
  * The last step's peak is split into parameters, gradients, AdamW moments and activations.
  *
- * Run: `deno run -A bench/train_memory.ts [--steps 500] [--batch 8] [--json]`.
+ * Run: `deno run -R -W bench/train_memory.ts [--steps 500] [--batch 8] [--json]`.
  *
  * @module
  */

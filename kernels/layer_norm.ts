@@ -290,14 +290,31 @@ export { rowWorkgroupSize } from "./_kernel.ts";
 
 /** Inputs of the layer norm references: x `[R, C]`, gain `[G, C]` (G divides R), bias `[C]`. */
 export interface LayerNormRefInputs {
+  /** `[R, C]` row-major. */
   x: Float64Array;
+  /** `[G, C]`: one gain row per block of R / G consecutive rows. */
   gain: Float64Array;
+  /** `[C]`. */
   bias: Float64Array;
 }
 
 /**
- * Reference forward. The gain has G = `gain.length / c` rows; row r of x uses gain row
- * ⌊r / (R / G)⌋.
+ * Float64 reference of `layerNorm`'s forward over rows of `c` values:
+ * `out = (x − mean) · rstd · gain + bias` with `rstd = 1 / sqrt(var + eps)` (biased variance).
+ * The gain has G = `gain.length / c` rows; row r of x uses gain row ⌊r / (R / G)⌋. Returns the
+ * output `[R, C]` and each row's mean and rstd `[R]`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { layerNormForwardRef } from "./layer_norm.ts";
+ * const { out, mean } = layerNormForwardRef(
+ *   { x: Float64Array.of(1, 3), gain: Float64Array.of(1, 1), bias: Float64Array.of(0, 0.5) },
+ *   { c: 2, eps: 0 },
+ * );
+ * assert.deepEqual([...out], [-1, 1.5]);
+ * assert.deepEqual([...mean], [2]);
+ * ```
  */
 export function layerNormForwardRef(
   { x, gain, bias }: LayerNormRefInputs,

@@ -12,13 +12,17 @@ import { columnSumRef } from "./matmul_bias.ts";
 export interface MatmulDims {
   /** Number of products (1 for plain 2-D). */
   batch: number;
+  /** Rows of `op(a)` and of `c`. */
   m: number;
+  /** Columns of `op(b)` and of `c`. */
   n: number;
+  /** Columns of `op(a)`, rows of `op(b)`: the summed dimension. */
   k: number;
   /** `a` is stored `[K, M]` instead of `[M, K]`. */
   transA?: boolean;
   /** `b` is stored `[N, K]` instead of `[K, N]`. */
   transB?: boolean;
+  /** Scale of the product. Default 1. */
   alpha?: number;
   /** False when one 2-D `b` is shared by every product. Default true. */
   bBatched?: boolean;
@@ -29,7 +33,20 @@ function at(trans: boolean, rows: number, cols: number, i: number, j: number): n
   return trans ? j * rows + i : i * cols + j;
 }
 
-/** Reference forward: returns `c` as `[batch, M, N]`. */
+/**
+ * Float64 reference of `matmul`: returns `c` as `[batch, M, N]` row-major, computed with plain
+ * loops. Compare a kernel's f32 output with it.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { matmulRef } from "./matmul_ref.ts";
+ * const a = Float64Array.of(1, 2, 3, 4, 5, 6); // [2, 3]
+ * const b = Float64Array.of(1, 0, 0, 1, 1, 1); // [3, 2]
+ * const c = matmulRef({ a, b }, { batch: 1, m: 2, n: 2, k: 3 });
+ * assert.deepEqual([...c], [4, 5, 10, 11]);
+ * ```
+ */
 export function matmulRef(
   { a, b }: { a: Float64Array; b: Float64Array },
   { batch, m, n, k, transA = false, transB = false, alpha = 1, bBatched = true }: MatmulDims,

@@ -98,6 +98,8 @@ const SMALL = (out: string) => [
   "4",
   "--output_dir",
   out,
+  "--logging_dir",
+  `${out}/tb`,
 ];
 
 Deno.test({

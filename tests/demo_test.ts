@@ -16,7 +16,8 @@ Deno.test({
     if (!(await testGpu())) return;
     const cwd = await Deno.makeTempDir();
     const out = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", CLI],
+      // The permissions `deno task train` grants, less the network the demo does not use.
+      args: ["run", "-R", "-W", "-E", "--allow-sys=hostname", CLI],
       cwd,
       stdout: "piped",
       stderr: "piped",
@@ -37,6 +38,18 @@ Deno.test({
     ) {
       await Deno.stat(`${cwd}/runs/demo/${f}`);
     }
+    // --logging_dir's default, as transformers 2.11's: runs/<MonDD_HH-MM-SS>_<host>.
+    const boards = [...Deno.readDirSync(`${cwd}/runs`)].map((e) => e.name).filter((n) =>
+      n !== "demo"
+    );
+    assert.equal(boards.length, 1, `${boards}`);
+    assert.match(
+      boards[0],
+      new RegExp(`^[A-Z][a-z]{2}\\d{2}_\\d{2}-\\d{2}-\\d{2}_${Deno.hostname()}$`),
+    );
+    assert.ok(
+      [...Deno.readDirSync(`${cwd}/runs/${boards[0]}`)].some((e) => e.name.includes("tfevents")),
+    );
     await Deno.remove(cwd, { recursive: true });
   },
 });

@@ -9,7 +9,6 @@
  * path never ran.
  */
 import assert from "node:assert/strict";
-import { parseArgs } from "../lib/train/args.ts";
 import { runTraining } from "../lib/train/run.ts";
 import { testGpu } from "./_util/gpu.ts";
 
@@ -21,8 +20,9 @@ async function losses(
   dir: string,
 ): Promise<{ step: number; loss: number; scale?: number }[]> {
   await runTraining({
-    ...parseArgs([]),
+    demo: true,
     outputDir: dir,
+    loggingDir: `${dir}/tb`,
     fp16,
     maxSteps: STEPS,
     loggingSteps: 1,

@@ -47,6 +47,10 @@ async def execute(path, kernel, timeout):
         nb,
         kernel_name=kernel,
         timeout=timeout,
+        # A cell's last output can reach iopub well after its reply on a loaded machine; the
+        # default 4 s would drop it silently, and with it the cell's CHECK lines.
+        iopub_timeout=120,
+        raise_on_iopub_timeout=True,
         resources={"metadata": {"path": os.path.dirname(os.path.abspath(path or "."))}},
     )
     report = {"kernel": {"name": kernel}, "cells": [], "error": None}

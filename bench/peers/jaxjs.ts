@@ -11,9 +11,8 @@
  * @module
  */
 
-// jax-js is a peer to measure against, not a dependency of camtl, so it stays out of deno.json.
-// deno-lint-ignore no-import-prefix
-import * as jax from "npm:@jax-js/jax@0.1.25";
+// jax-js is a peer to measure against, not a dependency of camtl: bench/peers/deno.json maps it.
+import * as jax from "@jax-js/jax";
 import { ADAMW, hostArray, hostBatch } from "./camtl.ts";
 import type { Case, Impl, LayerShape, StepShape } from "./_timing.ts";
 

@@ -48,7 +48,7 @@ import {
   type StepShape,
 } from "./_timing.ts";
 
-const USAGE = "usage: deno run -A bench/peers/main.ts [--reps N] [--warmup N] [--json] " +
+const USAGE = "usage: deno task bench:peers [--reps N] [--warmup N] [--json] " +
   "[--only a,b] [--skip a,b] [--jax-device webgpu|wasm] [--bench matmul,layer,step] [--torch]";
 const args = parseArgs(Deno.args, USAGE);
 const jaxDevice = Deno.args.includes("--jax-device")

@@ -7,11 +7,9 @@
  * @module
  */
 
-// tfjs is a peer to measure against, not a dependency of camtl, so it stays out of deno.json.
-// deno-lint-ignore no-import-prefix
-import * as tf from "npm:@tensorflow/tfjs@4.22.0";
-// deno-lint-ignore no-import-prefix
-import "npm:@tensorflow/tfjs-backend-webgpu@4.22.0";
+// tfjs is a peer to measure against, not a dependency of camtl: bench/peers/deno.json maps it.
+import * as tf from "@tensorflow/tfjs";
+import "@tensorflow/tfjs-backend-webgpu";
 import { ADAMW, hostArray, hostBatch } from "./camtl.ts";
 import type { Case, Impl, LayerShape, StepShape } from "./_timing.ts";
 

@@ -43,6 +43,14 @@ function topoOrder(root: Tensor): Tensor[] {
  * `forwardScope`), while the forward's outputs stay readable.
  *
  * @throws {TypeError} when `root` does not require a gradient or `grad` has the wrong size.
+ * @example Gradients of a linear layer's mean output
+ * ```ts ignore
+ * const layer = new Linear(3, 2).materialize(gpu, 42);
+ * const x = fromArray(gpu, [1, 2, 3, 4, 5, 6], [2, 3]);
+ * backward(mean({ x: layer.forward(x) })); // a [1] root gets gradient 1
+ * console.log(await layer.weight.value.grad!.read()); // ∂mean/∂W, [2, 3]
+ * zeroGrad(layer);
+ * ```
  */
 export function backward(root: Tensor, grad?: Tensor): void {
   if (!root.requiresGrad) {

@@ -12,7 +12,17 @@ export function isGradEnabled(): boolean {
   return enabled;
 }
 
-/** Runs `fn` with graph recording off; restores the previous mode even if `fn` throws. */
+/**
+ * Runs `fn` with graph recording off, as `torch.no_grad()`: ops record no graph and keep no
+ * inputs for backward, so evaluation holds less memory. Restores the previous mode even if `fn`
+ * throws; `fn` may be async.
+ *
+ * @example Inference
+ * ```ts ignore
+ * model.eval();
+ * const { logits } = await noGrad(() => model.forward(batch));
+ * ```
+ */
 export async function noGrad<R>(fn: () => R | Promise<R>): Promise<R> {
   const previous = enabled;
   enabled = false;

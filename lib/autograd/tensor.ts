@@ -74,7 +74,26 @@ export function looseFreer(t: Tensor): () => void {
   return freerOf(t);
 }
 
-/** A GPU array with autograd bookkeeping. */
+/**
+ * A GPU array with autograd bookkeeping: row-major data of one {@linkcode DType} in a pool
+ * buffer of one {@linkcode Gpu}, with the gradient and the producing op when autograd records.
+ * Ops (`matmul`, `add`, …) take and return tensors; `read()` brings values back.
+ *
+ * Ownership: a tensor made inside {@linkcode withScope} is freed when the scope ends; one made
+ * outside any scope is freed by `dispose()`, a `using` declaration, {@linkcode releaseTemporaries}
+ * or, eventually, the garbage collector; a persistent tensor (parameters, optimizer state) only by
+ * `dispose()`.
+ *
+ * @example Upload, compute, read back
+ * ```ts ignore
+ * const gpu = await requestGpu();
+ * const a = fromArray(gpu, [1, 2, 3, 4, 5, 6], [2, 3]);
+ * const b = fromArray(gpu, [1, 0, 0, 1, 1, 1], [3, 2]);
+ * using c = matmul({ a, b }); // [2, 2]
+ * console.log(await c.read()); // Float32Array [4, 5, 10, 11]
+ * await c.print();
+ * ```
+ */
 export class Tensor {
   static {
     freerOf = (t) => {
@@ -83,10 +102,15 @@ export class Tensor {
     };
   }
 
-  readonly id = nextId++;
+  /** A process-wide serial number, shown by `console.log` and in error messages. */
+  readonly id: number = nextId++;
+  /** The device whose buffer holds the data. */
   readonly gpu: Gpu;
+  /** The dimensions, outermost first (frozen). */
   readonly shape: readonly number[];
+  /** The element type. */
   readonly dtype: DType;
+  /** Number of elements: the product of `shape` (1 for `[]`). */
   readonly size: number;
   /** Persistent tensors outlive scopes; the caller must `dispose` them. */
   readonly persistent: boolean;
@@ -94,7 +118,11 @@ export class Tensor {
   requiresGrad = false;
   /** Accumulated gradient, for leaf tensors that require it. */
   grad: Tensor | null = null;
-  /** The op that produced this tensor, when recorded for backward. */
+  /**
+   * The op that produced this tensor, when recorded for backward; `backward` walks these.
+   *
+   * @internal
+   */
   node: GraphNode | null = null;
   /** Optional name, e.g. the checkpoint key of a parameter. */
   name?: string;
@@ -218,6 +246,7 @@ export class Tensor {
     if (this.size > 0) this.gpu.recorder.write(this.buffer, typed);
   }
 
+  /** `Tensor(#id, [shape], dtype)`, for messages; values need `format()` or `print()`. */
   toString(): string {
     return `Tensor(#${this.id}, [${this.shape.join(", ")}], ${this.dtype})`;
   }
@@ -281,6 +310,10 @@ export class Tensor {
  * per tensor (each wait has a fixed latency).
  *
  * @throws {TypeError} when a tensor is not f32 or they live on different devices.
+ * @example Loss and gradient norm of a step, with one wait
+ * ```ts ignore
+ * const [loss, norm] = await readFloats([out.loss!, clipGradNorm(model, 1.0)]);
+ * ```
  */
 export async function readFloats(tensors: readonly Tensor[]): Promise<Float32Array[]> {
   if (tensors.length === 0) return [];
@@ -295,7 +328,17 @@ export async function readFloats(tensors: readonly Tensor[]): Promise<Float32Arr
   return parts.map((b) => new Float32Array(b));
 }
 
-/** A new tensor holding `data`. */
+/**
+ * A new tensor of `shape` holding `data` (row-major; `data.length` must equal the shape's size).
+ * Like any tensor, it is owned by the current scope unless `persistent`; `dtype` defaults to f32.
+ *
+ * @throws {TypeError} when the shape is not made of non-negative integers or the length differs.
+ * @example
+ * ```ts ignore
+ * const x = fromArray(gpu, [0, 1, 2, 3, 4, 5], [2, 3]);
+ * const ids = fromArray(gpu, [101, 2023, 102], [1, 3], { dtype: "i32" });
+ * ```
+ */
 export function fromArray(
   gpu: Gpu,
   data: ArrayLike<number>,

@@ -48,6 +48,7 @@ export type DemoTaskName = "demo-sentiment" | "demo-comparison" | "demo-rating";
 
 /** A demo task: its registry definition plus what the CLI and README show about it. */
 export interface DemoTask extends TaskDefinition {
+  /** The demo task's name, also its `--tasks` name. */
   name: DemoTaskName;
   /** The GLUE task with the same labels, head size, file columns and metrics. */
   glueTask: GlueTaskName;
@@ -161,18 +162,25 @@ export interface DemoSuiteOptions {
 
 /** One demo task's three splits, as GLUE examples (test labels are null). */
 export interface DemoTaskData {
+  /** The task (registered in the task registry by the time the data exists). */
   task: DemoTask;
+  /** Labelled training examples (`trainSize` of them). */
   train: GlueExample[];
+  /** Labelled dev examples (`devSize`), distinct from the training texts. */
   dev: GlueExample[];
+  /** Unlabelled test examples (`testSize`). */
   test: GlueExample[];
 }
 
 /** A generated suite: the vocabulary and every task's splits. */
 export interface DemoSuite {
+  /** The seed the suite was generated from. */
   seed: number;
   /** Tokens for `BertTokenizer.fromVocab` (lower-cased text). */
   vocab: string[];
+  /** Always true: the texts are lower case, so the tokenizer lower-cases. */
   doLowerCase: true;
+  /** Each task's splits, in the order of `options.tasks`. */
   tasks: DemoTaskData[];
 }
 
@@ -238,7 +246,10 @@ export function generateDemoTask(name: string, options: DemoSuiteOptions = {}): 
 }
 
 /**
- * Generates the whole demo suite.
+ * Generates the embedded demo suite: three small synthetic tasks shaped like SST-2
+ * (`demo-sentiment`), MRPC (`demo-comparison`) and STS-B (`demo-rating`), with a vocabulary
+ * that covers every word, so that CA-MTL can be trained end to end without downloads.
+ * `runTraining({ demo: true })` trains on it; the same seed always gives the same texts.
  *
  * @example Tokenizer and examples
  * ```ts

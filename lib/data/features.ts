@@ -17,28 +17,11 @@
  * @module
  */
 
+import type { EncodeOptions, Encoding } from "../text/encoding.ts";
 import { Growable } from "./_growable.ts";
 import { type ExampleMeta, extrasProblem, type FeatureExtras } from "./feature_extras.ts";
 import { type GlueExample, readGlueExamples } from "./glue.ts";
 import { getTask } from "./tasks.ts";
-
-/** Options the feature builder passes to {@linkcode FeatureTokenizer.encode}. */
-export interface FeatureEncodeOptions {
-  /** Total length after truncation, special tokens included. */
-  maxLength?: number;
-  /** Pad to `maxLength` (the feature builder asks for no padding). */
-  padToMaxLength?: boolean;
-}
-
-/** What the tokenizer returns for one example. */
-export interface FeatureEncoding {
-  /** Token ids, `[T]`. */
-  inputIds: number[];
-  /** Segment ids, `[T]`. */
-  tokenTypeIds: number[];
-  /** 1 on real tokens, 0 on padding, `[T]`. */
-  attentionMask: number[];
-}
 
 /**
  * The part of a BERT tokenizer the feature builder uses (`BertTokenizer` in
@@ -47,7 +30,7 @@ export interface FeatureEncoding {
  */
 export interface FeatureTokenizer {
   /** `[CLS] A [SEP]` or `[CLS] A [SEP] B [SEP]`, truncated longest-first to `maxLength`. */
-  encode(textA: string, textB?: string, options?: FeatureEncodeOptions): FeatureEncoding;
+  encode(textA: string, textB?: string, options?: EncodeOptions): Encoding;
   /** A hash of the vocabulary (part of the cache key). */
   readonly vocabHash: string;
   /** Whether text is lower-cased before WordPiece (part of the cache key). */
@@ -138,15 +121,49 @@ export interface FeatureArrays {
   meta?: ExampleMeta | null;
 }
 
-/** One split of one task as features, stored compactly. */
+/**
+ * One split of one task as features, stored compactly: every example's unpadded token ids end
+ * to end, with an offsets table. Batches pad per batch (`evalBatches`, `trainBatches`,
+ * `collateIndices`, the samplers).
+ *
+ * @example Inspect and batch a feature set
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { FeatureSet } from "./features.ts";
+ * import { collateIndices } from "./loader.ts";
+ * const features = new FeatureSet(
+ *   { task: "sst-2", taskId: 0, split: "dev", vocabHash: "-", doLowerCase: true, maxSeqLength: 8 },
+ *   {
+ *     offsets: Int32Array.of(0, 4, 7), // two examples, of 4 and 3 tokens
+ *     inputIds: Int32Array.of(2, 4, 6, 3, 2, 5, 3),
+ *     tokenTypeIds: new Uint8Array(7),
+ *     labels: Int32Array.of(1, 0),
+ *     skipped: 0,
+ *     padId: 0,
+ *   },
+ * );
+ * assert.equal(features.size, 2);
+ * assert.deepEqual(features.get(1).inputIds, Int32Array.of(2, 5, 3));
+ * const batch = collateIndices(features, [1, 0]);
+ * assert.equal(batch.seqLen, 4);
+ * assert.deepEqual(batch.inputIds, Int32Array.of(2, 5, 3, 0, 2, 4, 6, 3));
+ * assert.deepEqual(batch.tasks[0].labels, Int32Array.of(0, 1));
+ * ```
+ */
 export class FeatureSet implements FeatureArrays {
   /** What these features are (the cache key). */
   readonly key: FeatureKey;
+  /** `[N + 1]`: example i is `offsets[i]..offsets[i+1]` of the id arrays. */
   readonly offsets: Int32Array;
+  /** Every example's token ids, end to end, `[offsets[N]]`. */
   readonly inputIds: Int32Array;
+  /** Every example's segment ids, end to end, `[offsets[N]]`. */
   readonly tokenTypeIds: Uint8Array;
+  /** `[N]` class indices or scores, or null for unlabelled (test) data. */
   readonly labels: LabelArray | null;
+  /** Rows the reader skipped (QQP short rows). */
   readonly skipped: number;
+  /** Id batches are padded with. */
   readonly padId: number;
   /** Outputs of the task's head (1 = regression). */
   readonly numLabels: number;
@@ -272,7 +289,29 @@ export interface BuildFeaturesOptions {
 
 /**
  * Tokenizes examples into a {@linkcode FeatureSet}, streaming: the texts are dropped as soon
- * as they are encoded.
+ * as they are encoded. Each example becomes `[CLS] A [SEP]` or `[CLS] A [SEP] B [SEP]`,
+ * truncated longest-first to `maxSeqLength`, unpadded.
+ *
+ * @example Features of two sentences
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { BertTokenizer } from "../text/tokenizer.ts";
+ * import { buildFeatures } from "./features.ts";
+ * const tokenizer = BertTokenizer.fromVocab(
+ *   ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "good", "bad", "film"],
+ *   { doLowerCase: true },
+ * );
+ * const features = await buildFeatures(
+ *   [
+ *     { line: 2, textA: "Good film", textB: null, label: 1 },
+ *     { line: 3, textA: "bad", textB: null, label: 0 },
+ *   ],
+ *   { tokenizer, task: "sst-2", taskId: 0, split: "train", maxSeqLength: 16 },
+ * );
+ * assert.equal(features.size, 2);
+ * assert.deepEqual(features.get(0).inputIds, Int32Array.of(2, 4, 6, 3));
+ * assert.deepEqual(features.labels, Int32Array.of(1, 0));
+ * ```
  *
  * @param examples The task's examples, e.g. `readGlueExamples(...)`.
  * @param options Tokenizer, task, task id, split and max_seq_length.
@@ -314,7 +353,7 @@ export async function buildFeatures(
   );
   offsets.push(0);
   let labelled: boolean | null = null;
-  const encodeOptions: FeatureEncodeOptions = { maxLength: maxSeqLength, padToMaxLength: false };
+  const encodeOptions: EncodeOptions = { maxLength: maxSeqLength, padToMaxLength: false };
   for await (const ex of examples) {
     const enc = tokenizer.encode(ex.textA, ex.textB ?? undefined, encodeOptions);
     // A tokenizer that pads anyway: the real tokens are where the mask is 1.

@@ -212,8 +212,10 @@ export function* evalBatches(features: FeatureSet, batchSize: number): Generator
  * short. The same seed gives the same batches.
  *
  * @param features One task's training features.
- * @param options `batchSize`; `epochs` (default 1, fractions stop part-way); `seed` (default 42).
- * @throws {RangeError} When `batchSize` is not a positive integer or `epochs` is negative.
+ * @param options `batchSize`; `epochs` (default 1, fractions stop part-way) or `steps` (that many
+ *   batches, as `max_steps` counts them, whatever the epochs); `seed` (default 42).
+ * @throws {RangeError} When `batchSize` or `steps` is not a positive integer or `epochs` is
+ *   negative.
  * @example Two epochs of shuffled batches
  * ```ts ignore
  * for (const batch of trainBatches(train, { batchSize: 32, epochs: 2, seed: 12 })) {
@@ -224,14 +226,22 @@ export function* evalBatches(features: FeatureSet, batchSize: number): Generator
  */
 export function* trainBatches(
   features: FeatureSet,
-  { batchSize, epochs = 1, seed = 42 }: { batchSize: number; epochs?: number; seed?: number },
+  { batchSize, epochs = 1, steps, seed = 42 }: {
+    batchSize: number;
+    epochs?: number;
+    steps?: number;
+    seed?: number;
+  },
 ): Generator<Batch> {
   if (!Number.isInteger(batchSize) || batchSize < 1) {
     throw new RangeError(`Cannot batch "${features.task}": batchSize is ${batchSize}`);
   }
   if (!(epochs >= 0)) throw new RangeError(`Cannot batch "${features.task}": epochs is ${epochs}`);
+  if (steps !== undefined && !(Number.isInteger(steps) && steps > 0)) {
+    throw new RangeError(`Cannot batch "${features.task}": steps is ${steps}`);
+  }
   const perEpoch = Math.ceil(features.size / batchSize);
-  const total = Math.ceil(perEpoch * epochs);
+  const total = steps ?? Math.ceil(perEpoch * epochs);
   const rng = new SeededRng(seed, features.taskId);
   let order = rng.permutation(features.size);
   for (let i = 0; i < total; i++) {

@@ -91,5 +91,6 @@ Deno.test("trainBatches: every example once per epoch, reshuffled, seeded", () =
   const again = [...trainBatches(features, { batchSize: 4, epochs: 2, seed: 3 })];
   assert.deepEqual(epoch(again), epoch(all));
   assert.equal([...trainBatches(features, { batchSize: 4, epochs: 0.5 })].length, 2);
+  assert.equal([...trainBatches(features, { batchSize: 4, steps: 7 })].length, 7);
   assert.throws(() => trainBatches(features, { batchSize: 0 }).next(), /batchSize is 0/);
 });

@@ -59,12 +59,17 @@ export interface MultiTaskSampler extends AsyncIterable<Batch> {
   stats(): SamplerStats;
   /** Zeroes the counters (not the epoch position or the random state). */
   resetStats(): void;
-  /** Everything that decides the future batches and the stats, as plain JSON. */
+  /**
+   * Everything that decides the future batches and the stats, as plain JSON (for checkpoints).
+   *
+   * @internal
+   */
   saveState(): SamplerState;
   /**
    * Restores a {@linkcode saveState} result into a sampler built with the same sets and
    * options; a refused state leaves the sampler unchanged.
    *
+   * @internal
    * @throws {TypeError} When the mode, tasks, sizes or options differ, or the state is malformed.
    */
   loadState(state: SamplerState): void;

@@ -243,7 +243,51 @@ export type CreateSamplerOptions =
   & Partial<Omit<MtUncertaintySamplerOptions, keyof SamplerOptions>>;
 
 /**
- * Builds the sampler for a mode (spec decision 8).
+ * Builds the sampler for a mode (spec decision 8). Every sampler yields padded multi-task
+ * {@linkcode Batch}es through `nextBatch()` or `for await` (one epoch), counts what it drew
+ * (`stats()`), and saves and restores its exact position (`saveState()`, `loadState()`).
+ *
+ * @example Two tasks, taking turns; resume from a saved state
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { FeatureSet } from "./features.ts";
+ * import { createSampler } from "./samplers.ts";
+ * const set = (task: string, taskId: number, n: number) =>
+ *   new FeatureSet(
+ *     { task, taskId, split: "train", vocabHash: "-", doLowerCase: true, maxSeqLength: 8 },
+ *     {
+ *       offsets: Int32Array.from({ length: n + 1 }, (_, i) => 3 * i),
+ *       inputIds: new Int32Array(3 * n).fill(5),
+ *       tokenTypeIds: new Uint8Array(3 * n),
+ *       labels: new Int32Array(n),
+ *       skipped: 0,
+ *       padId: 0,
+ *     },
+ *   );
+ * const sets = [set("sst-2", 0, 10), set("rte", 1, 6)];
+ * const sampler = createSampler("sequential", sets, { batchSize: 4, seed: 42 });
+ * assert.equal(sampler.stepsPerEpoch, 5); // ceil(10 / 4) + ceil(6 / 4)
+ * const first = await sampler.nextBatch();
+ * assert.equal(first?.tasks[0].task, "sst-2");
+ * const saved = JSON.stringify(sampler.saveState());
+ * const next = await sampler.nextBatch();
+ * const resumed = createSampler("sequential", sets, { batchSize: 4, seed: 42 });
+ * resumed.loadState(JSON.parse(saved));
+ * assert.deepEqual((await resumed.nextBatch())?.exampleIds, next?.exampleIds);
+ * ```
+ * @example MT-Uncertainty: the model scores one candidate batch per task
+ * ```ts ignore
+ * const sampler = createSampler("mt-uncertainty", trainSets, {
+ *   batchSize: 32,
+ *   seed: 12,
+ *   scorer: async (pool) => {
+ *     const { logits } = await noGrad(() => model.forward(pool));
+ *     return await readFloats(pool.tasks.map((t) => logits.get(t.taskId)!));
+ *   },
+ * });
+ * for await (const batch of sampler) await trainStep(batch);
+ * console.log(sampler.stats().candidateFraction);
+ * ```
  *
  * @param mode `sequential` (default in this port), `uniform`, `proportional` or `mt-uncertainty`.
  * @param sets The training feature sets, in `--tasks` order.

@@ -195,6 +195,20 @@ function checkHeadFields(name: string, head: HeadKind, def: TaskDefinition): voi
  * span extraction), the labels are fewer than two or repeat, `metrics` is not a function, the
  * head kind is unknown or its fields do not fit it, or another definition has this name
  * (GLUE's included).
+ * @example A three-class task scored by accuracy
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { registerTask } from "./tasks.ts";
+ * const topic = registerTask({
+ *   name: "my-topic",
+ *   labels: ["sports", "politics", "science"],
+ *   numLabels: 3,
+ *   metrics: (preds, labels) => ({
+ *     acc: Array.from(preds).filter((p, i) => p === labels[i]).length / preds.length,
+ *   }),
+ * });
+ * assert.deepEqual(topic.metrics([0, 2, 1], [0, 2, 2]), { acc: 2 / 3 });
+ * ```
  */
 export function registerTask(def: TaskDefinition): TaskDefinition {
   const { name, labels, numLabels, metrics } = def;

@@ -53,7 +53,20 @@ export interface PoolStats {
   created: number;
 }
 
-/** Storage buffers bucketed by size class. */
+/**
+ * Storage buffers bucketed by size class: {@linkcode Gpu.pool}. Tensors take their buffers from
+ * it and give them back when disposed; users read its memory counters, as they would
+ * `torch.cuda.memory_stats()`.
+ *
+ * @example Live bytes stay flat across steps
+ * ```ts ignore
+ * const before = gpu.pool.stats().liveBytes;
+ * await withScope(gpu, () => {
+ *   model.forward(batch); // outputs and intermediates go back to the pool with the scope
+ * });
+ * console.log(gpu.pool.stats().liveBytes - before); // 0
+ * ```
+ */
 export class BufferPool {
   readonly #device: GPUDevice;
   readonly #free = new Map<number, GPUBuffer[]>();
@@ -64,6 +77,11 @@ export class BufferPool {
   #peakReservedBytes = 0;
   #created = 0;
 
+  /**
+   * Made by {@linkcode Gpu}'s constructor, one per device.
+   *
+   * @internal
+   */
   constructor(device: GPUDevice) {
     this.#device = device;
   }
@@ -71,6 +89,7 @@ export class BufferPool {
   /**
    * A buffer of at least `bytes` bytes usable as storage, copy source and copy destination.
    *
+   * @internal
    * @throws {RangeError} when `bytes` is negative or not finite.
    */
   acquire(bytes: number): GPUBuffer {
@@ -107,7 +126,11 @@ export class BufferPool {
     return best === Infinity ? undefined : this.#free.get(best)!.pop();
   }
 
-  /** Returns `buffer` to the pool. Releasing a buffer twice throws. */
+  /**
+   * Returns `buffer` to the pool. Releasing a buffer twice throws.
+   *
+   * @internal
+   */
   release(buffer: GPUBuffer): void {
     if (!this.#live.delete(buffer)) {
       throw new Error("Cannot release buffer: it is not live in this pool (released twice?)");

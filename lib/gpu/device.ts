@@ -16,15 +16,19 @@ import { Recorder } from "./recorder.ts";
 export interface AdapterReport {
   /** Human-readable adapter name, e.g. "llvmpipe (LLVM 15.0.6, 256 bits)". */
   description: string;
+  /** The adapter's vendor as WebGPU's `GPUAdapterInfo` reports it (may be empty). */
   vendor: string;
+  /** The adapter's architecture family as `GPUAdapterInfo` reports it (may be empty). */
   architecture: string;
   /** True for software or fallback adapters (lavapipe, llvmpipe, SwiftShader). */
   isFallbackAdapter: boolean;
+  /** Every WebGPU feature the adapter offers, sorted (not only the ones the device enabled). */
   features: string[];
 }
 
 /** Options for {@linkcode requestGpu}. */
 export interface GpuOptions {
+  /** Passed to `requestAdapter`: `"high-performance"` or `"low-power"` (default: unset). */
   powerPreference?: GPUPowerPreference;
   /** Ask for the fallback (software) adapter, as `--no_cuda` does. */
   forceFallbackAdapter?: boolean;
@@ -129,17 +133,51 @@ export async function requestGpu(options: GpuOptions = {}): Promise<Gpu> {
   return gpu;
 }
 
-/** A WebGPU device with its buffer pool, pipeline cache and command recorder. */
+/**
+ * A WebGPU device with its buffer pool, pipeline cache and command recorder; every tensor holds
+ * the `Gpu` it lives on. Get one from {@linkcode requestGpu}.
+ *
+ * @example Memory counters and a sync point
+ * ```ts ignore
+ * const gpu = await requestGpu();
+ * console.log(gpu.adapter.description, gpu.hasF16, gpu.hasTimestamps);
+ * const y = matmul({ a, b });
+ * await gpu.sync(); // all recorded work has finished
+ * console.log(gpu.pool.stats().liveBytes);
+ * gpu.destroy();
+ * ```
+ */
 export class Gpu {
+  /** The WebGPU device every buffer and pipeline of this `Gpu` belongs to. */
   readonly device: GPUDevice;
+  /** What the adapter reported when the device was requested. */
   readonly adapter: AdapterReport;
+  /**
+   * The storage-buffer pool tensors draw from; its `stats()` are the memory counters
+   * (`torch.cuda.memory_allocated` and friends).
+   */
   readonly pool: BufferPool;
+  /**
+   * Compiled compute pipelines, by kernel and overrides; used by kernel dispatch only.
+   *
+   * @internal
+   */
   readonly pipelines: PipelineCache;
+  /**
+   * Records and submits the device's work; `startProfile()`/`stopProfile()` time each kernel.
+   */
   readonly recorder: Recorder;
   /** How row kernels run (see {@linkcode RowKernels}); benchmarks and tests may switch it. */
   rowKernels: RowKernels = "workgroup";
   #lost = false;
 
+  /**
+   * Wraps a device that is already acquired; most code calls {@linkcode requestGpu} instead,
+   * which also chooses {@linkcode Gpu.rowKernels} for the adapter.
+   *
+   * @param device The WebGPU device; `destroy()` destroys it.
+   * @param adapter What {@linkcode Gpu.adapter} reports.
+   */
   constructor(device: GPUDevice, adapter: AdapterReport) {
     this.device = device;
     this.adapter = adapter;

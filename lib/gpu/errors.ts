@@ -4,8 +4,25 @@
  * @module
  */
 
-/** No WebGPU adapter or device could be acquired. The message names the fix. */
+/**
+ * No WebGPU adapter or device could be acquired. The message names the fix.
+ *
+ * @example Fall back when there is no GPU
+ * ```ts ignore
+ * try {
+ *   gpu = await requestGpu({ requiredFeatures: ["shader-f16"] });
+ * } catch (e) {
+ *   if (!(e instanceof GpuUnavailableError)) throw e;
+ *   gpu = await requestGpu();
+ * }
+ * ```
+ */
 export class GpuUnavailableError extends Error {
+  /**
+   * Makes the error; {@linkcode requestGpu} throws it.
+   *
+   * @param message The one-line reason, ending with what to install or pass to fix it.
+   */
   constructor(message: string) {
     super(message);
     this.name = "GpuUnavailableError";
@@ -21,6 +38,15 @@ export class KernelCompileError extends Error {
   /** 1-based column, or 0 when unknown. */
   readonly column: number;
 
+  /**
+   * Makes the error from the first message the WGSL compiler reports; it surfaces at the next
+   * `Gpu.sync()` or readback after the kernel's first use.
+   *
+   * @param kernel The kernel's name.
+   * @param line 1-based line in the kernel's WGSL body, or 0 when unknown.
+   * @param column 1-based column, or 0 when unknown.
+   * @param detail The compiler's message.
+   */
   constructor(kernel: string, line: number, column: number, detail: string) {
     super(`Cannot compile kernel "${kernel}": ${detail} at line ${line}:${column}`);
     this.name = "KernelCompileError";

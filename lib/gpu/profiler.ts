@@ -21,8 +21,11 @@ export interface KernelTiming {
 
 /** Per-kernel totals, largest first. */
 export interface KernelSummary {
+  /** The grouping key: the kernel's name, or whatever key `summarizeTimings` was given. */
   name: string;
+  /** Dispatches counted under this key. */
   calls: number;
+  /** Their summed device time, in milliseconds. */
   totalMs: number;
   /** Share of the profiled total, 0..1. */
   share: number;
@@ -114,8 +117,22 @@ export class Profiler {
 }
 
 /**
- * Sums `timings` by `key` (default: the kernel's name; pass `byGrid` to keep launches of
- * different sizes apart), largest total first.
+ * Sums `timings` by `key` (default: the kernel's name; a key such as
+ * ``(t) => `${t.name} ${t.grid.join("x")}` `` keeps launches of different sizes apart), largest
+ * total first. The timings come from `gpu.recorder.stopProfile()`.
+ *
+ * @example A kernel table
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { formatSummary, summarizeTimings } from "./profiler.ts";
+ * const summary = summarizeTimings([
+ *   { name: "matmul", grid: [4, 4, 1], ms: 3 },
+ *   { name: "gelu", grid: [8, 1, 1], ms: 1 },
+ *   { name: "matmul", grid: [4, 4, 1], ms: 4 },
+ * ]);
+ * assert.deepEqual(summary[0], { name: "matmul", calls: 2, totalMs: 7, share: 0.875 });
+ * console.log(formatSummary(summary));
+ * ```
  */
 export function summarizeTimings(
   timings: readonly KernelTiming[],
@@ -138,7 +155,17 @@ export function summarizeTimings(
 /** A {@linkcode summarizeTimings} key: the kernel's name and its grid, e.g. `matmul_nt 4x16x1`. */
 export const byGrid = (t: KernelTiming): string => `${t.name} ${t.grid.join("x")}`;
 
-/** A fixed-width text table of `summary`, as `torch.profiler`'s `key_averages().table()`. */
+/**
+ * A fixed-width text table of `summary` (kernel, calls, total ms, share), as `torch.profiler`'s
+ * `key_averages().table()`.
+ *
+ * @example Profile a few matmuls
+ * ```ts ignore
+ * gpu.recorder.startProfile();
+ * for (let i = 0; i < 10; i++) matmul({ a, b });
+ * console.log(formatSummary(summarizeTimings(await gpu.recorder.stopProfile())));
+ * ```
+ */
 export function formatSummary(summary: readonly KernelSummary[]): string {
   const width = Math.max(6, ...summary.map((s) => s.name.length));
   const lines = [`${"kernel".padEnd(width)}  calls   total ms  share`];

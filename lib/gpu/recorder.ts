@@ -17,12 +17,27 @@ const ARENA_BYTES = 1 << 20;
 
 /** Counters for benchmarks: work recorded and submitted since the recorder was made. */
 export interface RecorderStats {
+  /** Kernel dispatches recorded (empty grids are skipped and not counted). */
   dispatches: number;
+  /** Command buffers submitted to the queue. */
   submits: number;
+  /** Waits for the GPU to copy data back to the CPU (each costs a fixed latency). */
   readbacks: number;
 }
 
-/** The command recorder of one device. */
+/**
+ * The command recorder of one device ({@linkcode Gpu.recorder}): ops record their dispatches
+ * here and nothing runs until a flush, a readback or `Gpu.sync()` submits them. For users it is
+ * the kernel profiler: `startProfile()`, run the ops, `stopProfile()`.
+ *
+ * @example Time every kernel of one forward
+ * ```ts ignore
+ * gpu.recorder.startProfile();
+ * model.forward(batch);
+ * const timings = await gpu.recorder.stopProfile();
+ * console.log(formatSummary(summarizeTimings(timings)));
+ * ```
+ */
 export class Recorder {
   readonly #device: GPUDevice;
   readonly #pipelines: PipelineCache;
@@ -35,8 +50,14 @@ export class Recorder {
   #pass: GPUComputePassEncoder | null = null;
   #staging: GPUBuffer[] = [];
   #profiler: Profiler | null = null;
+  /** Work recorded and submitted so far; the counters only grow. */
   readonly stats: RecorderStats = { dispatches: 0, submits: 0, readbacks: 0 };
 
+  /**
+   * Made by {@linkcode Gpu}'s constructor, one per device.
+   *
+   * @internal
+   */
   constructor(device: GPUDevice, pipelines: PipelineCache) {
     this.#device = device;
     this.#pipelines = pipelines;
@@ -64,6 +85,8 @@ export class Recorder {
   /**
    * Records one dispatch of `kernel` with storage `buffers` (by binding name) and uniform
    * `params`. Nothing runs until `flush` (or a readback) submits.
+   *
+   * @internal
    */
   dispatch<
     U extends Record<string, UniformType>,
@@ -123,13 +146,21 @@ export class Recorder {
     this.stats.dispatches++;
   }
 
-  /** Records a buffer-to-buffer copy, ordered with the dispatches around it. */
+  /**
+   * Records a buffer-to-buffer copy, ordered with the dispatches around it.
+   *
+   * @internal
+   */
   copy(src: GPUBuffer, srcOffset: number, dst: GPUBuffer, dstOffset: number, bytes: number): void {
     this.#endPass();
     this.#encoderOpen().copyBufferToBuffer(src, srcOffset, dst, dstOffset, bytes);
   }
 
-  /** Uploads `data` into `buffer` at `offset`, after everything recorded so far. */
+  /**
+   * Uploads `data` into `buffer` at `offset`, after everything recorded so far.
+   *
+   * @internal
+   */
   write(buffer: GPUBuffer, data: ArrayBufferView, offset = 0): void {
     if (this.#encoder) this.flush();
     const bytes = new Uint8Array(data.buffer as ArrayBuffer, data.byteOffset, data.byteLength);
@@ -157,8 +188,9 @@ export class Recorder {
   }
 
   /**
-   * Starts timing every dispatch recorded from now on (see `profiler.ts`); needs the device's
-   * `timestamp-query` feature.
+   * Starts timing every dispatch recorded from now on, each in a compute pass of its own whose
+   * start and end the GPU stamps; needs the device's `timestamp-query` feature
+   * ({@linkcode Gpu.hasTimestamps}).
    *
    * @throws {Error} when the device lacks `timestamp-query` or a profile is already running.
    */
@@ -178,7 +210,11 @@ export class Recorder {
     return await profiler.collect();
   }
 
-  /** Reads `bytes` bytes of `buffer` from `offset` back to the CPU, after all recorded work. */
+  /**
+   * Reads `bytes` bytes of `buffer` from `offset` back to the CPU, after all recorded work.
+   *
+   * @internal
+   */
   async read(buffer: GPUBuffer, bytes: number, offset = 0): Promise<ArrayBuffer> {
     return (await this.readMany([{ buffer, bytes, offset }]))[0];
   }
@@ -186,6 +222,8 @@ export class Recorder {
   /**
    * Reads several ranges back with one copy pass, one submit and one wait: each wait for the
    * device costs a fixed latency (about 11 ms in Deno on lavapipe), whatever the bytes.
+   *
+   * @internal
    */
   async readMany(
     parts: readonly { buffer: GPUBuffer; bytes: number; offset?: number }[],

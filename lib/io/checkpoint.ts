@@ -95,6 +95,20 @@ export async function loadStateDict(
  * @param path Destination, usually `<folder>/model.safetensors`.
  * @param stateDict Tensors to save.
  * @throws {TypeError} When a tensor's bytes do not match its dtype and shape.
+ * @example Save a state dict and read it back
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { saveSafetensors } from "./checkpoint.ts";
+ * import { hostTensorFromFloat32, toFloat32 } from "./host_tensor.ts";
+ * import { readSafetensors } from "./safetensors.ts";
+ * const dir = await Deno.makeTempDir();
+ * const weight = hostTensorFromFloat32([2, 2], Float32Array.of(1, 2, 3, 4));
+ * await saveSafetensors(`${dir}/model.safetensors`, new Map([["classifier.weight", weight]]));
+ * const { stateDict, metadata } = await readSafetensors(`${dir}/model.safetensors`);
+ * assert.deepEqual(toFloat32(stateDict.get("classifier.weight")!), Float32Array.of(1, 2, 3, 4));
+ * assert.equal(metadata.format, "pt");
+ * await Deno.remove(dir, { recursive: true });
+ * ```
  */
 export async function saveSafetensors(path: string, stateDict: StateDict): Promise<void> {
   await writeSafetensors(path, stateDict, { metadata: { format: "pt" } });

@@ -157,11 +157,18 @@ export function bertConfigToJson(cfg: BertConfig): Record<string, unknown> {
 }
 
 /**
- * Read and validate a `config.json` file.
+ * Read and validate a Hugging Face BERT `config.json` file (snake_case keys become the camelCase
+ * fields of {@linkcode BertConfig}; keys it does not know are kept in `extra`).
  *
  * @param path The file.
  * @returns The config.
  * @throws {CheckpointError} When the file is not JSON or a field is invalid.
+ * @example A smaller model with a checkpoint's vocabulary and defaults
+ * ```ts ignore
+ * const base = await readBertConfig("models/bert-base-uncased/config.json");
+ * const small = new BertModel({ ...base, hiddenSize: 128, numHiddenLayers: 2, numAttentionHeads: 2 })
+ *   .materialize(gpu, 42);
+ * ```
  */
 export async function readBertConfig(path: string): Promise<BertConfig> {
   let obj: unknown;

@@ -64,6 +64,9 @@ export class CheckpointError extends Error {
   readonly mismatched: ShapeMismatch[];
 
   /**
+   * Makes the error; its message is `summary` followed by the counts and first names of each
+   * key list and the file.
+   *
    * @param summary "Cannot <action> <subject>: <state>"; key lists and the file are appended.
    * @param options Key lists, file and cause.
    */

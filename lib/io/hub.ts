@@ -45,6 +45,8 @@ export class HubError extends Error {
   /** Folders and URLs tried, in order. */
   readonly tried: string[];
   /**
+   * Makes the error; {@linkcode resolveModel} throws it.
+   *
    * @param message One line: what failed and the fix.
    * @param tried Places tried.
    * @param options Cause.

@@ -4,6 +4,7 @@ import { CheckpointError } from "./errors.ts";
 import type { StateDict } from "./host_tensor.ts";
 import { crc32, readTorchZip, ZipReader } from "./torch_zip.ts";
 import { Rng } from "../../tests/_util/rng.ts";
+import { makeZip } from "../../tests/_util/zip.ts";
 
 const FIXTURES = new URL("../../tests/fixtures/io/", import.meta.url).pathname;
 
@@ -24,56 +25,6 @@ function assertMatchesTorch(sd: StateDict, file: string): void {
     const t = sd.get(key)!;
     deepEqual({ dtype: t.dtype, shape: t.shape, hex: hex(t.data) }, e, `${file}: "${key}"`);
   }
-}
-
-/** A minimal STORED zip writer, to make damaged archives on purpose. */
-function makeZip(files: [string, Uint8Array][]): Uint8Array {
-  const enc = new TextEncoder();
-  const chunks: Uint8Array[] = [];
-  const central: Uint8Array[] = [];
-  let offset = 0;
-  const header = (size: number, fill: (v: DataView) => void) => {
-    const b = new Uint8Array(size);
-    fill(new DataView(b.buffer));
-    return b;
-  };
-  for (const [name, data] of files) {
-    const n = enc.encode(name);
-    const crc = crc32(data);
-    const local = header(30, (v) => {
-      v.setUint32(0, 0x04034b50, true);
-      v.setUint32(14, crc, true);
-      v.setUint32(18, data.length, true);
-      v.setUint32(22, data.length, true);
-      v.setUint16(26, n.length, true);
-    });
-    central.push(
-      header(46, (v) => {
-        v.setUint32(0, 0x02014b50, true);
-        v.setUint32(16, crc, true);
-        v.setUint32(20, data.length, true);
-        v.setUint32(24, data.length, true);
-        v.setUint16(28, n.length, true);
-        v.setUint32(42, offset, true);
-      }),
-      n,
-    );
-    chunks.push(local, n, data);
-    offset += 30 + n.length + data.length;
-  }
-  const cdSize = central.reduce((s, c) => s + c.length, 0);
-  const eocd = header(22, (v) => {
-    v.setUint32(0, 0x06054b50, true);
-    v.setUint16(8, files.length, true);
-    v.setUint16(10, files.length, true);
-    v.setUint32(12, cdSize, true);
-    v.setUint32(16, offset, true);
-  });
-  const all = [...chunks, ...central, eocd];
-  const out = new Uint8Array(all.reduce((s, c) => s + c.length, 0));
-  let p = 0;
-  for (const c of all) out.set(c, (p += c.length) - c.length);
-  return out;
 }
 
 async function rejectsOn(bytes: Uint8Array, pattern: RegExp): Promise<void> {
@@ -125,7 +76,7 @@ Deno.test("readTorchBin() refuses os.system inside a zip checkpoint", async () =
     0x52,
     0x2e,
   ]);
-  await rejectsOn(makeZip([["archive/data.pkl", pkl]]), /global "os.system" is not allowed/);
+  await rejectsOn(await makeZip([["archive/data.pkl", pkl]]), /global "os.system" is not allowed/);
 });
 
 Deno.test("readTorchBin() detects corruption, truncation and a missing data.pkl", async () => {
@@ -140,7 +91,10 @@ Deno.test("readTorchBin() detects corruption, truncation and a missing data.pkl"
   await rejectsOn(flipped, /Cannot read "dtypes_zip\/data\/2" .*CRC-32 does not match/);
   await rejectsOn(good.subarray(0, good.length - 30), /no end-of-central-directory record/);
   await rejectsOn(good.subarray(0, 2000), /no end-of-central-directory record/);
-  await rejectsOn(makeZip([["archive/other", new Uint8Array(1)]]), /found 0 "data.pkl" entries/);
+  await rejectsOn(
+    await makeZip([["archive/other", new Uint8Array(1)]]),
+    /found 0 "data.pkl" entries/,
+  );
   await rejectsOn(new TextEncoder().encode("not a checkpoint"), /neither a zip archive nor/);
   const legacy = await Deno.readFile(`${FIXTURES}/dtypes_legacy.bin`);
   await rejectsOn(legacy.subarray(0, legacy.length - 5), /truncated/);
@@ -162,14 +116,14 @@ Deno.test("readTorchBin() rejects a storage shorter than its pickle says", async
     n,
     n === "dtypes_zip/data/0" ? d.subarray(0, d.length - 2) : d,
   ]);
-  await rejectsOn(makeZip(short), /storage "0" holds \d+ bytes, the pickle needs \d+/);
+  await rejectsOn(await makeZip(short), /storage "0" holds \d+ bytes, the pickle needs \d+/);
   // The same archive rebuilt intact (and under another root name) still reads.
   const path = await Deno.makeTempFile();
   try {
     const renamed = files.map((
       [n, d],
     ): [string, Uint8Array] => [n.replace("dtypes_zip/", "x/"), d]);
-    await Deno.writeFile(path, makeZip(renamed));
+    await Deno.writeFile(path, await makeZip(renamed));
     equal((await readTorchBin(path)).size, 17);
   } finally {
     await Deno.remove(path);

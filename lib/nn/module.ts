@@ -18,12 +18,18 @@ export type Init = { kind: "normal"; std: number } | { kind: "zeros" } | { kind:
 
 /** One named parameter: its shape, initialisation and, once materialised, its tensor. */
 export class Parameter {
+  /** The declared dimensions (frozen); a checkpoint tensor must have as many elements. */
   readonly shape: readonly number[];
+  /** How `materialize` fills it. */
   readonly init: Init;
   /** False for frozen parameters: they receive no gradient. */
   #trainable = true;
   #tensor: Tensor | null = null;
 
+  /**
+   * Declares a parameter; modules call `param()` instead, which also registers it under a key.
+   * Nothing is allocated until a tensor is attached.
+   */
   constructor(shape: readonly number[], init: Init) {
     this.shape = Object.freeze([...shape]);
     this.init = init;
@@ -94,7 +100,22 @@ export class Parameter {
   }
 }
 
-/** A node of the model tree. Subclasses declare parameters and children in their constructor. */
+/**
+ * A node of the model tree, PyTorch's `nn.Module`. Subclasses declare parameters and children
+ * in their constructor, under the key segments of the checkpoints they load; declaring needs no
+ * GPU, `materialize` allocates. Modules start in training mode; `eval()` turns dropout off.
+ *
+ * @example Count the parameters of a small stack without a GPU
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Linear, ModuleList } from "./layers.ts";
+ * const mlp = new ModuleList([new Linear(4, 8), new Linear(8, 2)]);
+ * assert.deepEqual(mlp.countParameters(), { total: 58, trainable: 58, frozen: 0 });
+ * mlp.items[0].weight.trainable = false;
+ * assert.equal(mlp.countParameters().frozen, 32);
+ * assert.equal(mlp.eval().training, false);
+ * ```
+ */
 export class Module {
   readonly #params = new Map<string, Parameter>();
   readonly #children = new Map<string, Module>();

@@ -6,10 +6,28 @@
  * @module
  */
 
-/** A seeded mulberry32 generator with Box–Muller normals. */
+/**
+ * A seeded mulberry32 generator with Box–Muller normals. Not `Math.random`: the same seed gives
+ * the same numbers on every platform, and `state` saves and restores the position exactly.
+ *
+ * @example Reproducible inputs for a kernel check
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Generator } from "./random.ts";
+ * const x = new Float32Array(6), y = new Float32Array(6);
+ * new Generator(2021).fillNormal(x, 1);
+ * new Generator(2021).fillNormal(y, 1);
+ * assert.deepEqual(x, y);
+ * const rng = new Generator(7);
+ * const saved = rng.state, first = rng.next();
+ * rng.state = saved;
+ * assert.equal(rng.next(), first);
+ * ```
+ */
 export class Generator {
   #state: number;
 
+  /** Starts at `seed`'s low 32 bits (as an unsigned integer). */
   constructor(seed: number) {
     this.#state = seed >>> 0;
   }

@@ -12,15 +12,26 @@ import type { Module } from "./module.ts";
 
 /** What a load did: keys loaded, model keys left at their initialisation, checkpoint keys unused. */
 export interface LoadReport {
+  /** Model keys that took a checkpoint tensor. */
   loaded: string[];
+  /** Model keys the checkpoint lacked, left at their initialisation. */
   missing: string[];
+  /** Checkpoint keys the model has no parameter for (e.g. a pre-training head). */
   unused: string[];
 }
 
 /**
- * Copies matching checkpoint tensors into `module`'s parameters (F16/BF16 are widened to f32).
+ * Copies matching checkpoint tensors into `module`'s parameters (F16/BF16 are widened to f32),
+ * matching the exact PyTorch keys of `namedParameters()`. The module must be materialized.
  *
  * @throws {CheckpointError} on missing keys that are not allowed, or mis-shaped keys.
+ * @example Load a head saved separately, tolerating a prefix
+ * ```ts ignore
+ * const head = new Linear(768, 3).materialize(gpu);
+ * const { stateDict } = await loadStateDict("runs/head");
+ * const report = loadModelWeights(head, stateDict, { optionalPrefix: "classifier." });
+ * console.log(report.loaded, report.unused);
+ * ```
  */
 export function loadModelWeights(
   module: Module,
@@ -34,7 +45,14 @@ export function loadModelWeights(
   return { loaded: [...result.matched.keys()], missing: result.missing, unused: result.unused };
 }
 
-/** Reads every parameter back to the host as F32, under its checkpoint key. */
+/**
+ * Reads every parameter back to the host as F32, under its checkpoint key.
+ *
+ * @example Save any module's weights as safetensors
+ * ```ts ignore
+ * await saveSafetensors("runs/head/model.safetensors", await readModelWeights(head));
+ * ```
+ */
 export async function readModelWeights(module: Module): Promise<StateDict> {
   const out: StateDict = new Map();
   for (const [key, p] of module.namedParameters()) {

@@ -36,9 +36,18 @@ function params(s: FilmSizes, n: number) {
 }
 
 /**
+ * Feature-wise linear modulation: `(1 + γ_b) ⊙ x_b + β_b` for each example b, with γ and β
+ * the two halves of the last axis of `gb`. Differentiable in both inputs.
+ *
  * @param inputs.x `[B, R, D]`, or `[R, D]` / `[D]` shared by the batch
  * @param inputs.gb `[B, 2D]`: γ then β
  * @returns `[B, R, D]` (`[B, D]` when x is `[D]`)
+ * @throws {TypeError} when an input is i32 or the shapes do not fit together.
+ * @example Condition hidden states on a task embedding
+ * ```ts ignore
+ * const gb = linear({ x: taskEmbedding, weight, bias }); // [B, 2C]
+ * const y = film({ x: hidden, gb }); // hidden [B, T, C] → [B, T, C]
+ * ```
  */
 export const film: Op<{ x: Tensor; gb: Tensor }, Record<string, never>> = defineOp<
   { x: Tensor; gb: Tensor },

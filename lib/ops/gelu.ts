@@ -9,6 +9,9 @@ import { defineOp, type Op } from "../autograd/op.ts";
 import { assertDType, type Tensor } from "../autograd/tensor.ts";
 import { dispatch, empty } from "./_dispatch.ts";
 
+/** The vec4 kernels where the size allows, the f32 ones otherwise. */
+const kernelsFor = (x: Tensor) => (x.size % 4 === 0 ? GELU_VEC4 : GELU);
+
 /**
  * GELU with the exact normal CDF: x·Φ(x), BERT's `"gelu"` activation.
  *
@@ -20,9 +23,6 @@ import { dispatch, empty } from "./_dispatch.ts";
  * const h = gelu({ x: intermediate }); // [B, T, I]
  * ```
  */
-/** The vec4 kernels where the size allows, the f32 ones otherwise. */
-const kernelsFor = (x: Tensor) => (x.size % 4 === 0 ? GELU_VEC4 : GELU);
-
 export const gelu: Op<{ x: Tensor }, Record<string, never>> = defineOp<
   { x: Tensor },
   Record<string, never>,

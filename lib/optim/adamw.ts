@@ -89,7 +89,7 @@ function checkLr(lr: number): void {
  */
 export class AdamW {
   /** The parameters in constructor order. */
-  readonly params: readonly AdamWParam[];
+  readonly params: readonly ParamGroup[];
   /** Learning rate of the next `step()` without an argument (updated by `step(lr)`). */
   lr: number;
   /** Decay rate of the first moment. */
@@ -111,7 +111,7 @@ export class AdamW {
    * @throws {RangeError} for lr < 0, betas outside [0, 1), eps < 0 or weight decay < 0.
    */
   constructor(
-    params: readonly AdamWParam[] | Parameters,
+    params: readonly ParamGroup[] | Parameters,
     { lr, betas = [0.9, 0.999], eps = 1e-8, weightDecay = 0 }: AdamWOptions,
   ) {
     checkLr(lr);

@@ -37,10 +37,15 @@ export interface GradScalerOptions {
 
 /** Checkpoint state, with the keys of PyTorch's `GradScaler.state_dict()`. */
 export interface GradScalerState {
+  /** The current loss scale. */
   scale: number;
+  /** {@linkcode GradScalerOptions.growthFactor}. */
   growth_factor: number;
+  /** {@linkcode GradScalerOptions.backoffFactor}. */
   backoff_factor: number;
+  /** {@linkcode GradScalerOptions.growthInterval}. */
   growth_interval: number;
+  /** Clean steps in a row since the last change of scale. */
   _growth_tracker: number;
 }
 
@@ -75,15 +80,22 @@ function check(name: string, value: number, ok: boolean, expected: string): void
 export class GradScaler {
   /** The current loss scale. */
   scale: number;
+  /** Factor applied after `growthInterval` clean steps. */
   readonly growthFactor: number;
+  /** Factor applied on a step with inf/NaN gradients. */
   readonly backoffFactor: number;
+  /** Clean steps in a row before the scale grows. */
   readonly growthInterval: number;
   /** Clean steps in a row since the last change of scale. */
   growthTracker = 0;
   /** Steps skipped for inf/NaN gradients since this scaler was made (not checkpointed). */
   skippedSteps = 0;
 
-  /** @throws {RangeError} for a non-positive scale or interval, or factors on the wrong side of 1. */
+  /**
+   * Makes a scaler with PyTorch's defaults for anything not given.
+   *
+   * @throws {RangeError} for a non-positive scale or interval, or factors on the wrong side of 1.
+   */
   constructor(
     { initScale = 2 ** 16, growthFactor = 2, backoffFactor = 0.5, growthInterval = 2000 }:
       GradScalerOptions = {},

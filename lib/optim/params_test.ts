@@ -46,7 +46,7 @@ gpuTest("clipGradNorm takes a module or its parameters() and clips the same", as
   m.dispose();
 });
 
-gpuTest("AdamW takes a module, parameters() or tensors, with one weight decay", async (gpu) => {
+gpuTest("AdamW takes a module, parameters() or tensors, with one weight decay", (gpu) => {
   const m = net(gpu);
   for (const source of [m, m.parameters(), m.parameters().map((p) => p.value)]) {
     const opt = new AdamW(source, { lr: 0.1, weightDecay: 0.01 });

@@ -116,13 +116,26 @@ function escapeRegExp(s: string): string {
  * ```
  */
 export class BertTokenizer {
-  /** The vocabulary. */
+  /**
+   * The vocabulary (token ↔ id); `vocabSize`, `convertTokensToIds` and `convertIdsToTokens`
+   * are its public face.
+   *
+   * @internal
+   */
   readonly vocab: Vocab;
   /** The special tokens by role. */
   readonly specialTokens: Readonly<SpecialTokens>;
-  /** The basic (pre-WordPiece) tokenizer. */
+  /**
+   * The basic (pre-WordPiece) tokenizer: cleaning, casing, accents, punctuation splits.
+   *
+   * @internal
+   */
   readonly basic: BasicTokenizer;
-  /** The WordPiece splitter. */
+  /**
+   * The WordPiece splitter.
+   *
+   * @internal
+   */
   readonly wordPiece: WordPiece;
   /** Id of `[UNK]`. */
   readonly unkId: number;
@@ -141,6 +154,9 @@ export class BertTokenizer {
   readonly #cache = new Map<string, readonly number[]>();
 
   /**
+   * A tokenizer over a vocabulary; {@linkcode BertTokenizer.fromVocab} and
+   * {@linkcode BertTokenizer.fromFolder} build the vocabulary for you.
+   *
    * @param vocab The vocabulary.
    * @param options Casing, cleaning, special tokens and WordPiece settings.
    * @throws {TypeError} When the vocabulary lacks the unknown, separator, padding or

@@ -23,6 +23,7 @@ import { DEMO_TASK_NAMES } from "../data/demo_suite.ts";
 export class UsageError extends Error {
   /** The exit code a CLI uses for it. */
   readonly exitCode = 2;
+  /** Makes the error; line breaks in `message` become single spaces, so it stays one line. */
   constructor(message: string) {
     super(message.replace(/\s*\n\s*/g, " "));
     this.name = "UsageError";
@@ -123,7 +124,7 @@ export const FLAGS: readonly FlagSpec[] = Object.freeze([
     "where checkpoints, metrics, predictions and logs are written",
     { required: true, metavar: "DIR" }),
   flag("overwrite_output_dir", "hf", "bool", false,
-    "allow training into an --output_dir that is not empty"),
+    "allow training into an --output_dir that is not empty (the demo always may)"),
   flag("do_train", "hf", "bool", false, "train"),
   flag("do_eval", "hf", "bool", false, "evaluate on every task's dev set (plus mnli-mm)"),
   flag("do_predict", "hf", "bool", false, "write test-set predictions in GLUE submission format"),
@@ -150,9 +151,9 @@ export const FLAGS: readonly FlagSpec[] = Object.freeze([
   flag("max_steps", "hf", "int", -1,
     "if > 0: train this many optimizer steps, overriding --num_train_epochs"),
   flag("warmup_steps", "hf", "int", 0,
-    "accepted and ignored, as in the released code: --warmup_proportion sets the warm-up",
+    "refused unless 0: the released trainer warms up over --warmup_proportion instead",
     { min: 0 }),
-  flag("logging_dir", "hf", "string", null, "folder for the step logs",
+  flag("logging_dir", "hf", "string", null, "folder for TensorBoard event files",
     { metavar: "DIR", shown: "runs/<MonDD_HH-MM-SS>_<host>" }),
   flag("logging_first_step", "hf", "bool", false, "also log the first step"),
   flag("logging_steps", "hf", "int", 500,
@@ -168,17 +169,15 @@ export const FLAGS: readonly FlagSpec[] = Object.freeze([
   flag("fp16_opt_level", "hf", "choice", "O1",
     "apex AMP level with --fp16: O1 mixed precision, O0 f32; O2 and O3 are refused",
     { choices: ["O0", "O1", "O2", "O3"] }),
-  flag("local_rank", "hf", "int", -1, "distributed rank; only -1 (one process) is supported"),
-  flag("tpu_num_cores", "hf", "int", null, "TPU cores; TPUs are not supported, leave it unset"),
-  flag("tpu_metrics_debug", "hf", "bool", false,
-    "accepted for compatibility; no effect without a TPU"),
+  flag("local_rank", "hf", "int", -1,
+    "distributed rank; refused unless -1: camtl trains in one process"),
+  flag("tpu_num_cores", "hf", "int", null, "TPU cores; refused: TPUs are not supported"),
+  flag("tpu_metrics_debug", "hf", "bool", false, "TPU metrics; refused: TPUs are not supported"),
   // camtl's own
-  flag("tokenizer_name", "camtl", "string", null,
-    "folder or hub id of the tokenizer (default: the model's; bert-base-cased for CA-MTL-tiny)",
-    { metavar: "NAME" }),
-  flag("cache_dir", "camtl", "string", null,
-    "where cached features go (default: $CAMTL_CACHE or ~/.cache/camtl/features)",
-    { metavar: "DIR" }),
+  flag("tokenizer_name", "camtl", "string", null, "folder or hub id of the tokenizer",
+    { metavar: "NAME", shown: "the model's; bert-base-cased for CA-MTL-tiny" }),
+  flag("cache_dir", "camtl", "string", null, "where cached features go",
+    { metavar: "DIR", shown: "$CAMTL_CACHE or ~/.cache/camtl/features" }),
   flag("verbose", "camtl", "bool", false, "print stack traces with errors"),
   flag("help", "camtl", "bool", false, "show this help and exit (also -h)"),
 ])

@@ -48,11 +48,13 @@ export interface TrainArgs {
   given: string[];
   /** What supplies training batches (spec decision 8), from the three sampling flags. */
   samplingMode: SamplingMode;
+  /** `--verbose`: the CLI prints stack traces with errors. */
   verbose: boolean;
   /** `--tokenizer_name`: null uses the model's tokenizer (bert-base-cased for CA-MTL-tiny). */
   tokenizerName: string | null;
   /** `--cache_dir`: null uses `$CAMTL_CACHE` or `~/.cache/camtl/features`. */
   cacheDir: string | null;
+  /** `--model_name_or_path`: CA-MTL-base, CA-MTL-large, CA-MTL-tiny, or a BERT folder or hub id. */
   modelNameOrPath: string;
   /** `START-END`, format-checked here; the layer count is checked when the model exists. */
   freezeEncoderLayers: string | null;
@@ -60,39 +62,67 @@ export interface TrainArgs {
   dataDir: string | null;
   /** In task-id order; `--tasks` absent gives the 9 GLUE tasks of spec decision 15. */
   tasks: string[];
+  /** `--overwrite_cache`: rebuild the cached features instead of reading them. */
   overwriteCache: boolean;
+  /** `--max_seq_length`: inputs are truncated to this many tokens. */
   maxSeqLength: number;
+  /** `--use_mt_uncertainty`: MT-Uncertainty sampling. */
   useMtUncertainty: boolean;
+  /**
+   * `--uniform_mt_sampling`: a uniformly drawn task per batch, or with MT-Uncertainty the shorter
+   * epoch.
+   */
   uniformMtSampling: boolean;
+  /**
+   * `--percent_of_max_data_size`: the MT-Uncertainty epoch as a fraction of max task batches ×
+   * tasks.
+   */
   percentOfMaxDataSize: number;
+  /** `--warmup_proportion`: fraction of all steps spent in linear warm-up. */
   warmupProportion: number;
   /** `--mt_sampling` as given; {@linkcode TrainArgs.samplingMode} is the one to act on. */
   mtSampling: "sequential" | "uniform" | "proportional" | null;
+  /** `--mt_uncertainty_score`: the released code's score or the paper's. */
   mtUncertaintyScore: "code" | "paper";
+  /** `--output_dir`: where checkpoints, metrics, predictions and logs go. */
   outputDir: string;
+  /** `--overwrite_output_dir`: allow an `outputDir` that is not empty. */
   overwriteOutputDir: boolean;
+  /** `--do_train`: train the model. */
   doTrain: boolean;
+  /** `--do_eval`: evaluate on every task's dev set. */
   doEval: boolean;
+  /** `--do_predict`: write test-set predictions. */
   doPredict: boolean;
+  /** `--evaluate_during_training`: evaluate every `loggingSteps` steps. */
   evaluateDuringTraining: boolean;
   /** The batch size to use: `--per_gpu_train_batch_size` when that alias was given. */
   perDeviceTrainBatchSize: number;
   /** The batch size to use: `--per_gpu_eval_batch_size` when that alias was given. */
   perDeviceEvalBatchSize: number;
+  /** `--per_gpu_train_batch_size` as given (a deprecated alias), or null. */
   perGpuTrainBatchSize: number | null;
+  /** `--per_gpu_eval_batch_size` as given (a deprecated alias), or null. */
   perGpuEvalBatchSize: number | null;
+  /** `--gradient_accumulation_steps`: batches summed per optimizer step. */
   gradientAccumulationSteps: number;
+  /** `--learning_rate`: the peak AdamW learning rate. */
   learningRate: number;
+  /** `--weight_decay`: AdamW decoupled weight decay (not on biases and LayerNorm weights). */
   weightDecay: number;
+  /** `--adam_epsilon`. */
   adamEpsilon: number;
+  /** `--max_grad_norm`: global L2 norm the gradients are clipped to. */
   maxGradNorm: number;
+  /** `--num_train_epochs` (a fraction is allowed). */
   numTrainEpochs: number;
   /** > 0 overrides {@linkcode TrainArgs.numTrainEpochs}. */
   maxSteps: number;
-  /** Accepted and ignored (the schedule uses `warmupProportion`). */
+  /** Always 0: any other value is refused (the schedule uses `warmupProportion`). */
   warmupSteps: number;
   /** Null: {@linkcode defaultLoggingDir}. */
   loggingDir: string | null;
+  /** `--logging_first_step`: also log the first step. */
   loggingFirstStep: boolean;
   /** 0 never logs. */
   loggingSteps: number;
@@ -100,14 +130,19 @@ export interface TrainArgs {
   saveSteps: number;
   /** Null keeps every checkpoint (a value ≤ 0 is read as null, as HF does). */
   saveTotalLimit: number | null;
+  /** `--no_cuda`: run on the fallback (CPU) adapter. */
   noCuda: boolean;
+  /** `--seed`: of initialisation, dropout and sampling. */
   seed: number;
+  /** `--fp16`: mixed precision (f16 matmul operands, loss scaling). */
   fp16: boolean;
+  /** `--fp16_opt_level`: O1 (mixed) or O0 (f32); O2 and O3 are refused. */
   fp16OptLevel: string;
   /** Always -1 (one process). */
   localRank: number;
   /** Always null (no TPU). */
   tpuNumCores: number | null;
+  /** Always false (no TPU). */
   tpuMetricsDebug: boolean;
 }
 
@@ -132,20 +167,6 @@ export interface TrainArgs {
  * ```
  */
 export function parseArgs(argv: readonly string[]): TrainArgs {
-  const args = parseArgv(argv);
-  fromCommandLine.add(args);
-  return args;
-}
-
-/** Arguments that came from {@linkcode parseArgs}: their errors name flags, not fields. */
-const fromCommandLine = new WeakSet<TrainArgs>();
-
-/** True when `args` came from {@linkcode parseArgs} (the command line or an arguments file). */
-export function isParsedArgs(args: object): args is TrainArgs {
-  return fromCommandLine.has(args as TrainArgs);
-}
-
-function parseArgv(argv: readonly string[]): TrainArgs {
   if (argv.length === 0) return { ...defaultArgs(), ...DEMO_SETTINGS, tasks: [...DEMO_TASKS] };
   const fp16Demo = demoPrecision(argv);
   if (fp16Demo) {
@@ -198,7 +219,8 @@ export function usage(): string {
     "Usage: deno task train [FLAGS]     train/evaluate/predict as the released run.py does",
     "       deno task train ARGS.json   the same flags as JSON keys without dashes",
     "       deno task train             no arguments: the embedded demo (CA-MTL-tiny on a",
-    "                                   generated synthetic suite, written to runs/demo)",
+    "                                   generated synthetic suite, written to runs/demo,",
+    "                                   overwriting it: the demo implies --overwrite_output_dir)",
     "       deno task train --fp16      the demo in mixed precision, written to runs/demo-fp16",
     "",
     "Switches take no value (--do_train). Values: --flag value or --flag=value.",
@@ -387,6 +409,19 @@ export function finishArgs(args: TrainArgs, has: ReadonlySet<string>): TrainArgs
     throw new UsageError(
       `Cannot run with --tpu_num_cores ${args.tpuNumCores}: TPU training is not supported; ` +
         `drop --tpu_num_cores to train on the WebGPU adapter`,
+    );
+  }
+  if (args.tpuMetricsDebug) {
+    throw new UsageError(
+      "Cannot run with --tpu_metrics_debug: it reports TPU metrics and TPU training is not " +
+        "supported; drop it",
+    );
+  }
+  if (args.warmupSteps !== 0) {
+    throw new UsageError(
+      `Cannot run with --warmup_steps ${args.warmupSteps}: the released CA-MTL trainer warms up ` +
+        `over --warmup_proportion of all steps and ignores --warmup_steps; use ` +
+        `--warmup_proportion instead`,
     );
   }
   const missing = FLAGS.filter((f) => f.required && !has.has(f.name)).map((f) => `--${f.name}`);

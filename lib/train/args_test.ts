@@ -264,10 +264,32 @@ Deno.test("distributed and TPU settings fail with what to do instead", () => {
     "TPU",
     "drop --tpu_num_cores",
   );
-  const args = parseArgs([...REQUIRED, "--local_rank", "-1", "--tpu_metrics_debug", "--no_cuda"]);
+  const args = parseArgs([...REQUIRED, "--local_rank", "-1", "--no_cuda"]);
   assert.equal(args.localRank, -1);
-  assert.equal(args.tpuMetricsDebug, true);
   assert.equal(args.noCuda, true);
+});
+
+Deno.test("--tpu_metrics_debug is refused in one line saying why and what to do", () => {
+  assert.throws(
+    () => parseArgs([...REQUIRED, "--tpu_metrics_debug"]),
+    (e: Error) =>
+      e instanceof UsageError &&
+      e.message === "Cannot run with --tpu_metrics_debug: it reports TPU metrics and TPU " +
+          "training is not supported; drop it",
+  );
+});
+
+Deno.test("--warmup_steps other than 0 is refused, naming --warmup_proportion", () => {
+  assert.equal(parseArgs([...REQUIRED, "--warmup_steps", "0"]).warmupSteps, 0);
+  assertUsage(
+    () => parseArgs([...REQUIRED, "--warmup_steps", "100"]),
+    "--warmup_steps 100",
+    "use --warmup_proportion instead",
+  );
+  const dir = Deno.makeTempDirSync();
+  Deno.writeTextFileSync(`${dir}/args.json`, JSON.stringify({ warmup_steps: 50 }));
+  assertUsage(() => parseArgs([`${dir}/args.json`]), "--warmup_steps 50");
+  Deno.removeSync(dir, { recursive: true });
 });
 
 Deno.test("--per_gpu_* alone is an alias; with --per_device_* it is a conflict", () => {
@@ -310,7 +332,10 @@ Deno.test("--help returns help: true and the text mentions every flag with its d
   const text = usage().replace(/\s+/g, " ");
   for (const f of FLAGS) assert.match(text, new RegExp(`--${f.name}\\b`), f.name);
   assert.match(text, /--learning_rate LR peak AdamW learning rate \(default: 5e-5\)/);
-  assert.match(text, /--warmup_steps N accepted and ignored/);
+  assert.match(text, /--warmup_steps N refused unless 0/);
+  assert.match(text, /--tpu_metrics_debug TPU metrics; refused/);
+  assert.match(text, /--logging_dir DIR folder for TensorBoard event files/);
+  assert.match(text, /runs\/demo, overwriting it: the demo implies --overwrite_output_dir/);
   assert.match(text, /--tasks TASK \[TASK \.\.\.\].*cola mnli rte wnli qqp sts-b sst-2 qnli mrpc/);
   assert.match(text, /Training \(transformers 2\.11 TrainingArguments\):/);
 });

@@ -221,10 +221,23 @@ export interface TrainingConfig extends RunHooks {
   cacheDir?: string | null;
 }
 
-/** A configuration mistake: one line naming the field, the value and what it expects. */
-export class ConfigError extends UsageError {
+/**
+ * A configuration mistake: one line naming the field, the value and what it expects.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { ConfigError, resolveTrainingConfig } from "./config.ts";
+ * assert.throws(() => resolveTrainingConfig({ demo: true, learningRate: -1 }), ConfigError);
+ * ```
+ */
+export class ConfigError extends Error {
+  /** The exit code a command line would use for it, as for a usage error. */
+  readonly exitCode = 2;
+
+  /** Makes the error; `message` reads "Cannot …" and names the field and the fix. */
   constructor(message: string) {
-    super(message);
+    super(message.replace(/\s*\n\s*/g, " "));
     this.name = "ConfigError";
   }
 }
@@ -255,7 +268,7 @@ const camel = (flag: string) => flag.replace(/_([a-z0-9])/g, (_, c: string) => c
  * Rewrites a command-line message for a library caller: each `--flag` it names becomes the
  * field that sets it (`--max_seq_length` → `maxSeqLength`).
  */
-export function toConfigError(error: UsageError): ConfigError {
+export function toConfigError(error: UsageError | ConfigError): ConfigError {
   if (error instanceof ConfigError) return error;
   const named = new Set(FLAGS.map((f) => f.name));
   const message = error.message.replace(

@@ -22,7 +22,7 @@ import { BASE_CHECKPOINT, BERT_BASE_CASED, BERT_LARGE_CASED } from "../nn/ca_mtl
 import { freezeEncoderLayers } from "../nn/ca_mtl/freeze.ts";
 import { CAMTL_CONFIG_KEY, caMtlConfigToJson, loadCaMtl } from "../nn/ca_mtl/pretrained.ts";
 import { BertTokenizer } from "../text/tokenizer.ts";
-import { isParsedArgs, type TrainArgs, UsageError, validatePaths } from "./args.ts";
+import { type TrainArgs, UsageError, validatePaths } from "./args.ts";
 import {
   hooksOf,
   resolveTrainingConfig,
@@ -38,6 +38,7 @@ import { JsonlLogger, writeEvalResults, writeJsonAtomic, writeTextAtomic } from 
 import { writeTrainingPlot } from "./plot.ts";
 import { JUPYTER_DISPLAY, runDisplay } from "./display.ts";
 import { defaultCacheDir, demoData, glueData, type RunData } from "./run_data.ts";
+import { RunBoard } from "./tensorboard_log.ts";
 import { type LogRecord, Trainer, type TrainerOptions } from "./trainer.ts";
 
 /**
@@ -45,7 +46,9 @@ import { type LogRecord, Trainer, type TrainerOptions } from "./trainer.ts";
  * training curves.
  */
 export interface RunResult {
+  /** The folder every output file was written to. */
   outputDir: string;
+  /** Optimizer steps the model has taken, including those of a checkpoint it resumed from. */
   globalStep: number;
   /** Latest dev metrics per task (empty without `--do_eval`). */
   evalResults: Record<string, Record<string, number>>;
@@ -187,11 +190,10 @@ export function mixedPrecision(args: Pick<TrainArgs, "fp16" | "fp16OptLevel">): 
 /**
  * Runs training, evaluation and prediction as `config` asks, and writes the usual output files.
  *
- * @param config the run's settings (see {@linkcode TrainingConfig}); settings parsed from the
- *   command line by `parseArgs` are taken as they are
+ * @param config the run's settings (see {@linkcode TrainingConfig})
  * @param hooks callbacks, in addition to those set in `config`
- * @throws {ConfigError} (a {@linkcode UsageError}) for settings that cannot work with the
- *   model or the files; from `parseArgs` settings, a `UsageError` naming the flags
+ * @throws {ConfigError} for settings that cannot work together, with the model or with the
+ *   files, naming the field
  * @throws {GpuUnavailableError}, {CheckpointError}, {DataError} and {HubError} as their sources
  * @example The embedded demo, shortened, with a progress bar
  * ```ts ignore
@@ -200,25 +202,27 @@ export function mixedPrecision(args: Pick<TrainArgs, "fp16" | "fp16OptLevel">): 
  * ```
  */
 export async function runTraining(
-  config: TrainingConfig | TrainArgs,
+  config: TrainingConfig,
   hooks: RunHooks = {},
 ): Promise<RunResult> {
-  const fromCli = isParsedArgs(config);
-  const args = fromCli ? config : resolveTrainingConfig(config as TrainingConfig);
-  const reporter = !fromCli && (config as TrainingConfig).progress ? new ConsoleReporter() : null;
-  const all = mergeHooks(
-    reporter?.hooks ?? {},
-    fromCli ? {} : hooksOf(config as TrainingConfig),
-    hooks,
-  );
+  const args = resolveTrainingConfig(config);
+  const reporter = config.progress ? new ConsoleReporter() : null;
   try {
-    const result = await run(args, all);
+    const result = await run(args, mergeHooks(reporter?.hooks ?? {}, hooksOf(config), hooks));
     reporter?.finish(result);
     return result;
   } catch (e) {
     reporter?.abort();
-    throw !fromCli && e instanceof UsageError ? toConfigError(e) : e;
+    throw e instanceof UsageError ? toConfigError(e) : e;
   }
+}
+
+/**
+ * What the CLI runs: {@linkcode runTraining} on settings already parsed from the command line,
+ * whose errors name flags rather than fields.
+ */
+export function runParsedArgs(args: TrainArgs, hooks: RunHooks = {}): Promise<RunResult> {
+  return run(args, hooks);
 }
 
 async function run(args: TrainArgs, hooks: RunHooks): Promise<RunResult> {
@@ -297,6 +301,7 @@ async function run(args: TrainArgs, hooks: RunHooks): Promise<RunResult> {
     );
     const modelConfig = caMtlConfigToJson(model.config);
     let logger: JsonlLogger | null = null;
+    let board: RunBoard | null = null;
     const trainer = new Trainer(
       gpu,
       model,
@@ -307,6 +312,7 @@ async function run(args: TrainArgs, hooks: RunHooks): Promise<RunResult> {
         onLog: (record) => {
           hooks.onLog?.(record);
           logger?.append(record);
+          board?.append(record);
         },
       },
     );
@@ -318,6 +324,8 @@ async function run(args: TrainArgs, hooks: RunHooks): Promise<RunResult> {
     logger = JsonlLogger.open(`${args.outputDir}/log_history.jsonl`, {
       resumeAtStep: trainer.globalStep,
     });
+    board = RunBoard.open(args.loggingDir, args, trainer.globalStep);
+    hooks.onInfo?.(`TensorBoard: tensorboard --logdir ${board.writer.logDir}`);
     if (args.doTrain) {
       await trainer.train();
       await saveModel(args.outputDir, model, modelConfig);
@@ -342,6 +350,7 @@ async function run(args: TrainArgs, hooks: RunHooks): Promise<RunResult> {
         };
         trainer.logHistory.push(record);
         logger.append(record);
+        board.append(record);
       }
       for (const [task, metrics] of Object.entries(evalResults)) {
         await writeEvalResults(args.outputDir, task, metrics);
@@ -382,6 +391,7 @@ async function run(args: TrainArgs, hooks: RunHooks): Promise<RunResult> {
     // In a notebook, a cell ending with the result shows its metrics and curves.
     Object.defineProperty(result, JUPYTER_DISPLAY, { value: () => runDisplay(result) });
     logger.close();
+    board.close();
     trainer.dispose();
     model.dispose();
     return result;

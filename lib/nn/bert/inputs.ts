@@ -20,7 +20,9 @@ export interface BertInputs {
   positionIds: Tensor;
   /** f32 `[B, S]`: 0 or −10000. */
   maskBias: Tensor;
+  /** B, the number of sequences. */
   batchSize: number;
+  /** S, the padded length of every sequence. */
   seqLength: number;
 }
 
@@ -29,15 +31,40 @@ export const MASK_NEG = -10000;
 
 /** Host arrays of a padded batch, all `[B·S]` row-major. */
 export interface HostBatch {
+  /** Token ids, padded with the pad id. */
   inputIds: Int32Array;
+  /** Segment ids (0 for the first text, 1 for the second). */
   tokenTypeIds: Int32Array;
+  /** 1 on real tokens, 0 on padding. */
   attentionMask: Int32Array;
+  /** B. */
   batchSize: number;
+  /** S. */
   seqLength: number;
 }
 
 /**
- * Uploads a host batch (temporaries of the current scope).
+ * Uploads a host batch (temporaries of the current scope): the ids as i32 tensors, positions
+ * 0..S−1, and the attention mask turned into the additive bias. A data-loader {@linkcode Batch}
+ * converts with `{ ...batch, batchSize: batch.size, seqLength: batch.seqLen }` (model forwards
+ * also take a `Batch` or a `HostBatch` directly and upload it themselves).
+ *
+ * @example Encode two sentences and run BERT on them
+ * ```ts ignore
+ * const S = 16;
+ * const enc = tokenizer.encodeBatch(["a short one", "and a longer sentence"], {
+ *   maxLength: S,
+ *   padToMaxLength: true,
+ * });
+ * const inputs = uploadBatch(gpu, {
+ *   inputIds: Int32Array.from(enc.flatMap((e) => e.inputIds)),
+ *   tokenTypeIds: Int32Array.from(enc.flatMap((e) => e.tokenTypeIds)),
+ *   attentionMask: Int32Array.from(enc.flatMap((e) => e.attentionMask)),
+ *   batchSize: enc.length,
+ *   seqLength: S,
+ * });
+ * const { sequence, pooled } = bert.forward(inputs); // [2, 16, C], [2, C]
+ * ```
  *
  * @throws {TypeError} when an array's length is not `batchSize · seqLength`.
  */

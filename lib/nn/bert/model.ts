@@ -83,14 +83,61 @@ export interface BertOutput {
   pooled: Tensor;
 }
 
-/** HF `BertModel` with plain encoder layers. */
+/**
+ * HF `BertModel` with plain encoder layers: embeddings, `numHiddenLayers` post-norm encoder
+ * layers and the tanh pooler on [CLS], keyed as transformers keys them.
+ *
+ * @example Load a checkpoint and embed a batch
+ * ```ts ignore
+ * const gpu = await requestGpu();
+ * const { model: bert } = await BertModel.fromPretrained(gpu, "models/bert-base-uncased");
+ * const tokenizer = await BertTokenizer.fromFolder("models/bert-base-uncased");
+ * const e = tokenizer.encode("Hello world!", undefined, { maxLength: 8, padToMaxLength: true });
+ * const { pooled } = await noGrad(() =>
+ *   bert.forward({
+ *     inputIds: Int32Array.from(e.inputIds),
+ *     tokenTypeIds: Int32Array.from(e.tokenTypeIds),
+ *     attentionMask: Int32Array.from(e.attentionMask),
+ *     batchSize: 1,
+ *     seqLength: 8,
+ *   })
+ * );
+ * console.log(pooled.shape); // [1, 768]
+ * ```
+ */
 export class BertModel extends Module {
+  /** The architecture (sizes, dropout, `layer_norm_eps`) the model was built from. */
   readonly config: BertConfig;
+  /**
+   * The dropout seed stream every `Dropout` of the model draws from; pass it to the `Dropout`
+   * of a head built on top so that one seed fixes every mask.
+   */
   readonly seeds: SeedStream;
+  /**
+   * Word, position and token-type embeddings with their layer norm (keys `embeddings.*`).
+   *
+   * @internal
+   */
   readonly embeddings: BertEmbeddings;
+  /**
+   * The encoder layers (keys `encoder.layer.N.*`).
+   *
+   * @internal
+   */
   readonly layers: ModuleList<BertLayer<LayerNorm>>;
+  /**
+   * The tanh pooler on [CLS] (keys `pooler.dense.*`).
+   *
+   * @internal
+   */
   readonly pooler: BertPooler;
 
+  /**
+   * Declares the model (no GPU memory until `materialize`).
+   *
+   * @param config The architecture.
+   * @param options `seed` of a new dropout stream (default 42), or a `seeds` stream to share.
+   */
   constructor(
     config: BertConfig,
     { seed = 42, seeds }: { seed?: number; seeds?: SeedStream } = {},

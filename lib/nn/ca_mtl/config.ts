@@ -14,14 +14,19 @@ export type Architecture = "CA-MTL-base" | "CA-MTL-large" | "bert";
 
 /** A task head: its name and the number of outputs (1 = regression). */
 export interface TaskSpec {
+  /** The task's name, e.g. `"sst-2"` (`CaMtl.taskId` looks it up). */
   name: string;
+  /** Outputs of the head: the number of classes, or 1 for regression (STS-B). */
   numLabels: number;
 }
 
 /** Everything needed to build a CA-MTL (or plain multi-task BERT) model. */
 export interface CaMtlConfig {
+  /** Which encoder: `CA-MTL-base`, `CA-MTL-large` or the plain `bert` baseline. */
   architecture: Architecture;
+  /** The encoder's BERT sizes (e.g. {@linkcode BERT_BASE_CASED}, {@linkcode caMtlTinyBert}). */
   bert: BertConfig;
+  /** The task heads; a task's id is its position here. */
   tasks: TaskSpec[];
   /** L: the conditional attention matrix is `[L, ⌈L/N⌉]`; H must be a multiple of L. */
   maxSeqLength: number;
@@ -68,6 +73,23 @@ export const BERT_LARGE_CASED: BertConfig = bertSizes({
  * `CA-MTL-tiny`: the base stack's structure (2 plain layers, 1 CLN layer, the adapter layer)
  * at H = 128 with 4 heads; with L = 64 the attention has 2 blocks of 32. The vocabulary size
  * is set by the caller's tokenizer.
+ *
+ * @example Declare CA-MTL-tiny for two tasks (no GPU needed to count its parameters)
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { caMtlTinyBert } from "./config.ts";
+ * import { CaMtl } from "./model.ts";
+ * const bert = caMtlTinyBert(1000);
+ * assert.equal(bert.hiddenSize, 128);
+ * const model = new CaMtl({
+ *   architecture: "CA-MTL-base",
+ *   bert,
+ *   tasks: [{ name: "sst-2", numLabels: 2 }, { name: "sts-b", numLabels: 1 }],
+ *   maxSeqLength: 64,
+ * });
+ * assert.equal(model.taskId("sts-b"), 1);
+ * assert.equal(model.countParameters().frozen, 0);
+ * ```
  */
 export function caMtlTinyBert(vocabSize: number): BertConfig {
   return {

@@ -68,11 +68,23 @@ export function isFrozen(name: string, range: LayerRange): boolean {
 }
 
 /**
- * Freezes the encoder parameters the rule selects (sets `trainable = false`).
+ * Freezes the encoder parameters the released `--freeze_encoder_layers START-END` rule selects
+ * (sets `trainable = false`): every parameter of encoder layers START to END (inclusive) except
+ * CA-MTL's task-conditioned ones (`random_weight_matrix`, the FiLM and layer-norm modulation
+ * generators, adapters), and the embeddings. The task embedding, alignment, pooler and heads
+ * stay trainable. Works on the plain BERT baseline too.
  *
- * @param encoder the model's `bert` module
+ * @param encoder the model's `bert` module (parameter names relative to `bert.`)
+ * @param text the range, `"START-END"`, e.g. `"0-4"`
  * @param layers the encoder's layer count, for range checking
- * @returns the frozen and trainable element counts of the whole `model` when given, else of `encoder`
+ * @returns the names of the parameters it froze
+ * @throws {RangeError} when `text` is not `START-END` or the range is outside 0..layers−1
+ * @example Freeze the embeddings and the lower five layers of CA-MTL-base
+ * ```ts ignore
+ * const layers = model.config.bert.numHiddenLayers;
+ * const { frozenNames } = freezeEncoderLayers(model.bert, "0-4", layers);
+ * console.log(frozenNames.length, model.countParameters());
+ * ```
  */
 export function freezeEncoderLayers(
   encoder: Module,

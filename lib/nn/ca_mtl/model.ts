@@ -27,14 +27,44 @@ import type { CaMtlConfig, TaskSpec } from "./config.ts";
 import { CaMtlBaseEncoder, CaMtlLargeEncoder } from "./layers.ts";
 import { taskLoss } from "./loss.ts";
 
-/** The CA-MTL encoder (`bert.*`): embeddings, alignment, conditioned layers and pooler. */
+/**
+ * The CA-MTL encoder (`CaMtl.bert`, keys `bert.*`): BERT embeddings aligned to the task by a
+ * FiLM of the task embedding, the conditioned encoder layers, and the pooler.
+ */
 export class CaMtlEncoderModel extends Module {
+  /** One learned vector per task, `[T, C]` (key `task_type_embeddings`). */
   readonly taskTypeEmbeddings: Embedding;
+  /**
+   * The FiLM generator that aligns the embeddings to the task (key `conditional_alignment`).
+   *
+   * @internal
+   */
   readonly conditionalAlignment: FilmGenerator;
+  /**
+   * Word, position and token-type embeddings (keys `embeddings.*`).
+   *
+   * @internal
+   */
   readonly embeddings: BertEmbeddings;
+  /**
+   * The conditioned encoder layers (keys `encoder.*`).
+   *
+   * @internal
+   */
   readonly encoder: CaMtlBaseEncoder | CaMtlLargeEncoder;
+  /**
+   * The tanh pooler on [CLS] (keys `pooler.dense.*`).
+   *
+   * @internal
+   */
   readonly pooler: BertPooler;
 
+  /**
+   * Declares the encoder for `config` (no GPU memory until `materialize`).
+   *
+   * @param config The architecture, BERT sizes, tasks and max_seq_length.
+   * @param seeds The model's dropout seed stream.
+   */
   constructor(config: CaMtlConfig, seeds: SeedStream) {
     super();
     const bert = config.bert, C = bert.hiddenSize, std = bert.initializerRange;
@@ -49,7 +79,13 @@ export class CaMtlEncoderModel extends Module {
     this.pooler = this.child("pooler", new BertPooler(bert));
   }
 
-  /** @param taskIds i32 `[B]` @returns sequence `[B, S, C]` and pooled `[B, C]` */
+  /**
+   * Encodes a batch conditioned on each example's task.
+   *
+   * @param inputs The uploaded batch.
+   * @param taskIds i32 `[B]`, each example's task id
+   * @returns sequence `[B, S, C]` and pooled `[B, C]`
+   */
   forward(inputs: BertInputs, taskIds: Tensor): { sequence: Tensor; pooled: Tensor } {
     const z = this.taskTypeEmbeddings.forward(taskIds); // [B, C]
     const aligned = this.conditionalAlignment.forward(this.embeddings.forward(inputs), z);
@@ -79,6 +115,7 @@ export class Decoder extends Module {
 
 /** The rows of one task in a batch and their labels (class indices or regression targets). */
 export interface TaskRows {
+  /** The task's position in the model's task list. */
   taskId: number;
   /** Row numbers in the batch, ascending. */
   rows: Int32Array;
@@ -88,6 +125,7 @@ export interface TaskRows {
 
 /** A batch for the model: inputs, each example's task id, and optionally its task slices. */
 export interface TaskBatch {
+  /** The uploaded batch (`uploadBatch`). */
   inputs: BertInputs;
   /** Host task ids `[B]`, positions in the task list. */
   taskIds: Int32Array;
@@ -129,13 +167,51 @@ export interface CaMtlOutput {
   taskLosses: Map<number, Tensor>;
 }
 
-/** CA-MTL (or the plain multi-task BERT baseline) with per-task heads. */
+/**
+ * CA-MTL (or the plain multi-task BERT baseline) with per-task heads: the shared encoder under
+ * `bert.*`, conditioned on a task embedding, and one dropout + linear head per task under
+ * `decoders.N.*`. A forward takes a batch that mixes tasks and runs each task's head on its
+ * own rows.
+ *
+ * @example Build CA-MTL-tiny for two tasks and take one training step's loss
+ * ```ts ignore
+ * const gpu = await requestGpu();
+ * const model = new CaMtl({
+ *   architecture: "CA-MTL-base",
+ *   bert: caMtlTinyBert(tokenizer.vocabSize),
+ *   tasks: [{ name: "sst-2", numLabels: 2 }, { name: "sts-b", numLabels: 1 }],
+ *   maxSeqLength: 64,
+ * }).materialize(gpu, 42);
+ * const batch = await sampler.nextBatch(); // a collated batch of both tasks
+ * const { loss, logits } = model.forward(batch!);
+ * backward(loss!);
+ * console.log(logits.get(model.taskId("sts-b"))?.shape); // [n_sts-b, 1]
+ * ```
+ */
 export class CaMtl extends Module {
+  /** The architecture, BERT sizes, tasks and max_seq_length the model was built from. */
   readonly config: CaMtlConfig;
+  /** The dropout seed stream of every `Dropout` in the model. */
   readonly seeds: SeedStream;
+  /**
+   * The shared encoder (keys `bert.*`): the conditioned CA-MTL encoder, or a plain `BertModel`
+   * for the `bert` architecture. {@linkcode freezeEncoderLayers} takes it.
+   */
   readonly bert: CaMtlEncoderModel | BertModel;
+  /**
+   * The task heads, in task-list order (keys `decoders.N.*`).
+   *
+   * @internal
+   */
   readonly decoders: ModuleList<Decoder>;
 
+  /**
+   * Declares the model (no GPU memory until `materialize`).
+   *
+   * @param config The architecture, BERT sizes, tasks and max_seq_length.
+   * @param options `seed` of the dropout seed stream (default 42).
+   * @throws {RangeError} when the task list is empty.
+   */
   constructor(config: CaMtlConfig, { seed = 42 }: { seed?: number } = {}) {
     super();
     if (config.tasks.length === 0) {

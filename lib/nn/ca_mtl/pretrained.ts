@@ -52,9 +52,13 @@ interface SavedCaMtl {
 
 /** Options of {@linkcode loadCaMtl}. */
 export interface LoadCaMtlOptions {
+  /** The device the weights are allocated on. */
   gpu: Gpu;
+  /** The task heads to build (a folder saved by camtl uses the tasks it recorded instead). */
   tasks: TaskSpec[];
+  /** L, the sequence length the conditional attention is sized for (a camtl folder records it). */
   maxSeqLength: number;
+  /** Seed of the initialisation and of the dropout stream. Default 42. */
   seed?: number;
   /** Vocabulary size for `CA-MTL-tiny` (its tokenizer's). */
   vocabSize?: number;
@@ -63,12 +67,15 @@ export interface LoadCaMtlOptions {
    * `bert` baseline); `CA-MTL-base` maps its weights as spec §3.10 says.
    */
   architecture?: Architecture;
+  /** Where to look for (or download) a named checkpoint; see {@linkcode resolveModel}. */
   resolve?: ResolveOptions;
 }
 
 /** The built model, where its weights came from, and the folder holding its tokenizer files. */
 export interface LoadedCaMtl {
+  /** The model, materialised on `options.gpu`, in training mode. */
   model: CaMtl;
+  /** Which keys loaded, stayed initialised or went unused; null for `CA-MTL-tiny`. */
   report: LoadReport | null;
   /** Folder with `vocab.txt`, or null for `CA-MTL-tiny`. */
   folder: string | null;
@@ -99,8 +106,28 @@ export function caMtlConfigToJson(config: CaMtlConfig): Record<string, unknown> 
 }
 
 /**
- * Builds and loads the model `nameOrPath` names (see the module doc).
+ * Builds and loads the multi-task model `nameOrPath` names, as the CLI's `--model_name_or_path`:
  *
+ * - `CA-MTL-base` / `CA-MTL-large`: the CA-MTL encoder on `bert-base-cased` /
+ *   `bert-large-cased` weights (base layer 11 is built fresh under new keys, so the checkpoint's
+ *   layer 11 is reported unused; every new module keeps its initialisation);
+ * - `CA-MTL-tiny`: the small random-init config ({@linkcode caMtlTinyBert}), no files read;
+ * - a folder saved by camtl: rebuilt with the architecture and tasks its `config.json` records,
+ *   every tensor loaded;
+ * - any other BERT name or folder: `options.architecture` (default the plain `bert` baseline)
+ *   with per-task heads.
+ *
+ * @example CA-MTL-tiny for the demo tasks
+ * ```ts ignore
+ * const gpu = await requestGpu();
+ * const { model } = await loadCaMtl("CA-MTL-tiny", {
+ *   gpu,
+ *   tasks: [{ name: "sst-2", numLabels: 2 }, { name: "rte", numLabels: 2 }],
+ *   maxSeqLength: 64,
+ *   vocabSize: tokenizer.vocabSize,
+ * });
+ * console.log(model.countParameters());
+ * ```
  * @throws {CheckpointError} when weights are missing, mis-shaped or unreadable
  * @throws {HubError} when a name cannot be resolved
  */

@@ -6,7 +6,7 @@
  * `await tensor.data()` in tfjs), so that the same work is timed. Reports the median, minimum
  * and maximum of the reps, GFLOP/s and the camtl/tfjs speed ratio.
  *
- * Run: `deno run -A bench/matmul_peers.ts [--reps N] [--json]`. With `--json`, prints one line
+ * Run: `deno task bench:matmul-peers [--reps N] [--json]`. With `--json`, prints one line
  * per measurement: `{"bench","impl","adapter","median_ms","min_ms","max_ms"}`.
  *
  * TensorFlow.js is imported only here, never from `lib/`. The full `@tensorflow/tfjs` package
@@ -16,23 +16,21 @@
  * @module
  */
 
-// tfjs is a peer to measure against, not a dependency of camtl, so it stays out of deno.json.
-// deno-lint-ignore no-import-prefix
-import * as tf from "npm:@tensorflow/tfjs@4.22.0";
-// deno-lint-ignore no-import-prefix
-import "npm:@tensorflow/tfjs-backend-webgpu@4.22.0";
-import { beginScope } from "../lib/autograd/scope.ts";
-import { fromArray } from "../lib/autograd/tensor.ts";
-import { requestGpu } from "../lib/gpu/device.ts";
-import { matmul } from "../lib/ops/matmul.ts";
-import { Rng } from "../tests/_util/rng.ts";
+// tfjs is a peer to measure against, not a dependency of camtl: bench/peers/deno.json maps it.
+import * as tf from "@tensorflow/tfjs";
+import "@tensorflow/tfjs-backend-webgpu";
+import { beginScope } from "../../lib/autograd/scope.ts";
+import { fromArray } from "../../lib/autograd/tensor.ts";
+import { requestGpu } from "../../lib/gpu/device.ts";
+import { matmul } from "../../lib/ops/matmul.ts";
+import { Rng } from "../../tests/_util/rng.ts";
 
 const args = {
   json: Deno.args.includes("--json"),
   reps: Deno.args.includes("--reps") ? Number(Deno.args[Deno.args.indexOf("--reps") + 1]) : 7,
 };
 if (!Number.isInteger(args.reps)) {
-  console.error("usage: deno run -A bench/matmul_peers.ts [--reps N] [--json]");
+  console.error("usage: deno task bench:matmul-peers [--reps N] [--json]");
   Deno.exit(2);
 }
 const REPS = Math.max(5, args.reps);
