@@ -24,7 +24,7 @@
  */
 
 /** The value HF uses for "no label here" in token classification, ignored by the loss. */
-export const IGNORE_INDEX = -100;
+export const IGNORE_INDEX: number = -100;
 
 /** Typed arrays beyond ids, token types and labels (see the module doc for who uses what). */
 export interface FeatureExtras {

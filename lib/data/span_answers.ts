@@ -34,8 +34,9 @@ export interface SpanAnswer {
   score: number;
   /** The feature (window) the span is in, or -1. */
   feature: number;
-  /** Start and end token (inclusive) in that feature's sequence, or -1. */
+  /** Start token in that feature's sequence, or -1. */
   start: number;
+  /** End token (inclusive) in that feature's sequence, or -1. */
   end: number;
 }
 

@@ -38,7 +38,8 @@ export interface SpanBuildOptions extends TaskBuildOptions {
 }
 
 /** HF's defaults for `--doc_stride` and `--max_query_length`. */
-export const SPAN_DEFAULTS = Object.freeze({ docStride: 128, maxQueryLength: 64 });
+export const SPAN_DEFAULTS: Readonly<{ docStride: number; maxQueryLength: number }> = Object
+  .freeze({ docStride: 128, maxQueryLength: 64 });
 
 /** Window starts and lengths over `n` context tokens (BERT's `doc_spans`). */
 export function contextWindows(n: number, window: number, stride: number): [number, number][] {
