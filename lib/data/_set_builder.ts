@@ -8,13 +8,8 @@
 import type { TokenOffsets } from "../text/offsets.ts";
 import { int32s, uint8s } from "./_growable.ts";
 import type { ExampleMeta, FeatureExtras } from "./feature_extras.ts";
-import {
-  type FeatureKey,
-  featureKey,
-  FeatureSet,
-  type FeatureTokenizer,
-  type LabelArray,
-} from "./features.ts";
+import { featureKey } from "./feature_key.ts";
+import { type FeatureKey, FeatureSet, type FeatureTokenizer, type LabelArray } from "./features.ts";
 import { getTask, type TaskDefinition } from "./tasks.ts";
 
 /**

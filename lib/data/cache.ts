@@ -41,10 +41,10 @@ import {
   extrasLayout,
   extrasViews,
 } from "./feature_extras.ts";
+import { featureKey } from "./feature_key.ts";
 import {
   buildGlueFeatures,
   type FeatureKey,
-  featureKey,
   FeatureSet,
   type FeatureTokenizer,
   type LabelArray,

@@ -24,9 +24,9 @@ import { cachedFeatures, type LoadedFeatures, loadGlueFeatures } from "./cache.t
 import { readConllSentences } from "./conll.ts";
 import { DataError } from "./data_error.ts";
 import { candidatePaths, taskDataPath } from "./data_layout.ts";
-import { featureKey, type FeatureSet } from "./features.ts";
+import { featureKey } from "./feature_key.ts";
+import { buildGlueFeatures, type FeatureSet } from "./features.ts";
 import { isGlueTask } from "./glue_tasks.ts";
-import { buildGlueFeatures } from "./features.ts";
 import { buildSpanFeatures, SPAN_DEFAULTS, type SpanBuildOptions } from "./span_features.ts";
 import { readMrqaFile, readSquadFile } from "./squad.ts";
 import { readSuperGlueExamples, SUPERGLUE_TASKS, type SuperGlueTaskName } from "./superglue.ts";
