@@ -18,7 +18,11 @@
  * | 4·T | input ids (i32) |
  * | T, padded to 4 | token types (u8) |
  * | 4·N | labels (i32 or f32; absent for test data) |
+ * | … | each array of the set's `extras`, in `EXTRA_ARRAYS` order, padded to 4 bytes |
  * | 4 | CRC-32 of everything before it |
+ *
+ * The header also holds the extras' layout and the set's JSON `meta`; a multiple-choice set has
+ * N·choices + 1 offsets. Version 1 files (no extras) fail the version check and are rebuilt.
  *
  * Files are written to a temporary name in the same folder and renamed, so a killed run
  * leaves either the old file or none; a short or corrupt file fails the size or checksum
@@ -31,6 +35,14 @@ import { writeBytesAtomic } from "../io/atomic.ts";
 import { crc32 } from "./_crc32.ts";
 import { DataError } from "./data_error.ts";
 import {
+  type ExampleMeta,
+  extrasByteLength,
+  type ExtrasLayout,
+  extrasLayout,
+  extrasViews,
+} from "./feature_extras.ts";
+import { featureKey } from "./feature_key.ts";
+import {
   buildGlueFeatures,
   type FeatureKey,
   FeatureSet,
@@ -42,7 +54,7 @@ import { assertGlueTask } from "./glue_tasks.ts";
 
 const MAGIC = "CAMTLFTS";
 /** Version of the cache layout; bump it when the layout or the features change. */
-export const FEATURE_CACHE_VERSION = 1;
+export const FEATURE_CACHE_VERSION = 2;
 const PREAMBLE = 16;
 
 interface CacheHeader {
@@ -53,6 +65,8 @@ interface CacheHeader {
   skipped: number;
   padId: number;
   sourceBytes: number | null;
+  extras: ExtrasLayout | null;
+  meta: ExampleMeta | null;
 }
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
@@ -73,9 +87,12 @@ function safe(s: string): string {
  */
 export function featureCacheName(key: FeatureKey): string {
   const casing = key.doLowerCase ? "uncased" : "cased";
+  const windows = key.docStride === undefined
+    ? ""
+    : `_stride${key.docStride}_query${key.maxQueryLength}`;
   return `cached_${safe(key.split)}_${
     safe(key.task)
-  }_task${key.taskId}_len${key.maxSeqLength}_${casing}_${
+  }_task${key.taskId}_len${key.maxSeqLength}${windows}_${casing}_${
     safe(key.vocabHash.slice(0, 16))
   }.features`;
 }
@@ -92,12 +109,14 @@ export function encodeFeatureCache(
   { sourceBytes = null }: EncodeFeatureCacheOptions = {},
 ): Uint8Array {
   if (!LITTLE_ENDIAN) throw new Error("Cannot write a feature cache: this host is big-endian");
-  const n = set.size, tokens = set.inputIds.length;
+  const n = set.size, sequences = set.offsets.length - 1, tokens = set.inputIds.length;
   const labels = set.labels === null
     ? "none"
     : set.labels instanceof Float32Array
     ? "float32"
     : "int32";
+  const x = set.extras;
+  const layout = x ? extrasLayout(x) : null;
   const header: CacheHeader = {
     key: set.key,
     count: n,
@@ -106,11 +125,14 @@ export function encodeFeatureCache(
     skipped: set.skipped,
     padId: set.padId,
     sourceBytes,
+    extras: layout,
+    meta: set.meta,
   };
   let json = new TextEncoder().encode(JSON.stringify(header));
   const h = align4(json.length);
-  const size = PREAMBLE + h + 4 * (n + 1) + 4 * tokens + align4(tokens) +
-    (set.labels ? 4 * n : 0) + 4;
+  const size = PREAMBLE + h + 4 * (sequences + 1) + 4 * tokens + align4(tokens) +
+    (set.labels ? 4 * n : 0) +
+    (layout ? extrasByteLength(layout, n, tokens) : 0) + 4;
   const out = new Uint8Array(size);
   const view = new DataView(out.buffer);
   out.set(new TextEncoder().encode(MAGIC), 0);
@@ -120,13 +142,11 @@ export function encodeFeatureCache(
   out.set(json, PREAMBLE);
   json = new Uint8Array(0);
   let at = PREAMBLE + h;
-  for (const part of [set.offsets, set.inputIds, set.tokenTypeIds]) {
+  const parts = [set.offsets, set.inputIds, set.tokenTypeIds, ...(set.labels ? [set.labels] : [])];
+  for (const name of layout?.arrays ?? []) parts.push(x![name]!);
+  for (const part of parts) {
     out.set(asBytes(part), at);
     at += align4(part.byteLength);
-  }
-  if (set.labels) {
-    out.set(asBytes(set.labels), at);
-    at += 4 * n;
   }
   view.setUint32(at, crc32(out.subarray(0, at)), true);
   return out;
@@ -136,11 +156,11 @@ function corrupt(file: string, why: string): DataError {
   return new DataError(`Cannot use feature cache "${file}": ${why}`, { file });
 }
 
-function sameKey(a: FeatureKey, b: FeatureKey): boolean {
-  return a.task === b.task && a.taskId === b.taskId && a.split === b.split &&
-    a.vocabHash === b.vocabHash && a.doLowerCase === b.doLowerCase &&
-    a.maxSeqLength === b.maxSeqLength;
-}
+const KEY_FIELDS = [
+  ...["task", "taskId", "split", "vocabHash", "doLowerCase", "maxSeqLength"] as const,
+  ...["docStride", "maxQueryLength"] as const,
+];
+const sameKey = (a: FeatureKey, b: FeatureKey) => KEY_FIELDS.every((k) => a[k] === b[k]);
 
 /** Options of {@linkcode decodeFeatureCache}. */
 export interface DecodeFeatureCacheOptions {
@@ -148,7 +168,7 @@ export interface DecodeFeatureCacheOptions {
   file: string;
   /** The key the caller needs; a different key is an error. */
   expected?: FeatureKey;
-  /** When given, the size the source TSV has now. */
+  /** When given, the size the source file has now. */
   sourceBytes?: number | null;
 }
 
@@ -191,8 +211,15 @@ export function decodeFeatureCache(
   if (!Number.isInteger(n) || !Number.isInteger(tokens) || n < 0 || tokens < 0) {
     throw corrupt(file, "its header lacks example and token counts");
   }
-  const size = PREAMBLE + h + 4 * (n + 1) + 4 * tokens + align4(tokens) +
-    (header.labels === "none" ? 0 : 4 * n) + 4;
+  const sequences = n * (header.extras?.choices ?? 1);
+  let extraBytes = 0;
+  try {
+    extraBytes = header.extras ? extrasByteLength(header.extras, n, tokens) : 0;
+  } catch (err) {
+    throw corrupt(file, `its header is malformed (${(err as Error).message})`);
+  }
+  const size = PREAMBLE + h + 4 * (sequences + 1) + 4 * tokens + align4(tokens) +
+    (header.labels === "none" ? 0 : 4 * n) + extraBytes + 4;
   if (size !== bytes.length) {
     throw corrupt(file, `it has ${bytes.length} bytes, its header implies ${size} (truncated?)`);
   }
@@ -213,8 +240,8 @@ export function decodeFeatureCache(
     );
   }
   let at = bytes.byteOffset + PREAMBLE + h;
-  const offsets = new Int32Array(bytes.buffer, at, n + 1);
-  at += 4 * (n + 1);
+  const offsets = new Int32Array(bytes.buffer, at, sequences + 1);
+  at += 4 * (sequences + 1);
   const inputIds = new Int32Array(bytes.buffer, at, tokens);
   at += 4 * tokens;
   const tokenTypeIds = new Uint8Array(bytes.buffer, at, tokens);
@@ -222,6 +249,8 @@ export function decodeFeatureCache(
   let labels: LabelArray | null = null;
   if (header.labels === "int32") labels = new Int32Array(bytes.buffer, at, n);
   else if (header.labels === "float32") labels = new Float32Array(bytes.buffer, at, n);
+  if (labels) at += 4 * n;
+  const extras = header.extras ? extrasViews(header.extras, bytes.buffer, at, { n, tokens }) : null;
   try {
     return new FeatureSet(header.key, {
       offsets,
@@ -230,6 +259,8 @@ export function decodeFeatureCache(
       labels,
       skipped: header.skipped,
       padId: header.padId,
+      extras,
+      meta: header.meta ?? null,
     });
   } catch (err) {
     throw corrupt(file, (err as Error).message);
@@ -302,21 +333,39 @@ export interface LoadedFeatures {
  * written then); a bad cache is rebuilt, not thrown.
  * @throws {DataError} When the cache cannot be written, naming the file.
  */
-export async function loadGlueFeatures(options: LoadGlueFeaturesOptions): Promise<LoadedFeatures> {
+export function loadGlueFeatures(options: LoadGlueFeaturesOptions): Promise<LoadedFeatures> {
   const task = assertGlueTask(options.task);
-  const key: FeatureKey = {
-    task,
-    taskId: options.taskId,
-    split: options.split,
-    vocabHash: options.tokenizer.vocabHash,
-    doLowerCase: options.tokenizer.doLowerCase,
-    maxSeqLength: options.maxSeqLength,
-  };
+  return cachedFeatures({
+    key: featureKey({ ...options, task }),
+    cacheDir: options.cacheDir,
+    overwriteCache: options.overwriteCache,
+    source: () => glueFile(options),
+    build: () => buildGlueFeatures({ ...options, task }),
+  });
+}
+
+/**
+ * Features from the cache when a valid file with `key` exists, else `build()` and cache them
+ * (the logic of {@linkcode loadGlueFeatures}, for any reader). `source()` finds the data file,
+ * whose size is checked against the cache's; when it throws a `DataError` (data gone) a valid
+ * cache still serves.
+ *
+ * @throws whatever `build` throws (no cache file is written then).
+ * @throws {DataError} When the cache cannot be written, naming the file.
+ */
+export async function cachedFeatures(
+  options: Pick<LoadGlueFeaturesOptions, "cacheDir" | "overwriteCache"> & {
+    key: FeatureKey;
+    source: () => Promise<string>;
+    build: () => Promise<FeatureSet>;
+  },
+): Promise<LoadedFeatures> {
+  const { key } = options;
   const cacheFile = `${options.cacheDir}/${featureCacheName(key)}`;
   let sourceBytes: number | null = null;
   let source: string | null = null;
   try {
-    source = await glueFile(options);
+    source = await options.source();
     sourceBytes = (await Deno.stat(source)).size;
   } catch (err) {
     if (!(err instanceof DataError)) throw err;
@@ -329,15 +378,14 @@ export async function loadGlueFeatures(options: LoadGlueFeaturesOptions): Promis
       const features = decodeFeatureCache(bytes, { file: cacheFile, expected: key, sourceBytes });
       return { features, fromCache: true, cacheFile, rebuildReason: null };
     } catch (err) {
-      // Anything that stops us reading it (missing, corrupt, unreadable) means rebuild;
-      // a folder that cannot hold the cache fails below, when writing, with the fix.
+      // Missing, corrupt or unreadable means rebuild; an unwritable folder fails below.
       rebuildReason = err instanceof Deno.errors.NotFound
         ? "no cache file"
         : (err as Error).message;
     }
   }
   // Building rethrows the reader's own error (missing folder or file, bad row).
-  const features = await buildGlueFeatures({ ...options, task });
+  const features = await options.build();
   try {
     await writeFeatureCache(cacheFile, features, {
       sourceBytes: source === null ? null : sourceBytes,

@@ -10,12 +10,17 @@
  * `torch.float`), never rounded to integers.
  *
  * A task is anything in the task registry (`tasks.ts`): the GLUE tasks, and tasks another
- * suite registers (such as the synthetic demo's), which build exactly like GLUE's.
+ * suite registers (such as the synthetic demo's), which build exactly like GLUE's. Heads beyond
+ * sequence classification (token tags, answer spans, choices, marked spans) keep what they need
+ * in the set's `extras` and `meta` (`feature_extras.ts`); `task_features.ts` builds them.
  *
  * @module
  */
 
 import type { EncodeOptions, Encoding } from "../text/encoding.ts";
+import { Growable } from "./_growable.ts";
+import { type ExampleMeta, extrasProblem, type FeatureExtras } from "./feature_extras.ts";
+import { type FeatureKey, featureKey } from "./feature_key.ts";
 import { type GlueExample, readGlueExamples } from "./glue.ts";
 import { getTask } from "./tasks.ts";
 
@@ -35,21 +40,7 @@ export interface FeatureTokenizer {
   readonly padId?: number;
 }
 
-/** What identifies a feature set: the cache key of spec decision 10. */
-export interface FeatureKey {
-  /** Registered task name (a GLUE task or one added with `registerTask`). */
-  task: string;
-  /** Position of the task in `--tasks`. */
-  taskId: number;
-  /** `train`, `dev` or `test`. */
-  split: string;
-  /** The tokenizer's vocabulary hash. */
-  vocabHash: string;
-  /** Whether the tokenizer lower-cases. */
-  doLowerCase: boolean;
-  /** Truncation length. */
-  maxSeqLength: number;
-}
+export type { FeatureKey } from "./feature_key.ts";
 
 /** Class indices (`Int32Array`) or regression scores (`Float32Array`). */
 export type LabelArray = Int32Array | Float32Array;
@@ -82,6 +73,10 @@ export interface FeatureArrays {
   skipped: number;
   /** Id used to pad batches. */
   padId: number;
+  /** Arrays for heads beyond sequence classification (`feature_extras.ts`). */
+  extras?: FeatureExtras | null;
+  /** Per-example information for post-processing and submission files. */
+  meta?: ExampleMeta | null;
 }
 
 /**
@@ -130,6 +125,10 @@ export class FeatureSet implements FeatureArrays {
   readonly padId: number;
   /** Outputs of the task's head (1 = regression). */
   readonly numLabels: number;
+  /** Arrays for heads beyond sequence classification, or null. */
+  readonly extras: FeatureExtras | null;
+  /** Per-example information for post-processing and submission files, or null. */
+  readonly meta: ExampleMeta | null;
 
   /**
    * Wraps arrays as a feature set, checking that their lengths agree.
@@ -140,9 +139,16 @@ export class FeatureSet implements FeatureArrays {
    * @throws {RangeError} When `key.task` is not a registered task.
    */
   constructor(key: FeatureKey, arrays: FeatureArrays) {
-    const n = arrays.offsets.length - 1;
-    const tokens = n >= 0 ? arrays.offsets[n] : -1;
-    if (n < 0 || arrays.offsets[0] !== 0 || tokens !== arrays.inputIds.length) {
+    const sequences = arrays.offsets.length - 1;
+    const tokens = sequences >= 0 ? arrays.offsets[sequences] : -1;
+    const choices = arrays.extras?.choices ?? 1;
+    const n = sequences / choices;
+    if (!Number.isInteger(n)) {
+      throw new TypeError(
+        `Cannot build features of "${key.task}": ${sequences} sequences are not a multiple of ${choices} choices`,
+      );
+    }
+    if (sequences < 0 || arrays.offsets[0] !== 0 || tokens !== arrays.inputIds.length) {
       throw new TypeError(
         `Cannot build features of "${key.task}": offsets end at ${tokens}, ids hold ${arrays.inputIds.length}`,
       );
@@ -152,6 +158,8 @@ export class FeatureSet implements FeatureArrays {
         `Cannot build features of "${key.task}": ${n} examples, ${tokens} ids, ${arrays.tokenTypeIds.length} token types, ${arrays.labels?.length} labels`,
       );
     }
+    const problem = arrays.extras ? extrasProblem(arrays.extras, n, tokens) : null;
+    if (problem !== null) throw new TypeError(`Cannot build features of "${key.task}": ${problem}`);
     this.key = Object.freeze({ ...key });
     this.offsets = arrays.offsets;
     this.inputIds = arrays.inputIds;
@@ -160,11 +168,24 @@ export class FeatureSet implements FeatureArrays {
     this.skipped = arrays.skipped;
     this.padId = arrays.padId;
     this.numLabels = getTask(key.task).numLabels;
+    this.extras = arrays.extras ?? null;
+    this.meta = arrays.meta ?? null;
   }
 
-  /** Number of examples. */
+  /** Number of examples (features; a multiple-choice example holds `choices` sequences). */
   get size(): number {
-    return this.offsets.length - 1;
+    return (this.offsets.length - 1) / this.choices;
+  }
+
+  /** Encoded sequences per example: the number of choices for multiple choice, else 1. */
+  get choices(): number {
+    return this.extras?.choices ?? 1;
+  }
+
+  /** Whether the set has gold labels of any kind (class, token tags or answer positions). */
+  get labelled(): boolean {
+    return this.labels !== null || this.extras?.tokenLabels !== undefined ||
+      this.extras?.startPositions !== undefined;
   }
 
   /** The task name. */
@@ -177,21 +198,29 @@ export class FeatureSet implements FeatureArrays {
     return this.key.taskId;
   }
 
-  /** Real tokens in example `i`. */
+  /** Real tokens in example `i` (the longest of its choices for multiple choice). */
   length(i: number): number {
-    return this.offsets[i + 1] - this.offsets[i];
+    const c = this.choices;
+    let longest = 0;
+    for (let k = i * c; k < i * c + c; k++) {
+      longest = Math.max(longest, this.offsets[k + 1] - this.offsets[k]);
+    }
+    return longest;
   }
 
   /**
-   * Example `i` as views into the storage.
+   * Example `i` as views into the storage (for multiple choice, its sequence for `choice`).
    *
-   * @throws {RangeError} When `i` is outside [0, size).
+   * @throws {RangeError} When `i` is outside [0, size) or `choice` outside [0, choices).
    */
-  get(i: number): Feature {
-    if (!(i >= 0 && i < this.size)) {
-      throw new RangeError(`Cannot get feature ${i} of "${this.task}": it has ${this.size}`);
+  get(i: number, choice = 0): Feature {
+    if (!(i >= 0 && i < this.size) || !(choice >= 0 && choice < this.choices)) {
+      throw new RangeError(
+        `Cannot get feature ${i} (choice ${choice}) of "${this.task}": it has ${this.size} of ${this.choices} choice(s)`,
+      );
     }
-    const a = this.offsets[i], b = this.offsets[i + 1];
+    const k = i * this.choices + choice;
+    const a = this.offsets[k], b = this.offsets[k + 1];
     return {
       inputIds: this.inputIds.subarray(a, b),
       tokenTypeIds: this.tokenTypeIds.subarray(a, b),
@@ -214,29 +243,6 @@ export interface BuildFeaturesOptions {
   split: string;
   /** Truncation length (128 by default in CA-MTL). */
   maxSeqLength: number;
-}
-
-class Growable<T extends Int32Array | Uint8Array | Float32Array> {
-  #make: (n: number) => T;
-  data: T;
-  size = 0;
-  constructor(make: (n: number) => T, capacity: number) {
-    this.#make = make;
-    this.data = make(capacity);
-  }
-  reserve(extra: number): void {
-    if (this.size + extra <= this.data.length) return;
-    const next = this.#make(Math.max(this.data.length * 2, this.size + extra));
-    next.set(this.data.subarray(0, this.size));
-    this.data = next;
-  }
-  push(v: number): void {
-    this.reserve(1);
-    this.data[this.size++] = v;
-  }
-  done(): T {
-    return this.data.slice(0, this.size) as T;
-  }
 }
 
 /**
@@ -268,7 +274,8 @@ class Growable<T extends Int32Array | Uint8Array | Float32Array> {
  * @param examples The task's examples, e.g. `readGlueExamples(...)`.
  * @param options Tokenizer, task, task id, split and max_seq_length.
  * @returns The features, in example order.
- * @throws {RangeError} For an unknown task, a bad max_seq_length or task id, a class label
+ * @throws {RangeError} For an unknown task, a task whose head needs more than text pairs
+ * (token tags, spans, choices), a bad max_seq_length or task id, a class label
  * that is not an index into the task's labels (or a score that is not finite), or a
  * tokenizer that returns more than `maxSeqLength` tokens or token types above 255.
  * @throws {TypeError} When labelled and unlabelled examples are mixed or the tokenizer's
@@ -281,6 +288,13 @@ export async function buildFeatures(
   const { tokenizer, taskId, split, maxSeqLength } = options;
   const def = getTask(options.task);
   const task = def.name;
+  if ((def.head ?? "classification") !== "classification" || def.markedSpans !== undefined) {
+    throw new RangeError(
+      `Cannot build features of "${task}" from text pairs: its head is "${
+        def.head ?? "classification"
+      }"${def.markedSpans ? " with marked spans" : ""}; use buildTaskFeatures (task_features.ts)`,
+    );
+  }
   if (!Number.isInteger(maxSeqLength) || maxSeqLength < 3) {
     throw new RangeError(`Cannot build features of "${task}": maxSeqLength is ${maxSeqLength}`);
   }
@@ -341,14 +355,7 @@ export async function buildFeatures(
     }
   }
   return new FeatureSet(
-    {
-      task,
-      taskId,
-      split,
-      vocabHash: tokenizer.vocabHash,
-      doLowerCase: tokenizer.doLowerCase,
-      maxSeqLength,
-    },
+    featureKey({ task, taskId, split, tokenizer, maxSeqLength }),
     {
       offsets: offsets.done(),
       inputIds: ids.done(),

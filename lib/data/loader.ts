@@ -3,9 +3,14 @@
  * (dynamic padding, spec decision 5), as flat row-major `Int32Array`s, plus the task ids and
  * the labels of each task kept in that task's dtype (spec decision 9, 9.2 item 13).
  *
+ * Heads beyond sequence classification find their targets in their task's slice: token tags
+ * padded to the batch's length, answer start and end positions, marked spans; a
+ * multiple-choice example occupies `choices` consecutive rows.
+ *
  * @module
  */
 
+import { IGNORE_INDEX } from "./feature_extras.ts";
 import type { FeatureSet, LabelArray } from "./features.ts";
 import { SeededRng } from "./_rng.ts";
 
@@ -17,13 +22,28 @@ export interface TaskSlice {
   task: string;
   /** Row numbers in the batch, ascending, `[n_t]`. */
   rows: Int32Array;
-  /** Labels of those rows, `[n_t]` (`Int32Array` classes or `Float32Array` scores), or null for test data. */
+  /**
+   * Labels of those rows' examples, `[n_t]` (`Int32Array` classes or `Float32Array` scores;
+   * for multiple choice the right choice), or null for test data and for token and span heads.
+   */
   labels: LabelArray | null;
+  /** Multiple choice: rows per example; `rows` holds each example's choices consecutively. */
+  choices?: number;
+  /** Token classification: `[n_t, S]` tag ids, `IGNORE_INDEX` (-100) on ignored tokens and padding. */
+  tokenLabels?: Int32Array;
+  /** Span extraction: `[n_t]` gold start token of each row (0 = `[CLS]`: no answer in it). */
+  startPositions?: Int32Array;
+  /** Span extraction: `[n_t]` gold end token of each row (inclusive). */
+  endPositions?: Int32Array;
+  /** Marked spans per example (WiC, WSC). */
+  spanCount?: number;
+  /** `[n_t, spanCount, 2]` start and end (exclusive) token of each marked span. */
+  spans?: Int32Array;
 }
 
 /** A padded batch of B examples with S = the longest of them. */
 export interface Batch {
-  /** B, the number of examples. */
+  /** B, the number of rows (examples; a multiple-choice example has one row per choice). */
   size: number;
   /** S, the padded sequence length: the longest example in the batch. */
   seqLen: number;
@@ -35,7 +55,7 @@ export interface Batch {
   attentionMask: Int32Array;
   /** `[B]` task id of each row. */
   taskIds: Int32Array;
-  /** `[B]` index of each row's example in its task's {@linkcode FeatureSet}. */
+  /** `[B]` index of each row's example in its task's {@linkcode FeatureSet} (repeated per choice). */
   exampleIds: Int32Array;
   /** One slice per task present, by ascending task id (the order the model runs its heads in). */
   tasks: TaskSlice[];
@@ -71,9 +91,8 @@ export interface BatchItem {
  * ```
  */
 export function collateBatch(items: readonly BatchItem[]): Batch {
-  const B = items.length;
-  if (B === 0) throw new RangeError("Cannot collate a batch: there are no examples");
-  let S = 0;
+  if (items.length === 0) throw new RangeError("Cannot collate a batch: there are no examples");
+  let S = 0, B = 0;
   for (const { features, index } of items) {
     if (!(index >= 0 && index < features.size)) {
       throw new RangeError(
@@ -81,44 +100,83 @@ export function collateBatch(items: readonly BatchItem[]): Batch {
       );
     }
     S = Math.max(S, features.length(index));
+    B += features.choices;
   }
   const inputIds = new Int32Array(B * S);
   const tokenTypeIds = new Int32Array(B * S);
   const attentionMask = new Int32Array(B * S);
   const taskIds = new Int32Array(B);
   const exampleIds = new Int32Array(B);
-  const byTask = new Map<number, { set: FeatureSet; rows: number[] }>();
-  for (let r = 0; r < B; r++) {
-    const { features: f, index } = items[r];
-    const a = f.offsets[index], len = f.offsets[index + 1] - a;
-    const row = r * S;
-    inputIds.set(f.inputIds.subarray(a, a + len), row);
-    if (f.padId !== 0) inputIds.fill(f.padId, row + len, row + S);
-    for (let j = 0; j < len; j++) tokenTypeIds[row + j] = f.tokenTypeIds[a + j];
-    attentionMask.fill(1, row, row + len);
-    taskIds[r] = f.taskId;
-    exampleIds[r] = index;
+  const byTask = new Map<number, { set: FeatureSet; rows: number[]; examples: number[] }>();
+  let r = 0;
+  for (const { features: f, index } of items) {
     const entry = byTask.get(f.taskId);
-    if (entry === undefined) byTask.set(f.taskId, { set: f, rows: [r] });
+    if (entry === undefined) byTask.set(f.taskId, { set: f, rows: [], examples: [] });
     else if (entry.set !== f) {
       throw new TypeError(
         `Cannot collate a batch: task id ${f.taskId} is used by both "${entry.set.task}" ${entry.set.key.split} and "${f.task}" ${f.key.split}`,
       );
-    } else entry.rows.push(r);
+    }
+    const slot = byTask.get(f.taskId)!;
+    slot.examples.push(index);
+    for (let c = 0; c < f.choices; c++, r++) {
+      const k = index * f.choices + c;
+      const a = f.offsets[k], len = f.offsets[k + 1] - a;
+      const row = r * S;
+      inputIds.set(f.inputIds.subarray(a, a + len), row);
+      if (f.padId !== 0) inputIds.fill(f.padId, row + len, row + S);
+      for (let j = 0; j < len; j++) tokenTypeIds[row + j] = f.tokenTypeIds[a + j];
+      attentionMask.fill(1, row, row + len);
+      taskIds[r] = f.taskId;
+      exampleIds[r] = index;
+      slot.rows.push(r);
+    }
   }
   const tasks: TaskSlice[] = [...byTask.entries()].sort((x, y) => x[0] - y[0]).map(
-    ([taskId, { set, rows }]) => {
-      let labels: LabelArray | null = null;
-      if (set.labels) {
-        labels = set.labels instanceof Float32Array
-          ? new Float32Array(rows.length)
-          : new Int32Array(rows.length);
-        for (let i = 0; i < rows.length; i++) labels[i] = set.labels[exampleIds[rows[i]]];
-      }
-      return { taskId, task: set.task, rows: Int32Array.from(rows), labels };
-    },
+    ([taskId, { set, rows, examples }]) => ({
+      taskId,
+      task: set.task,
+      rows: Int32Array.from(rows),
+      labels: gather(set.labels, examples),
+      ...sliceExtras(set, examples, S),
+    }),
   );
   return { size: B, seqLen: S, inputIds, tokenTypeIds, attentionMask, taskIds, exampleIds, tasks };
+}
+
+function gather<T extends LabelArray>(source: T | null | undefined, examples: number[]): T | null {
+  if (!source) return null;
+  const out =
+    (source instanceof Float32Array
+      ? new Float32Array(examples.length)
+      : new Int32Array(examples.length)) as T;
+  for (let i = 0; i < examples.length; i++) out[i] = source[examples[i]];
+  return out;
+}
+
+/** The head-specific targets of one task's examples in a batch of length S. */
+function sliceExtras(set: FeatureSet, examples: number[], S: number): Partial<TaskSlice> {
+  const x = set.extras;
+  if (x === null) return {};
+  const out: Partial<TaskSlice> = {};
+  if (set.choices > 1) out.choices = set.choices;
+  if (x.tokenLabels) {
+    const labels = new Int32Array(examples.length * S).fill(IGNORE_INDEX);
+    examples.forEach((e, i) => {
+      labels.set(x.tokenLabels!.subarray(set.offsets[e], set.offsets[e + 1]), i * S);
+    });
+    out.tokenLabels = labels;
+  }
+  if (x.startPositions) out.startPositions = gather(x.startPositions, examples)!;
+  if (x.endPositions) out.endPositions = gather(x.endPositions, examples)!;
+  if (x.spans && x.spanCount) {
+    const w = 2 * x.spanCount;
+    const spans = new Int32Array(examples.length * w);
+    examples.forEach((e, i) => spans.set(x.spans!.subarray(e * w, e * w + w), i * w));
+    out.spanCount = x.spanCount;
+    out.spans = spans;
+  }
+  return out;
 }
 
 /** Collates examples `indices` of one feature set. */

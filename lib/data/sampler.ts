@@ -191,7 +191,7 @@ export abstract class BaseSampler implements MultiTaskSampler {
     }
     sets.forEach((s, i) => {
       if (s.size === 0) throw new RangeError(`Cannot sample task "${s.task}": it has no examples`);
-      if (s.labels === null) {
+      if (!s.labelled) {
         throw new TypeError(
           `Cannot sample task "${s.task}" for training: its ${s.key.split} split has no labels`,
         );

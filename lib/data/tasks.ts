@@ -1,8 +1,9 @@
 /**
  * The task registry: what the data module needs to know about a task that is not in a file,
- * namely its label list (or that it is a regression task), its head size and its metrics.
- * The GLUE tasks (`mnli-mm` included) are registered from the GLUE table, scored with
- * `glueComputeMetrics`; another suite, such as the embedded synthetic demo, calls
+ * namely its head kind, its label list (or that it is a regression task), its head size and its
+ * metrics. The GLUE tasks (`mnli-mm` included) are registered from the GLUE table, scored with
+ * `glueComputeMetrics`, then the tasks beyond GLUE (`beyond_glue.ts`: SuperGLUE, WNUT-2017,
+ * SQuAD, MRQA); another suite, such as the embedded synthetic demo, calls
  * {@linkcode registerTask} for its tasks, after which features, batches and samplers treat
  * them exactly as they treat a GLUE task.
  *
@@ -25,25 +26,81 @@
  * @module
  */
 
+import { beyondGlueDefinitions } from "./beyond_glue.ts";
 import { GLUE_LABELS, KNOWN_GLUE_TASKS } from "./glue_tasks.ts";
 import { glueComputeMetrics } from "./metrics.ts";
+
+/**
+ * What a task's head computes:
+ * - `classification`: one output vector per example from the pooled `[CLS]` state (regression
+ *   when `labels` is null); with `markedSpans`, the features also carry token spans to pool;
+ * - `token-classification`: one tag distribution per token (`numLabels` = tags);
+ * - `span-extraction`: a start and an end logit per token (`numLabels` = 2);
+ * - `multiple-choice`: one score per encoded choice, softmax over the `numLabels` choices.
+ */
+export type HeadKind =
+  | "classification"
+  | "token-classification"
+  | "span-extraction"
+  | "multiple-choice";
+
+/** The head kinds, in the order of {@linkcode HeadKind}'s documentation. */
+export const HEAD_KINDS: readonly HeadKind[] = Object.freeze(
+  [
+    "classification",
+    "token-classification",
+    "span-extraction",
+    "multiple-choice",
+  ] as const,
+);
+
+/** Metrics of answer texts against each question's gold answers (span extraction). */
+export type AnswerMetrics = (
+  predictions: ReadonlyArray<string | null | undefined>,
+  golds: readonly (readonly string[])[],
+) => Record<string, number>;
 
 /** What the data module knows about a task. */
 export interface TaskDefinition {
   /** The task's name, as written in `--tasks` (letters, digits, `.`, `_`, `-`). */
   name: string;
   /**
-   * Label strings in class-index order (the index is the class id the model predicts), or
-   * null for a regression task (float labels, a head of 1 output, MSE loss).
+   * Label strings in class-index order (the index is the class id the model predicts): class
+   * names, BIO tags for token classification, choice numbers for multiple choice; null for a
+   * regression task (float labels, a head of 1 output, MSE loss) and for span extraction.
    */
   labels: readonly string[] | null;
-  /** Outputs of the task's head: the number of labels, or 1 for regression. */
+  /**
+   * Outputs of the task's head: the number of labels (tags, choices), 1 for regression, 2
+   * (start and end) for span extraction.
+   */
   numLabels: number;
   /**
    * The task's metrics by key, from class indices (argmax of the logits) or, for regression,
-   * raw scores, against the gold labels.
+   * raw scores, against the gold labels. `groups` gives each example's group where the metric
+   * needs one: MultiRC's question, AX-g's sentence pair, and for token classification (where
+   * `preds` and `labels` are tag indices per word) the sentence of each word. A
+   * span-extraction task is scored on answer texts by `answerMetrics`; its `metrics` throws.
    */
-  metrics(preds: ArrayLike<number>, labels: ArrayLike<number>): Record<string, number>;
+  metrics(
+    preds: ArrayLike<number>,
+    labels: ArrayLike<number>,
+    groups?: ArrayLike<number>,
+  ): Record<string, number>;
+  /** What the head computes; `classification` when absent. */
+  head?: HeadKind;
+  /**
+   * Classification tasks whose features mark token spans for the head to pool (WiC's word in
+   * each sentence, WSC's two mentions): how many spans each example has.
+   */
+  markedSpans?: number;
+  /** Span extraction: exact match and F1 of answer texts (SQuAD's definitions). */
+  answerMetrics?: AnswerMetrics;
+  /**
+   * A diagnostic task evaluated with another task's head and task id, as `mnli-mm` is with
+   * MNLI's (AX-b and AX-g with SuperGLUE RTE's).
+   */
+  evaluatedWith?: string;
   /**
    * The GLUE task this one stands in for, if any (the demo suite's rating task for `sts-b`):
    * rules written for GLUE names, such as MT-Uncertainty's STS-B/MRPC score borrowing, follow
@@ -74,8 +131,24 @@ function tasks(): Map<string, TaskDefinition> {
         }),
       );
     }
+    for (const def of beyondGlueDefinitions()) registry.set(def.name, freeze(def));
   }
   return registry;
+}
+
+function freeze(def: TaskDefinition): TaskDefinition {
+  const { name, labels, numLabels, metrics, glueTwin, head, markedSpans, answerMetrics } = def;
+  return Object.freeze({
+    name,
+    labels: labels === null ? null : Object.freeze([...labels]),
+    numLabels,
+    metrics,
+    ...(glueTwin === undefined ? {} : { glueTwin }),
+    ...(head === undefined ? {} : { head }),
+    ...(markedSpans === undefined ? {} : { markedSpans }),
+    ...(answerMetrics === undefined ? {} : { answerMetrics }),
+    ...(def.evaluatedWith === undefined ? {} : { evaluatedWith: def.evaluatedWith }),
+  });
 }
 
 function sameDefinition(a: TaskDefinition, b: TaskDefinition): boolean {
@@ -83,7 +156,31 @@ function sameDefinition(a: TaskDefinition, b: TaskDefinition): boolean {
     ? a.labels === b.labels
     : a.labels.length === b.labels.length && a.labels.every((l, i) => l === b.labels![i]);
   return sameLabels && a.numLabels === b.numLabels && a.metrics === b.metrics &&
-    a.glueTwin === b.glueTwin;
+    a.glueTwin === b.glueTwin && (a.head ?? "classification") === (b.head ?? "classification") &&
+    a.markedSpans === b.markedSpans && a.answerMetrics === b.answerMetrics &&
+    a.evaluatedWith === b.evaluatedWith;
+}
+
+function checkHeadFields(name: string, head: HeadKind, def: TaskDefinition): void {
+  const fail = (why: string) => new TypeError(`Cannot register task "${name}": ${why}`);
+  if (head === "span-extraction") {
+    if (def.labels !== null) throw fail("a span-extraction task has labels: null");
+    if (typeof def.answerMetrics !== "function") {
+      throw fail("a span-extraction task needs answerMetrics (answer texts against gold answers)");
+    }
+  } else if (def.answerMetrics !== undefined) {
+    throw fail(`answerMetrics is for span-extraction tasks, not "${head}"`);
+  }
+  if ((head === "token-classification" || head === "multiple-choice") && def.labels === null) {
+    throw fail(`a "${head}" task needs labels (its tags or choices)`);
+  }
+  if (def.markedSpans !== undefined) {
+    if (head !== "classification" || !Number.isInteger(def.markedSpans) || def.markedSpans < 1) {
+      throw fail(
+        `markedSpans is ${def.markedSpans}; it is a positive count, for classification tasks`,
+      );
+    }
+  }
 }
 
 /**
@@ -94,8 +191,10 @@ function sameDefinition(a: TaskDefinition, b: TaskDefinition): boolean {
  * @returns The registered definition.
  * @throws {RangeError} For a name that is empty or has characters other than letters,
  * digits, `.`, `_` and `-`.
- * @throws {TypeError} When `numLabels` disagrees with `labels`, the labels are fewer than two
- * or repeat, `metrics` is not a function, or another definition has this name (GLUE's included).
+ * @throws {TypeError} When `numLabels` disagrees with `labels` (or with the head: 2 outputs for
+ * span extraction), the labels are fewer than two or repeat, `metrics` is not a function, the
+ * head kind is unknown or its fields do not fit it, or another definition has this name
+ * (GLUE's included).
  * @example A three-class task scored by accuracy
  * ```ts
  * import assert from "node:assert/strict";
@@ -112,12 +211,21 @@ function sameDefinition(a: TaskDefinition, b: TaskDefinition): boolean {
  * ```
  */
 export function registerTask(def: TaskDefinition): TaskDefinition {
-  const { name, labels, numLabels, metrics, glueTwin } = def;
+  const { name, labels, numLabels, metrics } = def;
+  const head = def.head ?? "classification";
   if (typeof name !== "string" || !NAME.test(name)) {
     throw new RangeError(
       `Cannot register task "${name}": a name is letters, digits, ".", "_" and "-", starting with a letter or digit`,
     );
   }
+  if (!HEAD_KINDS.includes(head)) {
+    throw new TypeError(
+      `Cannot register task "${name}": head "${head}" is not one of ${
+        HEAD_KINDS.map((k) => `"${k}"`).join(", ")
+      }`,
+    );
+  }
+  checkHeadFields(name, head, def);
   if (labels !== null) {
     if (!Array.isArray(labels) || labels.length < 2) {
       throw new TypeError(
@@ -132,24 +240,22 @@ export function registerTask(def: TaskDefinition): TaskDefinition {
       );
     }
   }
-  const expected = labels?.length ?? 1;
+  const expected = head === "span-extraction" ? 2 : labels?.length ?? 1;
   if (numLabels !== expected) {
     throw new TypeError(
       `Cannot register task "${name}": numLabels is ${numLabels} but ${
-        labels === null ? "a regression task has 1 output" : `it has ${labels.length} labels`
+        head === "span-extraction"
+          ? "a span-extraction head has 2 outputs (start and end)"
+          : labels === null
+          ? "a regression task has 1 output"
+          : `it has ${labels.length} labels`
       }`,
     );
   }
   if (typeof metrics !== "function") {
     throw new TypeError(`Cannot register task "${name}": metrics is not a function`);
   }
-  const frozen: TaskDefinition = Object.freeze({
-    name,
-    labels: labels === null ? null : Object.freeze([...labels]),
-    numLabels,
-    metrics,
-    ...(glueTwin === undefined ? {} : { glueTwin }),
-  });
+  const frozen = freeze(def);
   const known = tasks().get(name);
   if (known !== undefined) {
     if (sameDefinition(known, frozen)) return known;
@@ -211,7 +317,24 @@ export function numLabels(task: string): number {
  * @throws {RangeError} For an unknown task.
  */
 export function isRegression(task: string): boolean {
-  return getTask(task).labels === null;
+  const def = getTask(task);
+  return def.labels === null && (def.head ?? "classification") === "classification";
+}
+
+/**
+ * What the task's head computes (see {@linkcode HeadKind}).
+ *
+ * @example
+ * ```ts
+ * import { headKind } from "./tasks.ts";
+ * if (headKind("rte") !== "classification" || headKind("wnut17") !== "token-classification") {
+ *   throw new Error();
+ * }
+ * ```
+ * @throws {RangeError} For an unknown task.
+ */
+export function headKind(task: string): HeadKind {
+  return getTask(task).head ?? "classification";
 }
 
 /**
@@ -220,6 +343,8 @@ export function isRegression(task: string): boolean {
  * @param task A registered task name.
  * @param preds Class indices (argmax of the logits), or raw scores for a regression task.
  * @param labels Gold class indices or scores.
+ * @param groups Each example's group, for tasks whose metrics need one (see
+ * {@linkcode TaskDefinition.metrics}).
  * @returns The metric values by key.
  * @example
  * ```ts
@@ -233,6 +358,7 @@ export function taskMetrics(
   task: string,
   preds: ArrayLike<number>,
   labels: ArrayLike<number>,
+  groups?: ArrayLike<number>,
 ): Record<string, number> {
-  return getTask(task).metrics(preds, labels);
+  return getTask(task).metrics(preds, labels, groups);
 }

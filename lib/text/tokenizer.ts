@@ -17,6 +17,7 @@ import {
   type SpecialIds,
 } from "./encoding.ts";
 import { loadFolder } from "./_folder_config.ts";
+import { tokenizeWithOffsets, type TokenOffsets } from "./offsets.ts";
 import { Vocab } from "./vocab.ts";
 import { WordPiece } from "./wordpiece.ts";
 
@@ -274,6 +275,17 @@ export class BertTokenizer {
       }
     }
     return out;
+  }
+
+  /**
+   * {@linkcode tokenizeToIds} with the character span of every token in `text` (HF's offset
+   * mapping), for answer extraction and span marking.
+   *
+   * @param text Any string.
+   * @returns Ids and UTF-16 start/end offsets (end exclusive) of each token.
+   */
+  tokenizeWithOffsets(text: string): TokenOffsets {
+    return tokenizeWithOffsets(this, text);
   }
 
   #wordIds(word: string): readonly number[] {
