@@ -154,11 +154,18 @@ export {
   type TextInput,
 } from "./lib/text/tokenizer.ts";
 export type { BasicTokenizerOptions } from "./lib/text/basic_tokenizer.ts";
+export type { TokenOffsets } from "./lib/text/offsets.ts";
 export type { EncodeOptions, Encoding } from "./lib/text/encoding.ts";
 
 // Data
 export { DataError } from "./lib/data/data_error.ts";
-export { registerTask, type TaskDefinition } from "./lib/data/tasks.ts";
+export {
+  type AnswerMetrics,
+  type HeadKind,
+  registerTask,
+  type TaskDefinition,
+} from "./lib/data/tasks.ts";
+export type { ExampleMeta, FeatureExtras } from "./lib/data/feature_extras.ts";
 export { GLUE_TASKS, type GlueSplit, type GlueTaskName } from "./lib/data/glue_tasks.ts";
 export type { GlueExample } from "./lib/data/glue.ts";
 export {
