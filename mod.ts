@@ -41,13 +41,8 @@
  */
 
 // The GPU runtime
-export {
-  type AdapterReport,
-  Gpu,
-  type GpuOptions,
-  requestGpu,
-  type RowKernels,
-} from "./lib/gpu/device.ts";
+export { type AdapterReport, Gpu, type GpuOptions, requestGpu } from "./lib/gpu/device.ts";
+export type { RowKernels } from "./lib/gpu/kernel_choice.ts";
 export type { BufferPool, PoolStats } from "./lib/gpu/buffer_pool.ts";
 export type { Recorder, RecorderStats } from "./lib/gpu/recorder.ts";
 export { GpuUnavailableError, KernelCompileError } from "./lib/gpu/errors.ts";

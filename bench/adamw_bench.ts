@@ -12,7 +12,7 @@ import { adamwParams, adamwUpdate } from "../kernels/adamw.ts";
 import { scaleForward } from "../kernels/elementwise.ts";
 import { fromArray, Tensor } from "../lib/autograd/tensor.ts";
 import { requestGpu } from "../lib/gpu/device.ts";
-import { dispatch } from "../lib/ops/_dispatch.ts";
+import { dispatch } from "../lib/gpu/dispatch.ts";
 import { Rng } from "../tests/_util/rng.ts";
 
 const ROWS = 768, COLS = 3072, N = ROWS * COLS;

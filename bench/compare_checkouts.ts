@@ -21,7 +21,7 @@ import { pathToFileURL } from "node:url";
 import { resolve } from "node:path";
 import { requestGpu } from "../lib/gpu/device.ts";
 import { camtlImpl } from "./peers/camtl.ts";
-import { type Case, type Impl, interleave, type LayerShape, loadAverage } from "./peers/_timing.ts";
+import { type Case, type Impl, interleave, type LayerShape, loadAverage } from "./peers/timing.ts";
 
 const { values } = parseArgs({
   options: {

@@ -15,7 +15,7 @@ import { fromArray, Tensor } from "../lib/autograd/tensor.ts";
 import { beginScope } from "../lib/autograd/scope.ts";
 import { backward } from "../lib/autograd/backward.ts";
 import { requestGpu } from "../lib/gpu/device.ts";
-import { dispatch } from "../lib/ops/_dispatch.ts";
+import { dispatch } from "../lib/gpu/dispatch.ts";
 import { crossEntropy, normalizedEntropy } from "../lib/ops/cross_entropy.ts";
 import { mseLoss } from "../lib/ops/mse.ts";
 import { Rng } from "../tests/_util/rng.ts";

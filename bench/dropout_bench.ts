@@ -13,7 +13,7 @@ import { scaleForward } from "../kernels/elementwise.ts";
 import { dropoutForward, dropoutUniforms } from "../kernels/dropout.ts";
 import { fromArray, Tensor } from "../lib/autograd/tensor.ts";
 import { requestGpu } from "../lib/gpu/device.ts";
-import { dispatch } from "../lib/ops/_dispatch.ts";
+import { dispatch } from "../lib/gpu/dispatch.ts";
 import { Rng } from "../tests/_util/rng.ts";
 
 const gpu = await requestGpu();

@@ -17,8 +17,8 @@ import { gatherRowsKernel, gatherRowsVec4 } from "../kernels/embedding.ts";
 import { fromArray, Tensor } from "../lib/autograd/tensor.ts";
 import { beginScope } from "../lib/autograd/scope.ts";
 import { requestGpu } from "../lib/gpu/device.ts";
-import { dispatch } from "../lib/ops/_dispatch.ts";
-import { scatterAddRows } from "../lib/ops/_scatter_add.ts";
+import { dispatch } from "../lib/gpu/dispatch.ts";
+import { scatterAddRows } from "../lib/ops/scatter_add.ts";
 import { Rng } from "../tests/_util/rng.ts";
 
 const V = 28_996, C = 768, B = 32, T = 128, N = B * T;

@@ -13,7 +13,7 @@ import { GELU, GELU_VEC4 } from "../kernels/gelu.ts";
 import { tanhForward } from "../kernels/tanh.ts";
 import { fromArray, Tensor } from "../lib/autograd/tensor.ts";
 import { requestGpu } from "../lib/gpu/device.ts";
-import { dispatch } from "../lib/ops/_dispatch.ts";
+import { dispatch } from "../lib/gpu/dispatch.ts";
 import { Rng } from "../tests/_util/rng.ts";
 
 const R = 32 * 128, I = 3072, N = R * I;

@@ -15,7 +15,7 @@ import { swapMiddle, swapMiddleVec4 } from "../kernels/heads.ts";
 import { concatForwardVec4, sliceForwardVec4 } from "../kernels/slice.ts";
 import { fromArray, Tensor } from "../lib/autograd/tensor.ts";
 import { requestGpu } from "../lib/gpu/device.ts";
-import { dispatch } from "../lib/ops/_dispatch.ts";
+import { dispatch } from "../lib/gpu/dispatch.ts";
 import { Rng } from "../tests/_util/rng.ts";
 
 const B = 32, T = 128, C = 768, NH = 12, HS = 64, N = B * T * C;

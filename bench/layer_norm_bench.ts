@@ -21,7 +21,7 @@ import {
 } from "../kernels/layer_norm.ts";
 import { fromArray, Tensor } from "../lib/autograd/tensor.ts";
 import { requestGpu } from "../lib/gpu/device.ts";
-import { dispatch } from "../lib/ops/_dispatch.ts";
+import { dispatch } from "../lib/gpu/dispatch.ts";
 import { Rng } from "../tests/_util/rng.ts";
 
 const B = 32, T = 128, C = 768, R = B * T;

@@ -15,11 +15,12 @@
 import { matmulCost } from "../kernels/matmul.ts";
 import { columnSum, columnSumCost, columnSumVec4 } from "../kernels/matmul_bias.ts";
 import { beginScope } from "../lib/autograd/scope.ts";
-import { fromArray, type Tensor } from "../lib/autograd/tensor.ts";
+import { empty, fromArray, type Tensor } from "../lib/autograd/tensor.ts";
 import { requestGpu } from "../lib/gpu/device.ts";
-import { dispatch, empty } from "../lib/ops/_dispatch.ts";
+import { dispatch } from "../lib/gpu/dispatch.ts";
 import { linear } from "../lib/ops/linear.ts";
-import { gemm, type GemmSpec, matmul } from "../lib/ops/matmul.ts";
+import { gemm, type GemmSpec } from "../lib/ops/gemm.ts";
+import { matmul } from "../lib/ops/matmul.ts";
 import { Rng } from "../tests/_util/rng.ts";
 
 const B = 8, T = 128, C = 768, I = 3072, NH = 12, HS = C / NH, R = B * T;

@@ -17,14 +17,14 @@
  */
 
 import { parseArgs } from "node:util";
-import { defineKernel, type Kernel } from "../kernels/_kernel.ts";
+import { defineKernel, type Kernel } from "../kernels/kernel.ts";
 import { withScope } from "../lib/autograd/scope.ts";
-import { fromArray, type Tensor } from "../lib/autograd/tensor.ts";
+import { empty, fromArray, type Tensor } from "../lib/autograd/tensor.ts";
 import { requestGpu } from "../lib/gpu/device.ts";
-import { dispatch, empty } from "../lib/ops/_dispatch.ts";
-import { gemm } from "../lib/ops/matmul.ts";
+import { dispatch } from "../lib/gpu/dispatch.ts";
+import { gemm } from "../lib/ops/gemm.ts";
 import { Rng } from "../tests/_util/rng.ts";
-import { loadAverage } from "./peers/_timing.ts";
+import { loadAverage } from "./peers/timing.ts";
 
 const { values } = parseArgs({
   options: {

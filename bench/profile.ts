@@ -18,10 +18,11 @@
  */
 
 import { parseArgs } from "node:util";
-import { requestGpu, type RowKernels } from "../lib/gpu/device.ts";
+import { requestGpu } from "../lib/gpu/device.ts";
+import type { RowKernels } from "../lib/gpu/kernel_choice.ts";
 import { byGrid, formatSummary, summarizeTimings } from "../lib/gpu/profiler.ts";
 import { camtlImpl } from "./peers/camtl.ts";
-import type { Case, LayerShape } from "./peers/_timing.ts";
+import type { Case, LayerShape } from "./peers/timing.ts";
 
 const { values } = parseArgs({
   options: {

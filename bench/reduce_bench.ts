@@ -13,7 +13,7 @@ import { scaleForward } from "../kernels/elementwise.ts";
 import { fromArray, Tensor } from "../lib/autograd/tensor.ts";
 import { beginScope } from "../lib/autograd/scope.ts";
 import { requestGpu } from "../lib/gpu/device.ts";
-import { dispatch } from "../lib/ops/_dispatch.ts";
+import { dispatch } from "../lib/gpu/dispatch.ts";
 import { sum } from "../lib/ops/reduce.ts";
 import { Rng } from "../tests/_util/rng.ts";
 

@@ -24,7 +24,7 @@ import { adamwCost } from "../kernels/adamw.ts";
 import { gatherRowsCost } from "../kernels/embedding.ts";
 import { filmCost } from "../kernels/film.ts";
 import { elementwiseCost } from "../kernels/elementwise.ts";
-import type { KernelCost } from "../kernels/_kernel.ts";
+import type { KernelCost } from "../kernels/kernel.ts";
 import { linear } from "../lib/ops/linear.ts";
 import { matmul } from "../lib/ops/matmul.ts";
 import { layerNorm } from "../lib/ops/layer_norm.ts";

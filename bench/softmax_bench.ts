@@ -9,7 +9,7 @@
  * @module
  */
 
-import { rowWorkgroupSize } from "../kernels/_kernel.ts";
+import { rowWorkgroupSize } from "../kernels/kernel.ts";
 import { scaleForward } from "../kernels/elementwise.ts";
 import {
   softmaxBackward,
@@ -20,7 +20,7 @@ import {
 } from "../kernels/softmax.ts";
 import { fromArray, Tensor } from "../lib/autograd/tensor.ts";
 import { requestGpu } from "../lib/gpu/device.ts";
-import { dispatch } from "../lib/ops/_dispatch.ts";
+import { dispatch } from "../lib/gpu/dispatch.ts";
 import { Rng } from "../tests/_util/rng.ts";
 
 const B = 32, NH = 12, T = 128, ROWS = B * NH * T, N = ROWS * T;

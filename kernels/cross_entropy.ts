@@ -23,7 +23,7 @@
  * @module
  */
 
-import { defineKernel, grid1d, type KernelCost } from "./_kernel.ts";
+import { defineKernel, grid1d, type KernelCost } from "./kernel.ts";
 import { FLAT_INDEX } from "./_wgsl.ts";
 import { ROW_OF, TREE_MAX, TREE_SUM, TREE_SUM2 } from "./_reduce_wgsl.ts";
 

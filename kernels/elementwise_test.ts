@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { binaryForwardRef, reduceToRef } from "./elementwise.ts";
-import { accumulateInto, add, mul, reduceToShape, scale } from "../lib/ops/elementwise.ts";
+import { accumulateInto } from "../lib/autograd/accumulate.ts";
+import { add, mul, reduceToShape, scale } from "../lib/ops/elementwise.ts";
 import { fromArray } from "../lib/autograd/tensor.ts";
 import { gpuTest } from "../tests/_util/gpu.ts";
 import { assertAllClose } from "../tests/_util/allclose.ts";

@@ -13,7 +13,7 @@
  * @module
  */
 
-import { defineKernel, grid1d, type KernelCost } from "./_kernel.ts";
+import { defineKernel, grid1d, type KernelCost } from "./kernel.ts";
 import { FLAT_INDEX } from "./_wgsl.ts";
 
 const SIZES = { n: "u32", B: "u32", R: "u32", D: "u32", bcast: "u32" } as const;

@@ -18,7 +18,7 @@
  * @module
  */
 
-import { defineKernel, grid1d, type KernelCost } from "./_kernel.ts";
+import { defineKernel, grid1d, type KernelCost } from "./kernel.ts";
 import { ERF_FN, FLAT_INDEX } from "./_wgsl.ts";
 
 /** WGSL `normal_cdf(x)`, `gelu(x)` and `gelu_grad(x)` (needs `ERF_FN` before it). */

@@ -1,6 +1,6 @@
 import { gradScaleRef } from "./grad_scale.ts";
 import { fromArray } from "../lib/autograd/tensor.ts";
-import { dispatch } from "../lib/ops/_dispatch.ts";
+import { dispatch } from "../lib/gpu/dispatch.ts";
 import { gradScale } from "./grad_scale.ts";
 import { assertAllClose } from "../tests/_util/allclose.ts";
 import { gpuTest } from "../tests/_util/gpu.ts";

@@ -13,9 +13,9 @@
  * @module
  */
 
-import { defineKernel, grid1d, type KernelCost } from "./_kernel.ts";
+import { defineKernel, grid1d, type KernelCost } from "./kernel.ts";
 import { FLAT_INDEX } from "./_wgsl.ts";
-import type { Word } from "./_copy.ts";
+import type { Word } from "./copy_word.ts";
 
 const swapMiddleOf = (word: Word) =>
   defineKernel({

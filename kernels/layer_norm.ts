@@ -27,7 +27,7 @@
  * @module
  */
 
-import { defineKernel, grid1d, type KernelCost } from "./_kernel.ts";
+import { defineKernel, grid1d, type KernelCost } from "./kernel.ts";
 import { FLAT_INDEX } from "./_wgsl.ts";
 
 // Tree sum of pairs over the workgroup; every invocation gets the totals. Called in uniform
@@ -284,7 +284,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
 }`,
 });
 
-export { rowWorkgroupSize } from "./_kernel.ts";
+export { rowWorkgroupSize } from "./kernel.ts";
 
 // ---- float64 references -------------------------------------------------------------------
 

@@ -26,7 +26,7 @@
  * unrolling k by 8 25% slower. With `WX = 8` the 8 lanes of a SIMD group share their rows of
  * `a`, whose loads then have one address for all lanes and cost far less; `WX = 4` measured 25–35%
  * slower and `WX = 2` six times slower, so callers narrow `WX` only when `c` has fewer than 128
- * columns (`tiledWorkgroup` in `lib/ops/matmul.ts`).
+ * columns (`tiledWorkgroup` in `lib/gpu/kernel_choice.ts`).
  *
  * Edges: load indices are clamped to the last row or column, so any M, N (and, where the
  * layout allows, K) is valid; out-of-range results are computed but never stored.
@@ -36,7 +36,7 @@
  * @module
  */
 
-import { ceilDiv, defineKernel, type KernelCost } from "./_kernel.ts";
+import { ceilDiv, defineKernel, type KernelCost } from "./kernel.ts";
 
 /** Rows and columns of `c` that one invocation of a tiled kernel computes. */
 export const TILE = 16;

@@ -13,7 +13,7 @@
  * @module
  */
 
-import { ceilDiv, defineKernel, type KernelCost } from "./_kernel.ts";
+import { ceilDiv, defineKernel, type KernelCost } from "./kernel.ts";
 
 /** `out[j] = Σ_r inp[r·cols + j]` for any `cols`. */
 export const columnSum = defineKernel({

@@ -28,7 +28,7 @@ import {
   type Kernel,
   type KernelCost,
   type UniformType,
-} from "./_kernel.ts";
+} from "./kernel.ts";
 import { matmulNn, matmulNnNarrow, matmulNt, matmulTn, matmulTnNarrow } from "./matmul.ts";
 
 const VEC4_F16 = { access: "read", type: "vec4<f16>" } as const;

@@ -4,7 +4,7 @@ import { matmulRef } from "./matmul_ref.ts";
 import { matmulNnF16, matmulNtF16, matmulTnF16 } from "./matmul_f16.ts";
 import { matmulNn, matmulNt, matmulTn } from "./matmul.ts";
 import { fromArray } from "../lib/autograd/tensor.ts";
-import { gemm, type GemmSpec } from "../lib/ops/matmul.ts";
+import { gemm, type GemmSpec } from "../lib/ops/gemm.ts";
 import { assertAllClose } from "../tests/_util/allclose.ts";
 import { gpuTest } from "../tests/_util/gpu.ts";
 import { Rng } from "../tests/_util/rng.ts";

@@ -17,7 +17,7 @@
  * @module
  */
 
-import { ceilDiv, defineKernel } from "./_kernel.ts";
+import { ceilDiv, defineKernel } from "./kernel.ts";
 
 /** Rows and columns of `c` that one invocation of `matmul_strided` computes. */
 export const STRIDED_TILE = 4;

@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { matmulBackwardRef, type MatmulDims, matmulRef } from "./matmul_ref.ts";
-import { gemm, gemmKernel, matmul } from "../lib/ops/matmul.ts";
+import { gemmKernel } from "../lib/gpu/kernel_choice.ts";
+import { gemm } from "../lib/ops/gemm.ts";
+import { matmul } from "../lib/ops/matmul.ts";
 import { backward } from "../lib/autograd/backward.ts";
 import { fromArray } from "../lib/autograd/tensor.ts";
 import { gpuTest } from "../tests/_util/gpu.ts";

@@ -16,7 +16,7 @@
  * @module
  */
 
-import { defineKernel, grid1d, type KernelCost } from "./_kernel.ts";
+import { defineKernel, grid1d, type KernelCost } from "./kernel.ts";
 import { FLAT_INDEX } from "./_wgsl.ts";
 
 /** `out[i] = (pred[i] − tgt[i])²`. */

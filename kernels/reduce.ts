@@ -20,7 +20,7 @@
  * @module
  */
 
-import { ceilDiv, defineKernel, grid1d, type KernelCost } from "./_kernel.ts";
+import { ceilDiv, defineKernel, grid1d, type KernelCost } from "./kernel.ts";
 import { FLAT_INDEX } from "./_wgsl.ts";
 import { ROW_OF, TREE_SUM } from "./_reduce_wgsl.ts";
 

@@ -31,7 +31,7 @@
  * @module
  */
 
-import { ceilDiv, defineKernel, grid1d, type KernelCost, MAX_GRID } from "./_kernel.ts";
+import { ceilDiv, defineKernel, grid1d, type KernelCost, MAX_GRID } from "./kernel.ts";
 import { FLAT_INDEX } from "./_wgsl.ts";
 
 /**

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { CHUNK, radixPasses, scatterAddRef } from "./scatter_add.ts";
-import { scatterAddRows } from "../lib/ops/_scatter_add.ts";
+import { scatterAddRows } from "../lib/ops/scatter_add.ts";
 import { fromArray } from "../lib/autograd/tensor.ts";
 import { gpuTest } from "../tests/_util/gpu.ts";
 import { assertAllClose } from "../tests/_util/allclose.ts";

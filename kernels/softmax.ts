@@ -26,7 +26,7 @@
  * @module
  */
 
-import { defineKernel, grid1d, type KernelCost } from "./_kernel.ts";
+import { defineKernel, grid1d, type KernelCost } from "./kernel.ts";
 import { FLAT_INDEX } from "./_wgsl.ts";
 import { TREE_SUM } from "./_reduce_wgsl.ts";
 

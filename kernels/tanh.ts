@@ -18,7 +18,7 @@
  * @module
  */
 
-import { defineKernel, grid1d, type KernelCost } from "./_kernel.ts";
+import { defineKernel, grid1d, type KernelCost } from "./kernel.ts";
 import { FLAT_INDEX } from "./_wgsl.ts";
 
 /** WGSL `tanh_safe(x)`: tanh without overflow to NaN for large |x|. */

@@ -14,7 +14,7 @@ import { type HostTensor, toFloat32 } from "../lib/io/host_tensor.ts";
 import { uploadBatch } from "../lib/nn/bert/inputs.ts";
 import { BertModel } from "../lib/nn/bert/model.ts";
 import { loadModelWeights } from "../lib/nn/state_dict.ts";
-import { attendsInPlace } from "../lib/ops/attention.ts";
+import { attendsInPlace } from "../lib/gpu/kernel_choice.ts";
 import { mul } from "../lib/ops/elementwise.ts";
 import { sum } from "../lib/ops/reduce.ts";
 import { add } from "../lib/ops/elementwise.ts";

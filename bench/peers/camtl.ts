@@ -21,7 +21,7 @@ import { matmul } from "../../lib/ops/matmul.ts";
 import { sum } from "../../lib/ops/reduce.ts";
 import { AdamW } from "../../lib/optim/adamw.ts";
 import { Rng } from "../../tests/_util/rng.ts";
-import type { Case, Impl, LayerShape, StepShape } from "./_timing.ts";
+import type { Case, Impl, LayerShape, StepShape } from "./timing.ts";
 
 /** A BERT config with the benchmark's sizes and dropout off. */
 export function benchConfig(s: LayerShape, layers = 1, vocab = 1000): BertConfig {

@@ -14,7 +14,7 @@
 // jax-js is a peer to measure against, not a dependency of camtl: bench/peers/deno.json maps it.
 import * as jax from "@jax-js/jax";
 import { ADAMW, hostArray, hostBatch } from "./camtl.ts";
-import type { Case, Impl, LayerShape, StepShape } from "./_timing.ts";
+import type { Case, Impl, LayerShape, StepShape } from "./timing.ts";
 
 const np = jax.numpy;
 type Arr = jax.Array;

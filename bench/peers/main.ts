@@ -46,7 +46,7 @@ import {
   parseArgs,
   type Stats,
   type StepShape,
-} from "./_timing.ts";
+} from "./timing.ts";
 
 const USAGE = "usage: deno task bench:peers [--reps N] [--warmup N] [--json] " +
   "[--only a,b] [--skip a,b] [--jax-device webgpu|wasm] [--bench matmul,layer,step] [--torch]";

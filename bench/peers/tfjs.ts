@@ -11,7 +11,7 @@
 import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-webgpu";
 import { ADAMW, hostArray, hostBatch } from "./camtl.ts";
-import type { Case, Impl, LayerShape, StepShape } from "./_timing.ts";
+import type { Case, Impl, LayerShape, StepShape } from "./timing.ts";
 
 interface WebGpuBackend {
   device?: GPUDevice;

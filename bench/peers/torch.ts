@@ -8,7 +8,7 @@
  * @module
  */
 
-import type { Stats } from "./_timing.ts";
+import type { Stats } from "./timing.ts";
 
 /** Debian's interpreter, which has python3-torch; the pyenv `python3` on PATH does not. */
 export const TORCH_PYTHON = "/usr/bin/python3";

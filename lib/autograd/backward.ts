@@ -7,11 +7,10 @@
  * @module
  */
 
-import { accumulateInto, add, fillTensor, zeros } from "../ops/elementwise.ts";
-import { empty } from "../ops/_dispatch.ts";
+import { accumulateInto, binary, fillTensor, zeros } from "./accumulate.ts";
 import { noGradSync } from "./grad_mode.ts";
 import { beginScope, currentScope, releaseWalkedForwards } from "./scope.ts";
-import { Tensor } from "./tensor.ts";
+import { empty, Tensor } from "./tensor.ts";
 
 function topoOrder(root: Tensor): Tensor[] {
   const order: Tensor[] = [];
@@ -110,7 +109,7 @@ function walk(root: Tensor, grad: Tensor | undefined): void {
         }
         const prev = grads.get(input);
         // Out of place: an op may return the same tensor as the gradient of two inputs.
-        grads.set(input, prev ? add({ a: prev, b: ig }) : ig);
+        grads.set(input, prev ? binary(prev, ig, 0, "add") : ig);
       }
       if (!t.persistent) t.node = null;
     }

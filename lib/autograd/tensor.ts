@@ -305,6 +305,11 @@ export class Tensor {
   }
 }
 
+/** An uninitialised temporary tensor (owned by the current scope). */
+export function empty(gpu: Gpu, shape: readonly number[], dtype: DType = "f32"): Tensor {
+  return new Tensor(gpu, shape, { dtype });
+}
+
 /**
  * Reads several f32 tensors of one device back together: one submit and one wait instead of one
  * per tensor (each wait has a fixed latency).

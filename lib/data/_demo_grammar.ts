@@ -15,7 +15,7 @@
  * @module
  */
 
-import type { SeededRng } from "./_rng.ts";
+import type { SeededRng } from "./rng.ts";
 
 const w = (s: string): readonly string[] => Object.freeze(s.split(" "));
 

@@ -11,7 +11,7 @@
  * @module
  */
 
-import type { SeededRng } from "./_rng.ts";
+import type { SeededRng } from "./rng.ts";
 import type { SamplingMode } from "./sampler.ts";
 
 /** Per-task counts in {@linkcode SamplerStats}. */

@@ -35,7 +35,7 @@ import {
   reviewRating,
   sentimentExample,
 } from "./_demo_grammar.ts";
-import { SeededRng } from "./_rng.ts";
+import { SeededRng } from "./rng.ts";
 import type { GlueExample, GlueSplit } from "./glue.ts";
 import { GLUE_FOLDERS, GLUE_LABELS, GLUE_LAYOUTS, type GlueTaskName } from "./glue_tasks.ts";
 import { glueComputeMetrics, type GlueMetrics } from "./metrics.ts";

@@ -12,7 +12,7 @@
 
 import { IGNORE_INDEX } from "./feature_extras.ts";
 import type { FeatureSet, LabelArray } from "./features.ts";
-import { SeededRng } from "./_rng.ts";
+import { SeededRng } from "./rng.ts";
 
 /** The rows of a batch that belong to one task, with their labels. */
 export interface TaskSlice {

@@ -6,7 +6,7 @@ import {
   evalBatchesByTask,
   trainBatches,
 } from "./loader.ts";
-import { syntheticFeatures } from "./_synthetic_features.ts";
+import { syntheticFeatures } from "../../tests/_util/synthetic_features.ts";
 
 Deno.test("collateBatch() pads to the batch's longest example and keeps labels per task", () => {
   const cola = syntheticFeatures("cola", 0, 12);

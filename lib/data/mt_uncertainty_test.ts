@@ -8,7 +8,7 @@ import {
   selectTopK,
   softmaxEntropy,
 } from "./mt_uncertainty.ts";
-import { syntheticFeatures } from "./_synthetic_features.ts";
+import { syntheticFeatures } from "../../tests/_util/synthetic_features.ts";
 import { registerTask } from "./tasks.ts";
 
 /*

@@ -13,7 +13,7 @@
  * @module
  */
 
-import { SeededRng } from "./_rng.ts";
+import { SeededRng } from "./rng.ts";
 import {
   encodeBits,
   readSamplerState,

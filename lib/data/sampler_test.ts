@@ -9,7 +9,7 @@ import {
   type SamplingMode,
 } from "./sampler.ts";
 import { createSampler } from "./samplers.ts";
-import { syntheticFeatures } from "./_synthetic_features.ts";
+import { syntheticFeatures } from "../../tests/_util/synthetic_features.ts";
 
 const MODES: readonly SamplingMode[] = ["sequential", "uniform", "proportional", "mt-uncertainty"];
 

@@ -14,7 +14,7 @@
  * @module
  */
 
-import { SeededRng } from "./_rng.ts";
+import { SeededRng } from "./rng.ts";
 import { readStreamState, savedInt, streamState } from "./_sampler_state.ts";
 import type { FeatureSet } from "./features.ts";
 import type { Batch, BatchItem } from "./loader.ts";

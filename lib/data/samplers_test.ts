@@ -7,7 +7,7 @@ import {
   UniformSampler,
 } from "./samplers.ts";
 import type { MultiTaskSampler } from "./sampler.ts";
-import { syntheticFeatures } from "./_synthetic_features.ts";
+import { syntheticFeatures } from "../../tests/_util/synthetic_features.ts";
 
 const sets = () => [
   syntheticFeatures("cola", 0, 10),

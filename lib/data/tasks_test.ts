@@ -17,7 +17,7 @@ import {
   type TaskDefinition,
   taskMetrics,
 } from "./tasks.ts";
-import { syntheticFeatures } from "./_synthetic_features.ts";
+import { syntheticFeatures } from "../../tests/_util/synthetic_features.ts";
 
 // Test-only tasks shaped like the demo suite's (names of their own, so that this file and the
 // demo suite can register in the same process).

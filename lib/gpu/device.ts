@@ -9,6 +9,7 @@
 
 import { BufferPool } from "./buffer_pool.ts";
 import { GpuUnavailableError } from "./errors.ts";
+import { defaultRowKernels, type RowKernels } from "./kernel_choice.ts";
 import { PipelineCache } from "./pipeline_cache.ts";
 import { Recorder } from "./recorder.ts";
 
@@ -48,19 +49,6 @@ export interface GpuOptions {
 
 const FIX = "install a WebGPU driver: on Debian `apt-get install mesa-vulkan-drivers` gives the " +
   "lavapipe software adapter; run with --allow-all (or --unstable-webgpu on older Deno)";
-
-/**
- * How the row kernels (softmax, layer norm) spread a row: `"workgroup"` gives each row a
- * workgroup that reduces through workgroup memory (what a GPU wants); `"lanes"` gives each row
- * one invocation, with no barriers (what a CPU adapter such as lavapipe wants, since it runs
- * invocations as SIMD lanes and a barrier costs far more than the arithmetic of a short row).
- */
-export type RowKernels = "workgroup" | "lanes";
-
-/** `"lanes"` on fallback (CPU) adapters, `"workgroup"` elsewhere. */
-export function defaultRowKernels(adapter: Pick<AdapterReport, "isFallbackAdapter">): RowKernels {
-  return adapter.isFallbackAdapter ? "lanes" : "workgroup";
-}
 
 /** Features {@linkcode requestGpu} enables by default wherever the adapter offers them. */
 export const OPTIONAL_FEATURES: readonly GPUFeatureName[] = ["shader-f16", "timestamp-query"];

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { requestGpu } from "./device.ts";
 import { bucketSize } from "./buffer_pool.ts";
 import { GpuUnavailableError, KernelCompileError } from "./errors.ts";
-import { defineKernel } from "../../kernels/_kernel.ts";
+import { defineKernel } from "../../kernels/kernel.ts";
 import { gpuTest } from "../../tests/_util/gpu.ts";
 
 Deno.test("requestGpu() names the fix when there is no adapter", async () => {

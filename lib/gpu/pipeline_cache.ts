@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { CompilableKernel } from "../../kernels/_kernel.ts";
+import type { CompilableKernel } from "../../kernels/kernel.ts";
 import { KernelCompileError } from "./errors.ts";
 
 /** A compiled kernel: its pipeline and bind group layout. */

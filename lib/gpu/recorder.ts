@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { BindingSpec, Kernel, Params, UniformType } from "../../kernels/_kernel.ts";
+import type { BindingSpec, Kernel, Params, UniformType } from "../../kernels/kernel.ts";
 import type { PipelineCache } from "./pipeline_cache.ts";
 import { type KernelTiming, Profiler } from "./profiler.ts";
 

@@ -22,7 +22,8 @@ import { isAutocast } from "../autograd/autocast.ts";
 import { defineOp, type Op } from "../autograd/op.ts";
 import { assertDType, assertShape, type Tensor } from "../autograd/tensor.ts";
 import { castTensor } from "./cast.ts";
-import { gemm, type GemmSpec, type OperandStrides } from "./matmul.ts";
+import { attendsInPlace } from "../gpu/kernel_choice.ts";
+import { gemm, type GemmSpec, type OperandStrides } from "./gemm.ts";
 
 /** Options of the attention products. */
 export interface AttentionOptions {
@@ -34,11 +35,6 @@ export interface AttentionOptions {
 export interface AttentionScoresOptions extends AttentionOptions {
   /** Scale of the scores, usually 1/√HS. Default 1. */
   scale?: number;
-}
-
-/** Whether sequences of `t` tokens with heads of `hs` can be attended in place (both % 4 = 0). */
-export function attendsInPlace(t: number, hs: number): boolean {
-  return t % 4 === 0 && hs % 4 === 0;
 }
 
 interface Dims {

@@ -7,8 +7,8 @@
 
 import { blockDiagBackward, blockDiagForward } from "../../kernels/block_diag.ts";
 import { defineOp, type Op } from "../autograd/op.ts";
-import { assertDType, type Tensor } from "../autograd/tensor.ts";
-import { dispatch, empty } from "./_dispatch.ts";
+import { assertDType, empty, type Tensor } from "../autograd/tensor.ts";
+import { dispatch } from "../gpu/dispatch.ts";
 
 /**
  * @param inputs.x `[B, L, c]`: the modulated matrix Â per example

@@ -7,8 +7,8 @@
  */
 
 import { castF16ToF32, castF32ToF16 } from "../../kernels/cast.ts";
-import type { Tensor } from "../autograd/tensor.ts";
-import { dispatch, empty } from "./_dispatch.ts";
+import { empty, type Tensor } from "../autograd/tensor.ts";
+import { dispatch } from "../gpu/dispatch.ts";
 
 /**
  * A new tensor (owned by the current scope) holding `t` converted to `dtype`: f32 → f16 rounds

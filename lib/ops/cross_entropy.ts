@@ -12,8 +12,8 @@ import {
   normalizedEntropyKernel,
 } from "../../kernels/cross_entropy.ts";
 import { defineOp, type Op } from "../autograd/op.ts";
-import { assertDType, assertShape, type Tensor } from "../autograd/tensor.ts";
-import { dispatch, empty } from "./_dispatch.ts";
+import { assertDType, assertShape, empty, type Tensor } from "../autograd/tensor.ts";
+import { dispatch } from "../gpu/dispatch.ts";
 import { reduceAll } from "./reduce.ts";
 import { rowReduceWorkgroupSize } from "../../kernels/reduce.ts";
 

@@ -6,8 +6,8 @@
 
 import { dropoutForward, type DropoutParams, dropoutUniforms } from "../../kernels/dropout.ts";
 import { defineOp } from "../autograd/op.ts";
-import { assertDType, type Tensor } from "../autograd/tensor.ts";
-import { dispatch, empty } from "./_dispatch.ts";
+import { assertDType, empty, type Tensor } from "../autograd/tensor.ts";
+import { dispatch } from "../gpu/dispatch.ts";
 
 const ACTION = `run "dropout"`;
 

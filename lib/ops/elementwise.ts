@@ -1,59 +1,19 @@
 /**
- * Broadcasting `add`, `mul` and `scale`, plus `fillTensor`, `zeros` and `reduceToShape`, on the
- * kernels of `kernels/elementwise.ts`.
+ * Broadcasting `add`, `mul` and `scale`, and `reduceToShape`, on the kernels of
+ * `kernels/elementwise.ts` (launched through `lib/autograd/accumulate.ts`, which also holds
+ * `fillTensor`, `zeros` and `accumulateInto`).
  *
  * @module
  */
 
-import {
-  accumulate,
-  accumulateVec4,
-  binaryForward,
-  binaryVec4,
-  broadcastShape,
-  broadcastStrides,
-  fill,
-  pad4,
-  reduceTo,
-  scaleForward,
-} from "../../kernels/elementwise.ts";
+import { pad4, reduceTo, scaleForward } from "../../kernels/elementwise.ts";
+import { binary } from "../autograd/accumulate.ts";
 import { defineOp, type Op } from "../autograd/op.ts";
-import { assertDType, type DType, Tensor } from "../autograd/tensor.ts";
-import type { Gpu } from "../gpu/device.ts";
-import { dispatch, empty } from "./_dispatch.ts";
+import { assertDType, empty, type Tensor } from "../autograd/tensor.ts";
+import { dispatch } from "../gpu/dispatch.ts";
 
 const sameShape = (x: readonly number[], y: readonly number[]) =>
   x.length === y.length && x.every((d, i) => d === y[i]);
-
-function binary(a: Tensor, b: Tensor, op: 0 | 1, name: string): Tensor {
-  assertDType(a, "f32", `run "${name}"`, "a");
-  assertDType(b, "f32", `run "${name}"`, "b");
-  const shape = broadcastShape(a.shape, b.shape);
-  if (sameShape(a.shape, b.shape) && a.size % 4 === 0) {
-    const out = empty(a.gpu, shape);
-    dispatch(binaryVec4, { a, b, out }, { n4: a.size / 4, op });
-    return out;
-  }
-  const full = pad4(shape);
-  const sa = broadcastStrides(a.shape, full), sb = broadcastStrides(b.shape, full);
-  const out = empty(a.gpu, shape);
-  dispatch(binaryForward, { a, b, out }, {
-    n: out.size,
-    op,
-    d1: full[1],
-    d2: full[2],
-    d3: full[3],
-    sa0: sa[0],
-    sa1: sa[1],
-    sa2: sa[2],
-    sa3: sa[3],
-    sb0: sb[0],
-    sb1: sb[1],
-    sb2: sb[2],
-    sb3: sb[3],
-  });
-  return out;
-}
 
 /**
  * Sums `t` over its broadcast dimensions down to `shape` (returns `t` itself when the shapes
@@ -142,35 +102,3 @@ export const scale: Op<{ a: Tensor }, { s: number }> = defineOp<
     return { a: scaled(dout, ctx.saved.s) };
   },
 });
-
-/** Sets every element of `t` to `value`. */
-export function fillTensor(t: Tensor, value: number): Tensor {
-  assertDType(t, "f32", "fill tensor", "t");
-  dispatch(fill, { out: t }, { n: t.size, value });
-  return t;
-}
-
-/** A new tensor of zeros (persistent when asked). */
-export function zeros(
-  gpu: Gpu,
-  shape: readonly number[],
-  options: { persistent?: boolean; dtype?: DType } = {},
-): Tensor {
-  const t = new Tensor(gpu, shape, options);
-  dispatch(fill, { out: t }, { n: t.size, value: 0 });
-  return t;
-}
-
-/** `dst += s · src` in place (same size). */
-export function accumulateInto(dst: Tensor, src: Tensor, s = 1): void {
-  if (dst.size !== src.size) {
-    throw new TypeError(
-      `Cannot accumulate [${src.shape.join(", ")}] into [${dst.shape.join(", ")}]: sizes differ`,
-    );
-  }
-  const vec4 = dst.size % 4 === 0;
-  dispatch(vec4 ? accumulateVec4 : accumulate, { src, dst }, {
-    n: vec4 ? dst.size / 4 : dst.size,
-    s,
-  });
-}

@@ -7,9 +7,8 @@
  */
 
 import { defineOp, type Op } from "../autograd/op.ts";
-import { assertDType, assertShape, type Tensor } from "../autograd/tensor.ts";
-import { empty } from "./_dispatch.ts";
-import { gatherInto, scatterAddRows } from "./_scatter_add.ts";
+import { assertDType, assertShape, empty, type Tensor } from "../autograd/tensor.ts";
+import { gatherInto, scatterAddRows } from "./scatter_add.ts";
 
 type Saved = { ids: Tensor; shape: readonly number[]; paddingIdx: number };
 

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { fromArray } from "../autograd/tensor.ts";
-import { accumulateInto, add, mul, zeros } from "./elementwise.ts";
+import { accumulateInto, zeros } from "../autograd/accumulate.ts";
+import { add, mul } from "./elementwise.ts";
 import { gelu } from "./gelu.ts";
 import { layerNorm } from "./layer_norm.ts";
 import { softmax } from "./softmax.ts";

@@ -7,8 +7,8 @@
 
 import { filmBackwardGb, filmBackwardX, filmForward, type FilmSizes } from "../../kernels/film.ts";
 import { defineOp, type Op } from "../autograd/op.ts";
-import { assertDType, type Tensor } from "../autograd/tensor.ts";
-import { dispatch, empty } from "./_dispatch.ts";
+import { assertDType, empty, type Tensor } from "../autograd/tensor.ts";
+import { dispatch } from "../gpu/dispatch.ts";
 
 function sizesOf(x: Tensor, gb: Tensor): FilmSizes {
   assertDType(x, "f32", 'run "film"', "x");

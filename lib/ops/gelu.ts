@@ -6,8 +6,8 @@
 
 import { GELU, GELU_VEC4 } from "../../kernels/gelu.ts";
 import { defineOp, type Op } from "../autograd/op.ts";
-import { assertDType, type Tensor } from "../autograd/tensor.ts";
-import { dispatch, empty } from "./_dispatch.ts";
+import { assertDType, empty, type Tensor } from "../autograd/tensor.ts";
+import { dispatch } from "../gpu/dispatch.ts";
 
 /** The vec4 kernels where the size allows, the f32 ones otherwise. */
 const kernelsFor = (x: Tensor) => (x.size % 4 === 0 ? GELU_VEC4 : GELU);

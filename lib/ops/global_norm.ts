@@ -7,9 +7,9 @@
  */
 
 import { sumFinal, sumGroups, sumPartial } from "../../kernels/reduce.ts";
-import { assertDType, type Tensor } from "../autograd/tensor.ts";
+import { assertDType, empty, type Tensor } from "../autograd/tensor.ts";
 import type { Gpu } from "../gpu/device.ts";
-import { dispatch, empty } from "./_dispatch.ts";
+import { dispatch } from "../gpu/dispatch.ts";
 
 /**
  * √(Σ over `tensors` of Σ x²) as a new `[1]` f32 tensor (no gradient). Each tensor writes its

@@ -6,11 +6,11 @@
  * @module
  */
 
-import { wordFor } from "../../kernels/_copy.ts";
+import { wordFor } from "../../kernels/copy_word.ts";
 import { swapMiddle, swapMiddleVec4 } from "../../kernels/heads.ts";
 import { defineOp, type Op } from "../autograd/op.ts";
-import { assertShape, type Tensor } from "../autograd/tensor.ts";
-import { dispatch, empty } from "./_dispatch.ts";
+import { assertShape, empty, type Tensor } from "../autograd/tensor.ts";
+import { dispatch } from "../gpu/dispatch.ts";
 
 /** `x` viewed as `[A, X, Y, D]` → a new `[A, Y, X, D]` array with shape `outShape`. */
 function swap(x: Tensor, [dx, dy, d]: readonly number[], outShape: readonly number[]): Tensor {

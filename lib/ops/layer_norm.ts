@@ -14,9 +14,10 @@ import {
   rowWorkgroupSize,
 } from "../../kernels/layer_norm.ts";
 import { defineOp, type Op } from "../autograd/op.ts";
-import { assertDType, assertShape, type Tensor } from "../autograd/tensor.ts";
-import { MAX_GRID } from "../../kernels/_kernel.ts";
-import { dispatch, empty, laneRows } from "./_dispatch.ts";
+import { assertDType, assertShape, empty, type Tensor } from "../autograd/tensor.ts";
+import { MAX_GRID } from "../../kernels/kernel.ts";
+import { dispatch } from "../gpu/dispatch.ts";
+import { laneRows } from "../gpu/kernel_choice.ts";
 import { reduceToShape } from "./elementwise.ts";
 
 /** Inputs of {@linkcode layerNorm}. */

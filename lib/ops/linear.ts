@@ -11,10 +11,11 @@
 import { columnSum, columnSumVec4 } from "../../kernels/matmul_bias.ts";
 import { isAutocast } from "../autograd/autocast.ts";
 import { defineOp } from "../autograd/op.ts";
-import { assertDType, type Tensor } from "../autograd/tensor.ts";
-import { dispatch, empty } from "./_dispatch.ts";
+import { assertDType, empty, type Tensor } from "../autograd/tensor.ts";
+import { dispatch } from "../gpu/dispatch.ts";
 import { castTensor } from "./cast.ts";
-import { gemm, gemmKernel } from "./matmul.ts";
+import { gemmKernel } from "../gpu/kernel_choice.ts";
+import { gemm } from "./gemm.ts";
 
 /** Inputs of {@linkcode linear}. */
 export interface LinearInputs {

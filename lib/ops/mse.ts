@@ -7,8 +7,8 @@
 
 import { mseBackward, squaredError } from "../../kernels/mse.ts";
 import { defineOp, type Op } from "../autograd/op.ts";
-import { assertDType, type Tensor } from "../autograd/tensor.ts";
-import { dispatch, empty } from "./_dispatch.ts";
+import { assertDType, empty, type Tensor } from "../autograd/tensor.ts";
+import { dispatch } from "../gpu/dispatch.ts";
 import { reduceAll } from "./reduce.ts";
 
 type Saved = { input: Tensor; target: Tensor };

@@ -18,8 +18,8 @@ import {
   sumPartial,
 } from "../../kernels/reduce.ts";
 import { defineOp, type Op } from "../autograd/op.ts";
-import { assertDType, type Tensor } from "../autograd/tensor.ts";
-import { dispatch, empty } from "./_dispatch.ts";
+import { assertDType, empty, type Tensor } from "../autograd/tensor.ts";
+import { dispatch } from "../gpu/dispatch.ts";
 
 /** Outputs at least this many use one invocation per output in `sum_axis_cols`. */
 const COLS_MIN_OUTPUTS = 4096;

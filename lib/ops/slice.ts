@@ -7,7 +7,7 @@
  */
 
 import { axisView } from "../../kernels/reduce.ts";
-import { wordFor } from "../../kernels/_copy.ts";
+import { wordFor } from "../../kernels/copy_word.ts";
 import {
   concatForward,
   concatForwardVec4,
@@ -17,8 +17,8 @@ import {
   sliceForwardVec4,
 } from "../../kernels/slice.ts";
 import { defineOp, type Op } from "../autograd/op.ts";
-import type { Tensor } from "../autograd/tensor.ts";
-import { dispatch, empty } from "./_dispatch.ts";
+import { empty, type Tensor } from "../autograd/tensor.ts";
+import { dispatch } from "../gpu/dispatch.ts";
 
 type View = { outer: number; r: number; inner: number; axis: number };
 

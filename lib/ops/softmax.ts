@@ -6,7 +6,7 @@
  * @module
  */
 
-import { rowWorkgroupSize } from "../../kernels/_kernel.ts";
+import { rowWorkgroupSize } from "../../kernels/kernel.ts";
 import {
   softmaxBackward,
   softmaxBackwardLanes,
@@ -15,8 +15,9 @@ import {
   softmaxForwardLanes,
 } from "../../kernels/softmax.ts";
 import { defineOp } from "../autograd/op.ts";
-import { assertDType, assertShape, type Tensor } from "../autograd/tensor.ts";
-import { dispatch, empty, laneRows } from "./_dispatch.ts";
+import { assertDType, assertShape, empty, type Tensor } from "../autograd/tensor.ts";
+import { dispatch } from "../gpu/dispatch.ts";
+import { laneRows } from "../gpu/kernel_choice.ts";
 
 /** Inputs of {@linkcode softmax}. */
 export interface SoftmaxInputs {

@@ -6,8 +6,8 @@
 
 import { tanhBackward, tanhForward } from "../../kernels/tanh.ts";
 import { defineOp, type Op } from "../autograd/op.ts";
-import { assertDType, type Tensor } from "../autograd/tensor.ts";
-import { dispatch, empty } from "./_dispatch.ts";
+import { assertDType, empty, type Tensor } from "../autograd/tensor.ts";
+import { dispatch } from "../gpu/dispatch.ts";
 
 /**
  * tanh(x) elementwise; the backward uses the saved output (1 − y²).

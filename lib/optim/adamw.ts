@@ -9,8 +9,8 @@
 
 import { adamwParams, adamwUpdate } from "../../kernels/adamw.ts";
 import { assertDType, type Tensor } from "../autograd/tensor.ts";
-import { dispatch } from "../ops/_dispatch.ts";
-import { zeros } from "../ops/elementwise.ts";
+import { dispatch } from "../gpu/dispatch.ts";
+import { zeros } from "../autograd/accumulate.ts";
 import { type Parameters, parameterTensors, type ParamGroup } from "./params.ts";
 
 /** One parameter and its weight decay (0 for biases and LayerNorm weights in BERT recipes). */

@@ -8,7 +8,7 @@
 import { gradClipScale } from "../../kernels/global_norm.ts";
 import type { Tensor } from "../autograd/tensor.ts";
 import { forwardScope } from "../autograd/scope.ts";
-import { dispatch } from "../ops/_dispatch.ts";
+import { dispatch } from "../gpu/dispatch.ts";
 import { globalNorm } from "../ops/global_norm.ts";
 import { type Parameters, parameterTensors } from "./params.ts";
 

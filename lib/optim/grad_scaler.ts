@@ -19,7 +19,7 @@
 import { gradScale } from "../../kernels/grad_scale.ts";
 import { CLIP_EPS } from "../../kernels/global_norm.ts";
 import type { Tensor } from "../autograd/tensor.ts";
-import { dispatch } from "../ops/_dispatch.ts";
+import { dispatch } from "../gpu/dispatch.ts";
 import { scale as scaleOp } from "../ops/elementwise.ts";
 import { globalNorm } from "../ops/global_norm.ts";
 

@@ -4,7 +4,7 @@
  * @module
  */
 
-import { fillTensor } from "../ops/elementwise.ts";
+import { fillTensor } from "../autograd/accumulate.ts";
 import { type Parameters, parameterTensors } from "./params.ts";
 
 /**

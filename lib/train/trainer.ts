@@ -25,7 +25,8 @@ import type { MultiTaskSampler, SamplerState, SamplingMode } from "../data/sampl
 import { createSampler } from "../data/samplers.ts";
 import { uploadCollated } from "../nn/bert/inputs.ts";
 import type { CaMtl } from "../nn/ca_mtl/model.ts";
-import { accumulateInto, fillTensor, scale, zeros } from "../ops/elementwise.ts";
+import { accumulateInto, fillTensor, zeros } from "../autograd/accumulate.ts";
+import { scale } from "../ops/elementwise.ts";
 import { AdamW } from "../optim/adamw.ts";
 import { clipGradNorm } from "../optim/clip.ts";
 import { groupParameters } from "../optim/params.ts";

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { syntheticFeatures } from "../data/_synthetic_features.ts";
+import { syntheticFeatures } from "../../tests/_util/synthetic_features.ts";
 import type { Gpu } from "../gpu/device.ts";
 import { caMtlTinyBert } from "../nn/ca_mtl/config.ts";
 import { CaMtl } from "../nn/ca_mtl/model.ts";

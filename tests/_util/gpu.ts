@@ -6,7 +6,8 @@
  * @module
  */
 
-import { type Gpu, requestGpu, type RowKernels } from "../../lib/gpu/device.ts";
+import { type Gpu, requestGpu } from "../../lib/gpu/device.ts";
+import type { RowKernels } from "../../lib/gpu/kernel_choice.ts";
 import { beginScope, releaseTemporaries } from "../../lib/autograd/scope.ts";
 
 let shared: Promise<Gpu | null> | null = null;

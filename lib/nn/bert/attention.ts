@@ -10,7 +10,8 @@
 
 import type { Tensor } from "../../autograd/tensor.ts";
 import type { BertConfig } from "../../io/config.ts";
-import { attendsInPlace, attentionContext, attentionScores } from "../../ops/attention.ts";
+import { attendsInPlace } from "../../gpu/kernel_choice.ts";
+import { attentionContext, attentionScores } from "../../ops/attention.ts";
 import { add } from "../../ops/elementwise.ts";
 import { mergeHeads, splitHeads } from "../../ops/heads.ts";
 import { matmul } from "../../ops/matmul.ts";

@@ -13,7 +13,7 @@ import type { Gpu } from "../../gpu/device.ts";
 import { loadStateDict } from "../../io/checkpoint.ts";
 import { type BertConfig, bertConfigToJson, readBertConfig } from "../../io/config.ts";
 import { resolveModel, type ResolveOptions } from "../../io/hub.ts";
-import { taskLoss } from "../ca_mtl/loss.ts";
+import { taskLoss } from "../loss.ts";
 import { Dropout, Linear } from "../layers.ts";
 import { Module } from "../module.ts";
 import { loadModelWeights, type LoadReport, saveModelFolder } from "../state_dict.ts";

@@ -25,7 +25,7 @@ import { SeedStream } from "../seeds.ts";
 import { FilmGenerator } from "./conditional.ts";
 import type { CaMtlConfig, TaskSpec } from "./config.ts";
 import { CaMtlBaseEncoder, CaMtlLargeEncoder } from "./layers.ts";
-import { taskLoss } from "./loss.ts";
+import { taskLoss } from "../loss.ts";
 
 /**
  * The CA-MTL encoder (`CaMtl.bert`, keys `bert.*`): BERT embeddings aligned to the task by a

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { SeededRng } from "./_rng.ts";
+import { SeededRng } from "./rng.ts";
 
 Deno.test("SeededRng.state resumes the exact stream in a fresh generator", () => {
   const a = new SeededRng(42, 3);

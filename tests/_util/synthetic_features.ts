@@ -5,9 +5,9 @@
  * @module
  */
 
-import { SeededRng } from "./_rng.ts";
-import { FeatureSet } from "./features.ts";
-import { numLabels } from "./glue_tasks.ts";
+import { SeededRng } from "../../lib/data/rng.ts";
+import { FeatureSet } from "../../lib/data/features.ts";
+import { numLabels } from "../../lib/data/glue_tasks.ts";
 
 /** `n` examples of `task` with lengths 3..maxLen and labels of the task's dtype. */
 export function syntheticFeatures(

@@ -1,12 +1,13 @@
 /**
- * `gatherInto`, the row gather, and `scatterAddRows`, its backward: the dispatch chain of the deterministic sort-based scatter-add of
- * `kernels/scatter_add.ts`, shared by the backward of `embedding` and `gatherRows`.
+ * `gatherInto`, the row gather, and `scatterAddRows`, its backward: the dispatch chain of the
+ * deterministic sort-based scatter-add of `kernels/scatter_add.ts`, shared by the backward of
+ * `embedding` and `gatherRows`.
  *
  * @module
  */
 
-import { ceilDiv } from "../../kernels/_kernel.ts";
-import { wordFor } from "../../kernels/_copy.ts";
+import { ceilDiv } from "../../kernels/kernel.ts";
+import { wordFor } from "../../kernels/copy_word.ts";
 import { gatherRowsKernel, gatherRowsVec4 } from "../../kernels/embedding.ts";
 import {
   exclusiveScan,
@@ -22,8 +23,8 @@ import {
   segmentSumVec4,
   SORT_BLOCK,
 } from "../../kernels/scatter_add.ts";
-import type { Tensor } from "../autograd/tensor.ts";
-import { dispatch, empty } from "./_dispatch.ts";
+import { empty, type Tensor } from "../autograd/tensor.ts";
+import { dispatch } from "../gpu/dispatch.ts";
 
 /**
  * Fills `out` (`[M, D]` words) with rows `index[m]` of `table` (`rows` rows of `D` words),

@@ -6,9 +6,9 @@
  * @module
  */
 
-import { fromArray, type Tensor } from "../../autograd/tensor.ts";
-import { crossEntropy } from "../../ops/cross_entropy.ts";
-import { mseLoss } from "../../ops/mse.ts";
+import { fromArray, type Tensor } from "../autograd/tensor.ts";
+import { crossEntropy } from "../ops/cross_entropy.ts";
+import { mseLoss } from "../ops/mse.ts";
 
 /**
  * @param logits `[n, C]` @param labels host `[n]`: class indices (C > 1) or targets (C = 1)
