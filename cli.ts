@@ -9,7 +9,10 @@
  * @module
  */
 
-import { parseArgs, type TrainArgs, usage, UsageError } from "./lib/train/args.ts";
+import { parseArgs } from "./lib/cli/args.ts";
+import { UsageError } from "./lib/cli/flags.ts";
+import { usage } from "./lib/cli/help.ts";
+import type { TrainArgs } from "./lib/cli/train_args.ts";
 import { ConsoleReporter } from "./lib/train/console_reporter.ts";
 import { runParsedArgs } from "./lib/train/run.ts";
 

@@ -7,13 +7,15 @@
  * Flags the issue lists, and their tests: `--logging_dir` (tests/tensorboard_test.ts and the
  * default folder below), `--logging_first_step`, `--evaluate_during_training`,
  * `--overwrite_output_dir`, `--no_cuda` (below), `--local_rank`, `--tpu_num_cores`,
- * `--tpu_metrics_debug`, `--per_gpu_*`, `--fp16_opt_level` (lib/train/args_test.ts; the O1 run
+ * `--tpu_metrics_debug`, `--per_gpu_*`, `--fp16_opt_level` (lib/cli/args_test.ts; the O1 run
  * in tests/fp16_test.ts).
  */
 import assert from "node:assert/strict";
-import { parseArgs, type TrainArgs, UsageError, validatePaths } from "../lib/train/args.ts";
-import { FLAGS } from "../lib/train/_args_table.ts";
-import { runTraining } from "../lib/train/run.ts";
+import { parseArgs } from "../lib/cli/args.ts";
+import { FLAGS, UsageError } from "../lib/cli/flags.ts";
+import type { TrainArgs } from "../lib/cli/train_args.ts";
+import { validatePaths } from "../lib/train/validate_paths.ts";
+import { runParsedArgs } from "../lib/train/run.ts";
 import type { LogRecord } from "../lib/train/trainer.ts";
 import { testGpu } from "./_util/gpu.ts";
 
@@ -22,7 +24,7 @@ const opts = { sanitizeOps: false, sanitizeResources: false };
 /** A 4-step demo run logging every 2 steps, without evaluation unless `over` asks. */
 async function shortRun(dir: string, over: Partial<TrainArgs>) {
   const records: LogRecord[] = [];
-  const result = await runTraining({
+  const result = await runParsedArgs({
     ...parseArgs([]),
     outputDir: `${dir}/out`,
     loggingDir: `${dir}/tb`,

@@ -15,7 +15,7 @@
  */
 
 import type { AdapterReport } from "../gpu/device.ts";
-import { defaultArgs, finishArgs, type TrainArgs } from "./args.ts";
+import { defaultArgs, finishArgs, type TrainArgs } from "../cli/train_args.ts";
 import {
   closest,
   DEMO_SETTINGS,
@@ -26,7 +26,7 @@ import {
   type FlagValue,
   readJsonValue,
   UsageError,
-} from "./_args_table.ts";
+} from "../cli/flags.ts";
 import type { LogRecord } from "./trainer.ts";
 
 /** How the caller follows a run. */

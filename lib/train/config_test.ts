@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { parseArgs } from "./args.ts";
+import { parseArgs } from "../cli/args.ts";
 import { ConfigError, resolveTrainingConfig } from "./config.ts";
 import { runTraining } from "./run.ts";
 import { gpuTestUnscoped } from "../../tests/_util/gpu.ts";

@@ -8,7 +8,7 @@
  */
 
 import type { RunHooks } from "./config.ts";
-import { ProgressBar } from "./progress.ts";
+import { ProgressBar } from "../cli/progress.ts";
 import type { RunResult } from "./run.ts";
 
 /** One task's metrics on one line: `  rte   acc=0.6134`. */

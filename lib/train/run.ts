@@ -22,7 +22,9 @@ import { BASE_CHECKPOINT, BERT_BASE_CASED, BERT_LARGE_CASED } from "../nn/ca_mtl
 import { freezeEncoderLayers } from "../nn/ca_mtl/freeze.ts";
 import { CAMTL_CONFIG_KEY, caMtlConfigToJson, loadCaMtl } from "../nn/ca_mtl/pretrained.ts";
 import { BertTokenizer } from "../text/tokenizer.ts";
-import { type TrainArgs, UsageError, validatePaths } from "./args.ts";
+import { UsageError } from "../cli/flags.ts";
+import type { TrainArgs } from "../cli/train_args.ts";
+import { validatePaths } from "./validate_paths.ts";
 import {
   hooksOf,
   resolveTrainingConfig,

@@ -16,7 +16,7 @@
  * @module
  */
 
-import { defaultLoggingDir } from "./_args_table.ts";
+import { defaultLoggingDir } from "../cli/flags.ts";
 
 // ---- CRC-32C ---------------------------------------------------------------------------
 

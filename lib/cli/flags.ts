@@ -1,13 +1,13 @@
 /**
  * The one table of `deno task train` flags (spec section 7 plus this port's additions), each
  * with its HF 2.11 default, checks and help line; the demo's values; and what works on one
- * row: reading a value, naming the closest flag, laying out `--help`. `args.ts` parses.
+ * row: reading a value, naming the closest flag. `args.ts` parses, `help.ts` lays out `--help`.
  *
  * @module
  */
 
 import { GLUE_TASKS } from "../data/glue_tasks.ts";
-import type { TrainArgs } from "./args.ts";
+import type { TrainArgs } from "./train_args.ts";
 import { DEMO_TASK_NAMES } from "../data/demo_suite.ts";
 
 /**
@@ -16,7 +16,8 @@ import { DEMO_TASK_NAMES } from "../data/demo_suite.ts";
  * @example Catching it
  * ```ts
  * import assert from "node:assert/strict";
- * import { parseArgs, UsageError } from "./args.ts";
+ * import { parseArgs } from "./args.ts";
+ * import { UsageError } from "./flags.ts";
  * assert.throws(() => parseArgs(["--seed", "x"]), UsageError);
  * ```
  */
@@ -185,13 +186,6 @@ export const FLAGS: readonly FlagSpec[] = Object.freeze([
 /** The row of each flag name. */
 export const FLAG_BY_NAME: ReadonlyMap<string, FlagSpec> = new Map(FLAGS.map((f) => [f.name, f]));
 
-/** Section titles of `--help`, in print order. */
-// deno-fmt-ignore
-export const GROUP_TITLES: Readonly<Record<FlagGroup, string>> = Object.freeze({
-  model: "Model (CaMtlArguments)", data: "Data (MultiTaskDataArguments)",
-  mt: "Multi-task training (MultiTaskTrainingArguments)",
-  hf: "Training (transformers 2.11 TrainingArguments)", camtl: "camtl",
-});
 /** What a flag accepts, for error messages: "an integer >= 1", "one of code, paper". */
 export function expected(spec: FlagSpec): string {
   const what = spec.kind === "int" ? "an integer" : "a number";
@@ -272,46 +266,6 @@ function editDistance(a: string, b: string): number {
   return d[a.length][b.length];
 }
 
-/** `--help`'s flag sections: name and value column, then the help wrapped to `width`. */
-export function flagSections(width = 100): string[] {
-  const left = (f: FlagSpec) => `  --${f.name}${metavarOf(f)}`;
-  const column = Math.max(...FLAGS.map((f) => left(f).length)) + 2;
-  const lines: string[] = [];
-  for (const [group, title] of Object.entries(GROUP_TITLES)) {
-    lines.push("", `${title}:`);
-    for (const f of FLAGS.filter((f) => f.group === group)) {
-      let line = left(f).padEnd(column), fresh = true;
-      for (const word of describe(f).split(" ")) {
-        if (!fresh && line.length + 1 + word.length > width) {
-          lines.push(line);
-          [line, fresh] = [" ".repeat(column), true];
-        }
-        line += fresh ? word : ` ${word}`;
-        fresh = false;
-      }
-      lines.push(line);
-    }
-  }
-  return lines;
-}
-
-function metavarOf(spec: FlagSpec): string {
-  if (spec.kind === "bool") return "";
-  if (spec.kind === "list") return ` ${spec.metavar} [${spec.metavar} ...]`;
-  if (spec.kind === "choice" && !spec.metavar) return ` {${spec.choices}}`;
-  return ` ${spec.metavar ?? (spec.kind === "string" ? "TEXT" : spec.kind === "int" ? "N" : "X")}`;
-}
-
-function describe(spec: FlagSpec): string {
-  const choices = spec.kind === "choice" && spec.metavar
-    ? `; one of ${spec.choices?.join(", ")}`
-    : "";
-  if (spec.required) return `${spec.help} (required)`;
-  if (spec.kind === "bool") return spec.help;
-  const value = spec.shown ?? (spec.default === null ? "unset" : String(spec.default));
-  return `${spec.help}${choices} (default: ${value})`;
-}
-
 /** The generated demo suite's tasks: single-sentence classification, sentence pair, regression. */
 export const DEMO_TASKS: readonly string[] = DEMO_TASK_NAMES;
 
@@ -334,7 +288,7 @@ export const DEMO_SETTINGS: Partial<TrainArgs> = {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { defaultLoggingDir } from "./args.ts";
+ * import { defaultLoggingDir } from "./flags.ts";
  * assert.equal(defaultLoggingDir("box", new Date(2021, 7, 5, 9, 3, 7)), "runs/Aug05_09-03-07_box");
  * ```
  */

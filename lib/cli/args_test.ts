@@ -1,15 +1,9 @@
 import assert from "node:assert/strict";
-import {
-  defaultLoggingDir,
-  DEMO_TASKS,
-  parseArgs,
-  type TrainArgs,
-  usage,
-  UsageError,
-  validatePaths,
-} from "./args.ts";
-import { FLAGS } from "./_args_table.ts";
-import { mixedPrecision } from "./run.ts";
+import { parseArgs } from "./args.ts";
+import { defaultLoggingDir, DEMO_TASKS, FLAGS, UsageError } from "./flags.ts";
+import { usage } from "./help.ts";
+import type { TrainArgs } from "./train_args.ts";
+import { mixedPrecision } from "../train/run.ts";
 
 const REQUIRED = [
   "--model_name_or_path",
@@ -79,15 +73,6 @@ function assertUsage(fn: () => unknown, ...parts: string[]): void {
     assert.equal(e.exitCode, 2);
     assert.ok(!e.message.includes("\n"), `not one line: ${e.message}`);
     for (const p of parts) assert.ok(e.message.includes(p), `"${p}" not in: ${e.message}`);
-    return true;
-  });
-}
-
-async function assertUsageAsync(p: Promise<unknown>, ...parts: string[]): Promise<void> {
-  await assert.rejects(p, (e: unknown) => {
-    assert.ok(e instanceof UsageError, `expected UsageError, got ${e}`);
-    assert.ok(!e.message.includes("\n"));
-    for (const s of parts) assert.ok(e.message.includes(s), `"${s}" not in: ${e.message}`);
     return true;
   });
 }
@@ -358,45 +343,6 @@ Deno.test("no arguments give the embedded demo; any argument switches to HF defa
   assert.equal(normal.demo, false);
   assert.equal(normal.maxSeqLength, 128);
   assert.equal(normal.learningRate, 5e-5);
-});
-
-Deno.test("validatePaths() rejects a missing data_dir and a non-empty output_dir", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
-    const data = `${dir}/glue`, out = `${dir}/out`;
-    const args = (...more: string[]) =>
-      parseArgs([
-        "--model_name_or_path",
-        "CA-MTL-tiny",
-        "--data_dir",
-        data,
-        "--output_dir",
-        out,
-        ...more,
-      ]);
-    await assertUsageAsync(validatePaths(args()), "--data_dir", data, "does not exist");
-    await Deno.mkdir(`${data}/CoLA`, { recursive: true });
-    await validatePaths(args("--tasks", "cola", "--do_train"));
-    await assertUsageAsync(
-      validatePaths(args("--tasks", "cola", "rte", "--do_train")),
-      `${data}/RTE`,
-      `"rte"`,
-    );
-    await Deno.mkdir(out);
-    await validatePaths(args("--tasks", "cola", "--do_train"));
-    await Deno.writeTextFile(`${out}/old.txt`, "x");
-    await assertUsageAsync(
-      validatePaths(args("--tasks", "cola", "--do_train")),
-      out,
-      "not empty",
-      "--overwrite_output_dir",
-    );
-    await validatePaths(args("--tasks", "cola", "--do_train", "--overwrite_output_dir"));
-    await validatePaths(args("--tasks", "cola", "--do_eval"));
-    await validatePaths(parseArgs([]));
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
 });
 
 Deno.test("defaultLoggingDir() follows HF's runs/<MonDD_HH-MM-SS>_<host>", () => {
