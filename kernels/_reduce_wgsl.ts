@@ -1,5 +1,6 @@
 /**
- * Workgroup tree reductions shared by the reduction, loss and norm kernels. Each declares a
+ * Workgroup tree reductions shared by the row kernels (reduce, cross-entropy, softmax, layer
+ * norm), and the row index of their one-workgroup-per-row launches. Each declares a
  * `var<workgroup>` array of `WG` elements, so the kernel needs a power-of-two `WG` override and
  * must call the function from uniform control flow (every invocation of the workgroup). The
  * summation order is fixed by the tree, so results are deterministic.
@@ -56,8 +57,8 @@ fn tree_sum2(lid: u32, v: vec2<f32>) -> vec2<f32> {
 `;
 
 /**
- * `row_of(wid, nwg)`: the flat workgroup index of a launch of one workgroup per row folded
- * into x and y by `rowGrid`.
+ * `row_of(wid, nwg)`: the flat workgroup index of a launch of one workgroup per row, folded
+ * into x and y by `grid1d(rows, 1)` (`kernel.ts`).
  */
 export const ROW_OF = /* wgsl */ `
 fn row_of(wid: vec3u, nwg: vec3u) -> u32 {

@@ -29,30 +29,7 @@
 
 import { defineKernel, grid1d, type KernelCost } from "./kernel.ts";
 import { FLAT_INDEX } from "./_wgsl.ts";
-
-// Tree sum of pairs over the workgroup; every invocation gets the totals. Called in uniform
-// control flow. Pairs let the backward reduce its two sums with one set of barriers.
-const WG_SUM = /* wgsl */ `
-var<workgroup> red: array<vec2f, WG>;
-
-fn wg_sum2(v: vec2f, l: u32) -> vec2f {
-  red[l] = v;
-  workgroupBarrier();
-  for (var s = WG / 2u; s > 0u; s >>= 1u) {
-    if (l < s) { red[l] += red[l + s]; }
-    workgroupBarrier();
-  }
-  let total = red[0];
-  workgroupBarrier();
-  return total;
-}
-`;
-
-const ROW_ID = /* wgsl */ `
-fn row_id(wid: vec3u, nwg: vec3u) -> u32 {
-  return wid.x + wid.y * nwg.x;
-}
-`;
+import { ROW_OF, TREE_SUM2 } from "./_reduce_wgsl.ts";
 
 /**
  * Forward: `out = (x − μ)·ρ·gain[⌊r / t⌋] + bias`, also writing `mean` and `rstd` (ρ) per row for
@@ -71,20 +48,20 @@ export const layerNormForward = defineKernel({
   uniforms: { rows: "u32", c: "u32", t: "u32", eps: "f32" },
   overrides: { WG: 256 },
   grid: ({ rows }) => grid1d(rows, 1),
-  wgsl: /* wgsl */ `${WG_SUM}${ROW_ID}
+  wgsl: /* wgsl */ `${TREE_SUM2}${ROW_OF}
 @compute @workgroup_size(WG)
 fn main(
   @builtin(workgroup_id) wid: vec3u,
   @builtin(num_workgroups) nwg: vec3u,
   @builtin(local_invocation_index) l: u32,
 ) {
-  let row = row_id(wid, nwg);
+  let row = row_of(wid, nwg);
   if (row >= u.rows) { return; }
   let base = row * u.c;
   let inv_c = 1.0 / f32(u.c);
   var s = 0.0;
   for (var j = l; j < u.c; j += WG) { s += x[base + j]; }
-  let mu0 = wg_sum2(vec2f(s, 0.0), l).x * inv_c;
+  let mu0 = tree_sum2(l, vec2f(s, 0.0)).x * inv_c;
   // Corrected two-pass: Σd corrects the rounding error of mu0 to first order.
   var d1 = 0.0;
   var d2 = 0.0;
@@ -93,7 +70,7 @@ fn main(
     d1 += d;
     d2 += d * d;
   }
-  let sums = wg_sum2(vec2f(d1, d2), l) * inv_c;
+  let sums = tree_sum2(l, vec2f(d1, d2)) * inv_c;
   let mu = mu0 + sums.x;
   let rs = inverseSqrt(max(sums.y - sums.x * sums.x, 0.0) + u.eps);
   let g = (row / u.t) * u.c;
@@ -121,14 +98,14 @@ export const layerNormBackward = defineKernel({
   uniforms: { rows: "u32", c: "u32", t: "u32" },
   overrides: { WG: 256 },
   grid: ({ rows }) => grid1d(rows, 1),
-  wgsl: /* wgsl */ `${WG_SUM}${ROW_ID}
+  wgsl: /* wgsl */ `${TREE_SUM2}${ROW_OF}
 @compute @workgroup_size(WG)
 fn main(
   @builtin(workgroup_id) wid: vec3u,
   @builtin(num_workgroups) nwg: vec3u,
   @builtin(local_invocation_index) l: u32,
 ) {
-  let row = row_id(wid, nwg);
+  let row = row_of(wid, nwg);
   if (row >= u.rows) { return; }
   let base = row * u.c;
   let g = (row / u.t) * u.c;
@@ -142,7 +119,7 @@ fn main(
     s1 += gd;
     s2 += gd * (x[base + j] - mu) * rs;
   }
-  let m = wg_sum2(vec2f(s1, s2), l) * inv_c;
+  let m = tree_sum2(l, vec2f(s1, s2)) * inv_c;
   for (var j = l; j < u.c; j += WG) {
     let gd = gain[g + j] * dout[base + j];
     let xh = (x[base + j] - mu) * rs;

@@ -28,16 +28,10 @@
 
 import { defineKernel, grid1d, type KernelCost } from "./kernel.ts";
 import { FLAT_INDEX } from "./_wgsl.ts";
-import { TREE_SUM } from "./_reduce_wgsl.ts";
+import { ROW_OF, TREE_SUM } from "./_reduce_wgsl.ts";
 
 const VEC4_READ = { access: "read", type: "vec4<f32>" } as const;
 const VEC4_WRITE = { access: "write", type: "vec4<f32>" } as const;
-
-const ROW_ID = /* wgsl */ `
-fn row_id(wid: vec3u, nwg: vec3u) -> u32 {
-  return wid.x + wid.y * nwg.x;
-}
-`;
 
 /**
  * Forward. Uniforms: `rows` R = B·NH·Tq, `n` N = Tk, `nh` NH and `tq` Tq (used only to index
@@ -49,7 +43,7 @@ export const softmaxForward = defineKernel({
   uniforms: { rows: "u32", n: "u32", nh: "u32", tq: "u32" },
   overrides: { WG: 128, HAS_BIAS: 0, HAS_MASK: 0 },
   grid: ({ rows }) => grid1d(rows, 1),
-  wgsl: /* wgsl */ `${ROW_ID}
+  wgsl: /* wgsl */ `${ROW_OF}
 // Below every finite logit, and far enough from -FLT_MAX that subtracting it stays finite.
 const NEG_BIG = -1.0e38;
 
@@ -62,7 +56,7 @@ fn main(
   @builtin(num_workgroups) nwg: vec3u,
   @builtin(local_invocation_index) l: u32,
 ) {
-  let row = row_id(wid, nwg);
+  let row = row_of(wid, nwg);
   if (row >= u.rows) { return; }
   let base = row * u.n;
   let b = row / (u.nh * u.tq);
@@ -112,14 +106,14 @@ export const softmaxBackward = defineKernel({
   uniforms: { rows: "u32", n: "u32" },
   overrides: { WG: 128 },
   grid: ({ rows }) => grid1d(rows, 1),
-  wgsl: /* wgsl */ `${ROW_ID}${TREE_SUM}
+  wgsl: /* wgsl */ `${ROW_OF}${TREE_SUM}
 @compute @workgroup_size(WG)
 fn main(
   @builtin(workgroup_id) wid: vec3u,
   @builtin(num_workgroups) nwg: vec3u,
   @builtin(local_invocation_index) l: u32,
 ) {
-  let row = row_id(wid, nwg);
+  let row = row_of(wid, nwg);
   if (row >= u.rows) { return; }
   let base = row * u.n;
   var s = 0.0;
