@@ -213,7 +213,7 @@ export class Gpu {
   async sync(): Promise<void> {
     this.recorder.flush();
     await this.pipelines.settle();
-    await this.device.queue.onSubmittedWorkDone();
+    await this.recorder.waitFor(this.device.queue.onSubmittedWorkDone());
   }
 
   /** Releases the device and every buffer it owns. */

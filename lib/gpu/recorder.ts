@@ -15,7 +15,10 @@ export type BufferRef = GPUBuffer | { buffer: GPUBuffer; offset?: number; size?:
 
 const ARENA_BYTES = 1 << 20;
 
-/** Counters for benchmarks: work recorded and submitted since the recorder was made. */
+/**
+ * Counters for benchmarks: work recorded and submitted since the recorder was made. The
+ * difference of two snapshots ({@linkcode statsSince}) gives one step's counts.
+ */
 export interface RecorderStats {
   /** Kernel dispatches recorded (empty grids are skipped and not counted). */
   dispatches: number;
@@ -23,6 +26,23 @@ export interface RecorderStats {
   submits: number;
   /** Waits for the GPU to copy data back to the CPU (each costs a fixed latency). */
   readbacks: number;
+  /** Every wait for the device: readbacks, `Gpu.sync()` and profile collection. */
+  syncs: number;
+  /** Bytes uploaded with `write` (tensor data; the uniform arena is counted apart). */
+  uploadBytes: number;
+  /** Bytes of uniforms uploaded with the submits. */
+  uniformBytes: number;
+  /** Bytes read back to the CPU. */
+  readbackBytes: number;
+  /** Milliseconds spent waiting for the device; the rest of a step's wall time is host time. */
+  waitMs: number;
+}
+
+/** The counts of `now` minus those of `before` (two snapshots of {@linkcode Recorder.stats}). */
+export function statsSince(before: RecorderStats, now: RecorderStats): RecorderStats {
+  const out = { ...now };
+  for (const k of Object.keys(out) as (keyof RecorderStats)[]) out[k] = now[k] - before[k];
+  return out;
 }
 
 /**
@@ -51,7 +71,16 @@ export class Recorder {
   #staging: GPUBuffer[] = [];
   #profiler: Profiler | null = null;
   /** Work recorded and submitted so far; the counters only grow. */
-  readonly stats: RecorderStats = { dispatches: 0, submits: 0, readbacks: 0 };
+  readonly stats: RecorderStats = {
+    dispatches: 0,
+    submits: 0,
+    readbacks: 0,
+    syncs: 0,
+    uploadBytes: 0,
+    uniformBytes: 0,
+    readbackBytes: 0,
+    waitMs: 0,
+  };
 
   /**
    * Made by {@linkcode Gpu}'s constructor, one per device.
@@ -164,6 +193,7 @@ export class Recorder {
   write(buffer: GPUBuffer, data: ArrayBufferView, offset = 0): void {
     if (this.#encoder) this.flush();
     const bytes = new Uint8Array(data.buffer as ArrayBuffer, data.byteOffset, data.byteLength);
+    this.stats.uploadBytes += bytes.byteLength;
     if (bytes.byteLength % 4 === 0) {
       this.#device.queue.writeBuffer(buffer, offset, bytes);
     } else {
@@ -180,6 +210,7 @@ export class Recorder {
     this.#profiler?.resolve(this.#encoder);
     if (this.#arenaUsed > 0) {
       this.#device.queue.writeBuffer(this.#arena, 0, this.#arenaData, 0, this.#arenaUsed);
+      this.stats.uniformBytes += this.#arenaUsed;
       this.#arenaUsed = 0;
     }
     this.#device.queue.submit([this.#encoder.finish()]);
@@ -207,7 +238,23 @@ export class Recorder {
     this.flush();
     this.#profiler = null;
     await this.#pipelines.settle();
-    return await profiler.collect();
+    return await this.waitFor(profiler.collect());
+  }
+
+  /**
+   * Awaits `done`, a wait for the device, counting it in {@linkcode RecorderStats.syncs} and
+   * its time in `waitMs`.
+   *
+   * @internal
+   */
+  async waitFor<T>(done: Promise<T>): Promise<T> {
+    const t0 = performance.now();
+    try {
+      return await done;
+    } finally {
+      this.stats.syncs++;
+      this.stats.waitMs += performance.now() - t0;
+    }
   }
 
   /**
@@ -249,7 +296,8 @@ export class Recorder {
     this.flush();
     await this.#pipelines.settle();
     this.stats.readbacks++;
-    await staging.mapAsync(GPUMapMode.READ, 0, size);
+    this.stats.readbackBytes += size;
+    await this.waitFor(staging.mapAsync(GPUMapMode.READ, 0, size));
     const mapped = staging.getMappedRange(0, size);
     const out = parts.map((p, i) => mapped.slice(starts[i], starts[i] + p.bytes));
     staging.unmap();
