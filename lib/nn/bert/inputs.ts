@@ -21,6 +21,11 @@ export interface BertInputs {
   maskBias: Tensor;
   batchSize: number;
   seqLength: number;
+  /**
+   * The host arrays the ids were uploaded from (set by `uploadBatch`), so that the embedding
+   * layer checks them against its tables without reading the GPU.
+   */
+  host?: { inputIds: Int32Array; tokenTypeIds: Int32Array };
 }
 
 /** The additive bias HF 2.x adds to attention logits for padding positions. */
@@ -60,5 +65,6 @@ export function uploadBatch(gpu: Gpu, batch: HostBatch): BertInputs {
     maskBias: fromArray(gpu, mask, [B, S]),
     batchSize: B,
     seqLength: S,
+    host: { inputIds: batch.inputIds, tokenTypeIds: batch.tokenTypeIds },
   };
 }
