@@ -7,24 +7,34 @@
 import assert from "node:assert/strict";
 import { fromArray, Tensor } from "../autograd/tensor.ts";
 import { add } from "../ops/elementwise.ts";
-import { testGpu } from "../../tests/_util/gpu.ts";
-import { requestGpu } from "./device.ts";
+import { gpuTest, testGpu } from "../../tests/_util/gpu.ts";
+import { type Gpu, requestGpu } from "./device.ts";
 import { GpuDeviceError, GpuDeviceLostError, GpuMemoryError } from "./errors.ts";
 
-/** A device of its own, so that losing or poisoning it leaves the shared test device alone. */
-async function ownGpu() {
-  if (!(await testGpu())) return null;
-  return await requestGpu();
+/**
+ * A test on a device of its own, so that losing or poisoning it leaves the shared test device
+ * alone; the device is destroyed afterwards.
+ */
+function ownGpuTest(name: string, fn: (gpu: Gpu) => Promise<void>): void {
+  Deno.test({
+    name,
+    sanitizeOps: false,
+    sanitizeResources: false,
+    async fn() {
+      if (!(await testGpu())) return;
+      const gpu = await requestGpu();
+      try {
+        await fn(gpu);
+      } finally {
+        gpu.destroy();
+      }
+    },
+  });
 }
 
-const GPU_TEST = { sanitizeOps: false, sanitizeResources: false };
-
-Deno.test({
-  ...GPU_TEST,
-  name: "a lost device fails dispatches, reads and syncs with one message instead of hanging",
-  async fn() {
-    const gpu = await ownGpu();
-    if (!gpu) return;
+ownGpuTest(
+  "a lost device fails dispatches, reads and syncs with one message instead of hanging",
+  async (gpu) => {
     const a = fromArray(gpu, [1, 2, 3], [3], { persistent: true });
     const pending = add({ a, b: a }).read(); // in flight when the device goes
     gpu.device.destroy();
@@ -38,81 +48,61 @@ Deno.test({
     await assert.rejects(a.read(), lost);
     await assert.rejects(gpu.sync(), lost);
   },
-});
+);
 
-Deno.test({
-  ...GPU_TEST,
-  name: "an uncaptured out-of-memory error surfaces at the next read with the fix",
-  async fn() {
-    const gpu = await ownGpu();
-    if (!gpu) return;
-    try {
-      const t = fromArray(gpu, [1, 2], [2], { persistent: true });
-      // Lavapipe takes host memory as it comes; the driver's event is what a GPU sends.
-      gpu.device.dispatchEvent(
-        new GPUUncapturedErrorEvent("uncapturederror", {
-          error: new GPUOutOfMemoryError("Not enough memory left"),
-        }),
-      );
-      await assert.rejects(
-        t.read(),
-        (e: Error) =>
-          e instanceof GpuMemoryError &&
-          e.message === "Cannot continue: the GPU ran out of memory (Not enough memory left); " +
-              "lower --per_device_train_batch_size (and --per_device_eval_batch_size) or " +
-              "--max_seq_length",
-      );
-      assert.deepEqual([...await t.read()], [1, 2]); // reported once
-    } finally {
-      gpu.destroy();
-    }
-  },
-});
-
-Deno.test({
-  ...GPU_TEST,
-  name: "a real uncaptured validation error is not swallowed: the next read throws",
-  async fn() {
-    const gpu = await ownGpu();
-    if (!gpu) return;
-    try {
-      const t = fromArray(gpu, [3], [1], { persistent: true });
-      gpu.device.createBuffer({
-        size: gpu.limits.maxBufferSize + 4,
-        usage: GPUBufferUsage.STORAGE,
-      });
-      await new Promise((r) => setTimeout(r, 50)); // the error event is delivered as a task
-      await assert.rejects(
-        t.read(),
-        (e: Error) =>
-          e instanceof GpuDeviceError &&
-          /^Cannot trust the GPU results: the device reported/.test(e.message),
-      );
-    } finally {
-      gpu.destroy();
-    }
-  },
-});
-
-Deno.test({
-  ...GPU_TEST,
-  name: "a tensor over maxStorageBufferBindingSize is refused with size, limit and fix",
-  async fn() {
-    const gpu = await testGpu();
-    if (!gpu) return;
-    const limit = Math.min(gpu.limits.maxStorageBufferBindingSize, gpu.limits.maxBufferSize);
-    const elements = Math.floor(limit / 4) + 1;
-    assert.throws(
-      () => new Tensor(gpu, [elements], { persistent: true }),
+ownGpuTest(
+  "an uncaptured out-of-memory error surfaces at the next read with the fix",
+  async (gpu) => {
+    const t = fromArray(gpu, [1, 2], [2], { persistent: true });
+    // Lavapipe takes host memory as it comes; the driver's event is what a GPU sends.
+    gpu.device.dispatchEvent(
+      new GPUUncapturedErrorEvent("uncapturederror", {
+        error: new GPUOutOfMemoryError("Not enough memory left"),
+      }),
+    );
+    await assert.rejects(
+      t.read(),
       (e: Error) =>
         e instanceof GpuMemoryError &&
-        e.message.startsWith(
-          `Cannot allocate a GPU buffer of ${(4 * elements).toLocaleString("en")} bytes`,
-        ) &&
-        /the adapter's (maxStorageBufferBindingSize|maxBufferSize) is [\d,]+ bytes/.test(
-          e.message,
-        ) &&
-        /lower --per_device_train_batch_size .* or --max_seq_length$/.test(e.message),
+        e.message === "Cannot continue: the GPU ran out of memory (Not enough memory left); " +
+            "lower --per_device_train_batch_size (and --per_device_eval_batch_size) or " +
+            "--max_seq_length",
+    );
+    assert.deepEqual([...await t.read()], [1, 2]); // reported once
+  },
+);
+
+ownGpuTest(
+  "a real uncaptured validation error is not swallowed: the next read throws",
+  async (gpu) => {
+    const t = fromArray(gpu, [3], [1], { persistent: true });
+    gpu.device.createBuffer({
+      size: gpu.limits.maxBufferSize + 4,
+      usage: GPUBufferUsage.STORAGE,
+    });
+    await new Promise((r) => setTimeout(r, 50)); // the error event is delivered as a task
+    await assert.rejects(
+      t.read(),
+      (e: Error) =>
+        e instanceof GpuDeviceError &&
+        /^Cannot trust the GPU results: the device reported/.test(e.message),
     );
   },
+);
+
+gpuTest("a tensor over maxStorageBufferBindingSize is refused with size, limit and fix", (gpu) => {
+  const limit = Math.min(gpu.limits.maxStorageBufferBindingSize, gpu.limits.maxBufferSize);
+  const elements = Math.floor(limit / 4) + 1;
+  assert.throws(
+    () => new Tensor(gpu, [elements], { persistent: true }),
+    (e: Error) =>
+      e instanceof GpuMemoryError &&
+      e.message.startsWith(
+        `Cannot allocate a GPU buffer of ${(4 * elements).toLocaleString("en")} bytes`,
+      ) &&
+      /the adapter's (maxStorageBufferBindingSize|maxBufferSize) is [\d,]+ bytes/.test(
+        e.message,
+      ) &&
+      /lower --per_device_train_batch_size .* or --max_seq_length$/.test(e.message),
+  );
 });
