@@ -243,6 +243,7 @@ export async function runTraining(args: TrainArgs, hooks: RunHooks = {}): Promis
       maxSeqLength: args.maxSeqLength,
       seed: args.seed,
       vocabSize: data.tokenizer.vocabSize,
+      vocabSource: data.tokenizer.vocab.source,
     });
     if (report) {
       hooks.onInfo?.(

@@ -19,6 +19,7 @@ import { type BertConfig, bertConfigFromJson, bertConfigToJson } from "../../io/
 import { resolveModel, type ResolveOptions } from "../../io/hub.ts";
 import { CheckpointError } from "../../io/errors.ts";
 import { loadModelWeights, type LoadReport } from "../state_dict.ts";
+import { blameConfig, checkSavedTasks, checkVocabularyFits } from "../matching_parts.ts";
 import {
   type Architecture,
   BASE_CHECKPOINT,
@@ -56,8 +57,13 @@ export interface LoadCaMtlOptions {
   tasks: TaskSpec[];
   maxSeqLength: number;
   seed?: number;
-  /** Vocabulary size for `CA-MTL-tiny` (its tokenizer's). */
+  /**
+   * The tokenizer's vocabulary size: `CA-MTL-tiny`'s vocab_size; for a checkpoint, a size
+   * its embedding table must hold (a larger vocabulary is refused).
+   */
   vocabSize?: number;
+  /** Where the tokenizer's vocabulary came from, named when it does not fit. */
+  vocabSource?: string;
   /**
    * The encoder to build on a BERT checkpoint named by path or hub id (default: the plain
    * `bert` baseline); `CA-MTL-base` maps its weights as spec §3.10 says.
@@ -101,7 +107,9 @@ export function caMtlConfigToJson(config: CaMtlConfig): Record<string, unknown> 
 /**
  * Builds and loads the model `nameOrPath` names (see the module doc).
  *
- * @throws {CheckpointError} when weights are missing, mis-shaped or unreadable
+ * @throws {CheckpointError} when weights are missing, mis-shaped (naming `config.json` too) or
+ *   unreadable, when the tokenizer's vocabulary is larger than `vocab_size`, or when `tasks`
+ *   differ from the heads of a saved camtl model
  * @throws {HubError} when a name cannot be resolved
  */
 export async function loadCaMtl(
@@ -125,9 +133,17 @@ export async function loadCaMtl(
   }
   const base = BASE_CHECKPOINT[nameOrPath] ?? nameOrPath;
   const { folder } = await resolveModel(base, options.resolve);
-  const json = await readJson(`${folder}/config.json`);
+  const configFile = `${folder}/config.json`;
+  const json = await readJson(configFile);
   const saved = json[CAMTL_CONFIG_KEY] as SavedCaMtl | undefined;
-  const bert: BertConfig = bertConfigFromJson(json, `${folder}/config.json`);
+  const bert: BertConfig = bertConfigFromJson(json, configFile);
+  if (options.vocabSize !== undefined) {
+    checkVocabularyFits(
+      { size: options.vocabSize, source: options.vocabSource ?? "the tokenizer" },
+      { vocabSize: bert.vocabSize, source: configFile },
+    );
+  }
+  if (saved) checkSavedTasks(saved.tasks, options.tasks, configFile);
   const architecture: Architecture = saved?.architecture ??
     (nameOrPath in BASE_CHECKPOINT ? nameOrPath as Architecture : options.architecture ?? "bert");
   const config: CaMtlConfig = {
@@ -137,15 +153,20 @@ export async function loadCaMtl(
     maxSeqLength: saved?.max_seq_length ?? options.maxSeqLength,
   };
   const model = new CaMtl(config, { seed }).materialize(gpu, seed);
-  const { stateDict, file } = await readWeights(folder);
-  // A camtl checkpoint must hold every tensor; a BERT checkpoint leaves the new modules and
-  // the heads at their initialisation.
-  const report = saved
-    ? loadModelWeights(model, stateDict, { file })
-    : loadModelWeights(model, stateDict, {
-      file,
-      optionalPrefix: "bert.",
-      allowMissing: [...NEW_MODULE_KEYS],
-    });
-  return { model, report, folder };
+  try {
+    const { stateDict, file } = await readWeights(folder);
+    // A camtl checkpoint must hold every tensor; a BERT checkpoint leaves the new modules and
+    // the heads at their initialisation.
+    const report = saved
+      ? loadModelWeights(model, stateDict, { file })
+      : loadModelWeights(model, stateDict, {
+        file,
+        optionalPrefix: "bert.",
+        allowMissing: [...NEW_MODULE_KEYS],
+      });
+    return { model, report, folder };
+  } catch (e) {
+    model.dispose();
+    throw blameConfig(e, configFile);
+  }
 }
