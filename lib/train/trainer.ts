@@ -30,6 +30,7 @@ import { clipGradNorm } from "../optim/clip.ts";
 import { GradScaler, type GradScalerOptions, type GradScalerState } from "../optim/grad_scaler.ts";
 import { type CheckpointState, readCheckpoint, saveCheckpoint } from "./checkpoint.ts";
 import { evaluateSet, type MetricFn, registeredMetrics } from "./evaluate.ts";
+import { FiniteGuard } from "./finite_guard.ts";
 import { LinearSchedule } from "./schedule.ts";
 
 /** Trainer settings; names mirror HF TrainingArguments in camelCase. */
@@ -270,14 +271,21 @@ export class Trainer {
     stop = Math.min(stop, this.totalSteps);
     this.model.train();
     const lossSum = zeros(this.gpu, [1], { persistent: true });
+    // f32 only: stops at the first inf/NaN loss or gradient, read with the existing reads.
+    const guard = this.scaler ? null : new FiniteGuard(this.gpu, {
+      taskNames: this.model.config.tasks.map((t) => t.name),
+      outputDir: o.outputDir,
+    });
     const losses: number[] = [];
     let pendingSteps = 0, examples = 0, windowStart = performance.now();
     try {
       while (this.globalStep < stop) {
         const lr = this.schedule.lr(this.globalStep);
+        const stepTasks = new Set<number>();
         for (let micro = 0; micro < o.gradientAccumulationSteps; micro++) {
           const batch = await this.#nextBatch();
           examples += batch.size;
+          for (const t of batch.tasks) stepTasks.add(t.taskId);
           await withScope(this.gpu, async () => {
             const out = await this.#amp(() =>
               this.model.forward({
@@ -287,6 +295,7 @@ export class Trainer {
               })
             );
             if (!out.loss) throw new Error("Cannot train: a training batch has no labels");
+            guard?.watchLosses(out.taskLosses, this.globalStep + 1);
             const loss = o.gradientAccumulationSteps > 1
               ? scale({ a: out.loss }, { s: 1 / o.gradientAccumulationSteps })
               : out.loss;
@@ -302,7 +311,10 @@ export class Trainer {
             if (finite) this.optimizer.step(lr);
             this.scaler.update(finite);
           } else {
-            if (o.maxGradNorm > 0) clipGradNorm(this.#params, o.maxGradNorm);
+            if (o.maxGradNorm > 0) {
+              const norm = clipGradNorm(this.#params, o.maxGradNorm);
+              guard?.watchGradient(norm, this.globalStep + 1, stepTasks);
+            }
             this.optimizer.step(lr);
           }
           zeroGrad(this.#params);
@@ -313,7 +325,8 @@ export class Trainer {
           (o.loggingFirstStep && this.globalStep === 1) || this.globalStep === this.totalSteps;
         let meanLoss: number | undefined;
         if (logNow) {
-          meanLoss = (await lossSum.readFloat())[0] / pendingSteps;
+          const [sum] = guard ? await guard.readWith([lossSum]) : [await lossSum.readFloat()];
+          meanLoss = sum[0] / pendingSteps;
           fillTensor(lossSum, 0);
           losses.push(meanLoss);
           const seconds = (performance.now() - windowStart) / 1000;
@@ -330,13 +343,16 @@ export class Trainer {
         }
         this.events.onStep?.(this.globalStep, this.totalSteps, { loss: meanLoss, lr });
         if (o.saveSteps > 0 && this.globalStep % o.saveSteps === 0) {
+          await guard?.check(); // a step with a NaN is never saved as a checkpoint
           // Not `onCheckpoint?.(await …)`: optional calls skip evaluating their arguments.
           const saved = await this.saveCheckpoint();
           this.events.onCheckpoint?.(saved);
         }
       }
+      await guard?.check();
     } finally {
       lossSum.dispose();
+      guard?.dispose();
     }
     return { globalStep: this.globalStep, losses };
   }
