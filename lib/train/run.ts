@@ -24,6 +24,7 @@ import { CAMTL_CONFIG_KEY, caMtlConfigToJson, loadCaMtl } from "../nn/ca_mtl/pre
 import { BertTokenizer } from "../text/tokenizer.ts";
 import { type TrainArgs, UsageError, validatePaths } from "./args.ts";
 import { isCheckpoint } from "./checkpoint.ts";
+import { OutputLock } from "./output_lock.ts";
 import { saveModel } from "./checkpoint.ts";
 import { predictSet } from "./evaluate.ts";
 import { JsonlLogger, writeEvalResults, writeJsonAtomic, writeTextAtomic } from "./log.ts";
@@ -183,12 +184,18 @@ export function mixedPrecision(args: Pick<TrainArgs, "fp16" | "fp16OptLevel">): 
  *
  * @throws {UsageError} for arguments that cannot work with the model or the files
  * @throws {GpuUnavailableError}, {CheckpointError}, {DataError} and {HubError} as their sources
+ * @throws {OutputLockedError} when another live run writes into `output_dir`
  */
 export async function runTraining(args: TrainArgs, hooks: RunHooks = {}): Promise<RunResult> {
+  await OutputLock.assertFree(args.outputDir); // a live run's folder: refused before anything
   if (!args.demo) await validatePaths(args);
   await checkAgainstModel(args);
   const fp16 = mixedPrecision(args);
-  const gpu = await requestGpu({ forceFallbackAdapter: args.noCuda });
+  const lock = await OutputLock.acquire(args.outputDir, hooks.onInfo);
+  const gpu = await requestGpu({ forceFallbackAdapter: args.noCuda }).catch(async (e) => {
+    await lock.release();
+    throw e;
+  });
   hooks.onAdapter?.(gpu.adapter);
   const files: string[] = [];
   try {
@@ -348,5 +355,6 @@ export async function runTraining(args: TrainArgs, hooks: RunHooks = {}): Promis
     return result;
   } finally {
     gpu.destroy();
+    await lock.release();
   }
 }
