@@ -225,6 +225,12 @@ export class Trainer {
   async resume(dir: string): Promise<void> {
     const { state, optimizer } = await readCheckpoint(dir, this.paramNames);
     this.optimizer.loadState(optimizer);
+    // A parameter AdamW has stepped kept a zeroed gradient, and AdamW goes on updating it when
+    // its task sits out a batch (PyTorch's zero_grad without set_to_none): so must this run.
+    optimizer.params.forEach((s, i) => {
+      const p = this.#params[i];
+      if (s) p.grad ??= zeros(this.gpu, p.shape, { persistent: true });
+    });
     this.globalStep = state.global_step;
     this.epoch = state.epoch;
     this.model.seeds.state = state.dropout_seed_state as number;
