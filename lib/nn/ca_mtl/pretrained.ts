@@ -45,7 +45,7 @@ export const NEW_MODULE_KEYS: readonly RegExp[] = Object.freeze([
 ]);
 
 /** What `config.json` records beyond BERT's fields. */
-interface SavedCaMtl {
+export interface SavedCaMtl {
   architecture: Architecture;
   tasks: TaskSpec[];
   max_seq_length: number;
@@ -87,6 +87,52 @@ async function readJson(path: string): Promise<Record<string, unknown>> {
   } catch (e) {
     throw new CheckpointError(`Cannot parse "${path}": ${(e as Error).message}`, { file: path });
   }
+}
+
+/**
+ * The camtl record of a parsed `config.json` (null for a plain BERT config), checked: a
+ * known architecture, a non-empty list of uniquely named tasks with positive integer label
+ * counts, and a positive integer max_seq_length.
+ *
+ * @throws {CheckpointError} naming the file and the field that is wrong
+ */
+export function savedCaMtlFromJson(json: unknown, file: string): SavedCaMtl | null {
+  const record = (json as Record<string, unknown> | null)?.[CAMTL_CONFIG_KEY];
+  if (record === undefined) return null;
+  const fail = (state: string): never => {
+    throw new CheckpointError(
+      `Cannot read the camtl record of "${file}": ${state}; re-save the model with camtl`,
+      { file },
+    );
+  };
+  if (typeof record !== "object" || record === null || Array.isArray(record)) {
+    fail(`"${CAMTL_CONFIG_KEY}" is ${JSON.stringify(record)}, expected an object`);
+  }
+  const { architecture, tasks, max_seq_length: maxSeqLength } = record as Record<string, unknown>;
+  const architectures: Architecture[] = ["CA-MTL-base", "CA-MTL-large", "bert"];
+  if (!architectures.includes(architecture as Architecture)) {
+    fail(`"architecture" is ${JSON.stringify(architecture)}, expected one of ${architectures}`);
+  }
+  if (!Array.isArray(tasks) || tasks.length === 0) fail(`"tasks" is not a non-empty list`);
+  const names = new Set<string>();
+  (tasks as unknown[]).forEach((t, i) => {
+    const { name, numLabels } = (t ?? {}) as Record<string, unknown>;
+    if (typeof name !== "string" || name === "" || names.has(name)) {
+      fail(`"tasks[${i}].name" is ${JSON.stringify(name)}, expected a new task name`);
+    }
+    if (!Number.isSafeInteger(numLabels) || (numLabels as number) < 1) {
+      fail(`"tasks[${i}].numLabels" is ${JSON.stringify(numLabels)}, expected an integer ≥ 1`);
+    }
+    names.add(name as string);
+  });
+  if (!Number.isSafeInteger(maxSeqLength) || (maxSeqLength as number) < 1) {
+    fail(`"max_seq_length" is ${JSON.stringify(maxSeqLength)}, expected an integer ≥ 1`);
+  }
+  return {
+    architecture: architecture as Architecture,
+    tasks: (tasks as TaskSpec[]).map(({ name, numLabels }) => ({ name, numLabels })),
+    max_seq_length: maxSeqLength as number,
+  };
 }
 
 /** `config.json` of a camtl model: HF BERT fields plus the camtl record. */
@@ -135,8 +181,8 @@ export async function loadCaMtl(
   const { folder } = await resolveModel(base, options.resolve);
   const configFile = `${folder}/config.json`;
   const json = await readJson(configFile);
-  const saved = json[CAMTL_CONFIG_KEY] as SavedCaMtl | undefined;
   const bert: BertConfig = bertConfigFromJson(json, configFile);
+  const saved = savedCaMtlFromJson(json, configFile);
   if (options.vocabSize !== undefined) {
     checkVocabularyFits(
       { size: options.vocabSize, source: options.vocabSource ?? "the tokenizer" },
