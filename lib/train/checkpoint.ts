@@ -20,6 +20,7 @@ import type { AdamW, AdamWState } from "../optim/adamw.ts";
 import { readModelWeights } from "../nn/state_dict.ts";
 import type { Module } from "../nn/module.ts";
 import { writeTextAtomic } from "./log.ts";
+import { parseTrainerState } from "./trainer_state.ts";
 
 /** The file that marks a checkpoint as complete. */
 export const TRAINER_STATE = "trainer_state.json";
@@ -180,7 +181,8 @@ export function isCheckpoint(dir: string): Promise<boolean> {
 /**
  * Reads a checkpoint's trainer state and optimizer moments.
  *
- * @throws {CheckpointError} when the folder is not a complete checkpoint
+ * @throws {CheckpointError} when the folder is not a complete checkpoint, or its trainer state
+ *   or optimizer moments are damaged (`trainer_state.ts`)
  */
 export async function readCheckpoint(
   dir: string,
@@ -192,7 +194,10 @@ export async function readCheckpoint(
       { file: dir },
     );
   }
-  const state = JSON.parse(await Deno.readTextFile(`${dir}/${TRAINER_STATE}`)) as TrainerStateJson;
+  const state = parseTrainerState(await Deno.readTextFile(`${dir}/${TRAINER_STATE}`), {
+    file: `${dir}/${TRAINER_STATE}`,
+    paramCount: paramNames.length,
+  });
   const { stateDict } = await readSafetensors(`${dir}/optimizer.safetensors`);
   const params = paramNames.map((name, i) => {
     const m = stateDict.get(`${name}.exp_avg`), v = stateDict.get(`${name}.exp_avg_sq`);

@@ -20,15 +20,21 @@ import { readFloats, type Tensor } from "../autograd/tensor.ts";
 import type { Gpu } from "../gpu/device.ts";
 import type { FeatureSet } from "../data/features.ts";
 import type { Batch } from "../data/loader.ts";
-import type { MultiTaskSampler, SamplerState, SamplingMode } from "../data/sampler.ts";
+import type { MultiTaskSampler, SamplingMode } from "../data/sampler.ts";
 import { createSampler } from "../data/samplers.ts";
 import { uploadBatch } from "../nn/bert/inputs.ts";
 import type { CaMtl } from "../nn/ca_mtl/model.ts";
 import { accumulateInto, fillTensor, scale, zeros } from "../ops/elementwise.ts";
 import { AdamW } from "../optim/adamw.ts";
 import { clipGradNorm } from "../optim/clip.ts";
-import { GradScaler, type GradScalerOptions, type GradScalerState } from "../optim/grad_scaler.ts";
-import { type CheckpointState, readCheckpoint, saveCheckpoint } from "./checkpoint.ts";
+import { GradScaler, type GradScalerOptions } from "../optim/grad_scaler.ts";
+import {
+  type CheckpointState,
+  readCheckpoint,
+  saveCheckpoint,
+  TRAINER_STATE,
+} from "./checkpoint.ts";
+import { checkOptimizerSizes, restoreHostState } from "./trainer_state.ts";
 import { evaluateSet, type MetricFn, registeredMetrics } from "./evaluate.ts";
 import { FiniteGuard } from "./finite_guard.ts";
 import { LinearSchedule } from "./schedule.ts";
@@ -224,6 +230,17 @@ export class Trainer {
   /** Restores model, optimizer, schedule position, RNG and sampler state from a checkpoint. */
   async resume(dir: string): Promise<void> {
     const { state, optimizer } = await readCheckpoint(dir, this.paramNames);
+    const file = `${dir}/${TRAINER_STATE}`;
+    checkOptimizerSizes(optimizer, {
+      file: `${dir}/optimizer.safetensors`,
+      names: this.paramNames,
+      sizes: this.#params.map((p) => p.size),
+    });
+    restoreHostState(
+      state,
+      { sampler: this.sampler, seeds: this.model.seeds, scaler: this.scaler },
+      file,
+    );
     this.optimizer.loadState(optimizer);
     // A parameter AdamW has stepped kept a zeroed gradient, and AdamW goes on updating it when
     // its task sits out a batch (PyTorch's zero_grad without set_to_none): so must this run.
@@ -233,14 +250,8 @@ export class Trainer {
     });
     this.globalStep = state.global_step;
     this.epoch = state.epoch;
-    this.model.seeds.state = state.dropout_seed_state as number;
-    this.sampler.loadState(state.sampler as SamplerState);
     this.logHistory = (state.log_history as LogRecord[]) ?? [];
     this.best = (state.best as Record<string, Record<string, number>>) ?? {};
-    // A checkpoint from an f32 run has no scaler state: the scaler then starts afresh.
-    if (this.scaler && state.grad_scaler) {
-      this.scaler.loadState(state.grad_scaler as GradScalerState);
-    }
   }
 
   /** Dev metrics of every dev set (in order), updating the best-so-far record. */
