@@ -20,10 +20,10 @@ import type { AdamW, AdamWState } from "../optim/adamw.ts";
 import { readModelWeights } from "../nn/state_dict.ts";
 import type { Module } from "../nn/module.ts";
 import { writeTextAtomic } from "./log.ts";
-import { parseTrainerState } from "./trainer_state.ts";
+import { parseTrainerState, TRAINER_STATE } from "./trainer_state.ts";
 
 /** The file that marks a checkpoint as complete. */
-export const TRAINER_STATE = "trainer_state.json";
+export { TRAINER_STATE };
 const CHECKPOINT_RE = /^checkpoint-(\d+)$/;
 
 /** Saves `module`'s weights and `config` (as `config.json`) into `dir`, atomically per file. */

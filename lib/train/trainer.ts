@@ -28,13 +28,8 @@ import { accumulateInto, fillTensor, scale, zeros } from "../ops/elementwise.ts"
 import { AdamW } from "../optim/adamw.ts";
 import { clipGradNorm } from "../optim/clip.ts";
 import { GradScaler, type GradScalerOptions } from "../optim/grad_scaler.ts";
-import {
-  type CheckpointState,
-  readCheckpoint,
-  saveCheckpoint,
-  TRAINER_STATE,
-} from "./checkpoint.ts";
-import { checkOptimizerSizes, restoreHostState } from "./trainer_state.ts";
+import { type CheckpointState, readCheckpoint, saveCheckpoint } from "./checkpoint.ts";
+import { restoreTrainingState } from "./trainer_state.ts";
 import { evaluateSet, type MetricFn, registeredMetrics } from "./evaluate.ts";
 import { FiniteGuard } from "./finite_guard.ts";
 import { LinearSchedule } from "./schedule.ts";
@@ -229,25 +224,16 @@ export class Trainer {
 
   /** Restores model, optimizer, schedule position, RNG and sampler state from a checkpoint. */
   async resume(dir: string): Promise<void> {
-    const { state, optimizer } = await readCheckpoint(dir, this.paramNames);
-    const file = `${dir}/${TRAINER_STATE}`;
-    checkOptimizerSizes(optimizer, {
-      file: `${dir}/optimizer.safetensors`,
+    const saved = await readCheckpoint(dir, this.paramNames);
+    restoreTrainingState(dir, saved, {
+      sampler: this.sampler,
+      seeds: this.model.seeds,
+      scaler: this.scaler,
+      optimizer: this.optimizer,
+      params: this.#params,
       names: this.paramNames,
-      sizes: this.#params.map((p) => p.size),
     });
-    restoreHostState(
-      state,
-      { sampler: this.sampler, seeds: this.model.seeds, scaler: this.scaler },
-      file,
-    );
-    this.optimizer.loadState(optimizer);
-    // A parameter AdamW has stepped kept a zeroed gradient, and AdamW goes on updating it when
-    // its task sits out a batch (PyTorch's zero_grad without set_to_none): so must this run.
-    optimizer.params.forEach((s, i) => {
-      const p = this.#params[i];
-      if (s) p.grad ??= zeros(this.gpu, p.shape, { persistent: true });
-    });
+    const { state } = saved;
     this.globalStep = state.global_step;
     this.epoch = state.epoch;
     this.logHistory = (state.log_history as LogRecord[]) ?? [];

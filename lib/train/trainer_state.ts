@@ -8,12 +8,17 @@
  * @module
  */
 
+import type { Tensor } from "../autograd/tensor.ts";
 import type { MultiTaskSampler, SamplerState } from "../data/sampler.ts";
 import { CheckpointError } from "../io/errors.ts";
 import type { SeedStream } from "../nn/seeds.ts";
-import type { AdamWState } from "../optim/adamw.ts";
+import { zeros } from "../ops/elementwise.ts";
+import type { AdamW, AdamWState } from "../optim/adamw.ts";
 import type { GradScaler, GradScalerState } from "../optim/grad_scaler.ts";
 import type { TrainerStateJson } from "./checkpoint.ts";
+
+/** The file that marks a checkpoint as complete (re-exported by `checkpoint.ts`). */
+export const TRAINER_STATE = "trainer_state.json";
 
 function refuse(file: string, state: string, cause?: unknown): never {
   throw new CheckpointError(
@@ -121,4 +126,31 @@ export function restoreHostState(
     refuse(file, message.replace(/^Cannot /, "cannot "), e);
   }
   into.seeds.state = state.dropout_seed_state as number;
+}
+
+/**
+ * Everything `Trainer.resume` restores besides the model: the optimizer's moments (sizes checked
+ * first), the sampler, seed stream and scaler (`restoreHostState`), and the zeroed gradients of
+ * the parameters AdamW has stepped. Such a parameter keeps its gradient buffer between steps and
+ * AdamW goes on updating it while its task sits out a batch (PyTorch's AdamW after `zero_grad()`
+ * without `set_to_none`), so a resumed run needs the same buffers to stay exact.
+ *
+ * @throws {CheckpointError} naming the checkpoint file at fault
+ */
+export function restoreTrainingState(
+  dir: string,
+  saved: { state: TrainerStateJson; optimizer: AdamWState },
+  into: HostTrainingState & { optimizer: AdamW; params: readonly Tensor[]; names: string[] },
+): void {
+  const { params } = into;
+  checkOptimizerSizes(saved.optimizer, {
+    file: `${dir}/optimizer.safetensors`,
+    names: into.names,
+    sizes: params.map((p) => p.size),
+  });
+  restoreHostState(saved.state, into, `${dir}/${TRAINER_STATE}`);
+  into.optimizer.loadState(saved.optimizer);
+  saved.optimizer.params.forEach((s, i) => {
+    if (s) params[i].grad ??= zeros(params[i].gpu, params[i].shape, { persistent: true });
+  });
 }
