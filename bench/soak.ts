@@ -27,6 +27,7 @@ import { caMtlConfigToJson, loadCaMtl } from "../lib/nn/ca_mtl/pretrained.ts";
 import { type LogRecord, Trainer, type TrainerOptions } from "../lib/train/trainer.ts";
 import { demoData } from "../lib/train/run_data.ts";
 import { formatBytes } from "./_memory.ts";
+import { tinyOptions } from "../tests/_util/tiny_trainer.ts";
 
 const { values } = parseArgs({
   options: {
@@ -65,32 +66,20 @@ const config = {
   maxSeqLength: seq,
 };
 const root = await Deno.makeTempDir({ prefix: "camtl-soak-" });
-const options = (outputDir: string): TrainerOptions => ({
-  outputDir,
-  batchSize: batch,
-  evalBatchSize: 64,
-  learningRate: 5e-4,
-  weightDecay: 0.01,
-  adamEpsilon: 1e-8,
-  maxGradNorm: 1,
-  numTrainEpochs: 1,
-  maxSteps: steps,
-  warmupProportion: 0.1,
-  gradientAccumulationSteps: 1,
-  loggingSteps: every,
-  loggingFirstStep: false,
-  saveSteps: every,
-  saveTotalLimit: 2,
-  evaluateDuringTraining: true,
-  seed: 12,
-  sampling: {
-    mode: "mt-uncertainty",
-    uniformMtSampling: false,
-    percentOfMaxDataSize: 1,
-    scoreMode: "code",
-  },
-  modelConfig: caMtlConfigToJson(config),
-});
+const options = (outputDir: string): TrainerOptions =>
+  tinyOptions(outputDir, {
+    batchSize: batch,
+    evalBatchSize: 64,
+    learningRate: 5e-4,
+    maxSteps: steps,
+    warmupProportion: 0.1,
+    loggingSteps: every,
+    saveSteps: every,
+    saveTotalLimit: 2,
+    evaluateDuringTraining: true,
+    seed: 12,
+    modelConfig: caMtlConfigToJson(config),
+  });
 
 /** Memory after a checkpoint step. */
 interface Mark {
