@@ -7,6 +7,8 @@
  */
 
 import type { BindingSpec, Kernel, Params, UniformType } from "../../kernels/_kernel.ts";
+import { DeviceFaults, FAULT_BINDING, FAULT_BYTES } from "./faults.ts";
+import { DeviceHealth } from "./health.ts";
 import type { PipelineCache } from "./pipeline_cache.ts";
 import { type KernelTiming, Profiler } from "./profiler.ts";
 
@@ -81,6 +83,18 @@ export class Recorder {
     readbackBytes: 0,
     waitMs: 0,
   };
+  /**
+   * Device-side fault flags, bound to every kernel that declares `fault` (`faults.ts`).
+   *
+   * @internal
+   */
+  readonly faults: DeviceFaults;
+  /**
+   * Device loss and uncaptured errors (`health.ts`).
+   *
+   * @internal
+   */
+  readonly health: DeviceHealth;
 
   /**
    * Made by {@linkcode Gpu}'s constructor, one per device.
@@ -90,6 +104,8 @@ export class Recorder {
   constructor(device: GPUDevice, pipelines: PipelineCache) {
     this.#device = device;
     this.#pipelines = pipelines;
+    this.faults = new DeviceFaults(device);
+    this.health = new DeviceHealth(device);
     this.#align = Math.max(16, device.limits.minUniformBufferOffsetAlignment);
     this.#arena = device.createBuffer({
       label: "uniform_arena",
@@ -128,6 +144,7 @@ export class Recorder {
     overrides?: Partial<O>,
   ): void {
     const ov = (overrides ? { ...kernel.overrides, ...overrides } : kernel.overrides) as O;
+    this.health.assertAlive();
     const [gx, gy, gz] = kernel.grid(params, ov);
     if (gx === 0 || gy === 0 || gz === 0) return;
     const { pipeline, layout } = this.#pipelines.get(kernel, ov);
@@ -153,7 +170,7 @@ export class Recorder {
       entries.push({ binding: slot++, resource: { buffer: this.#arena, offset, size } });
     }
     for (const name of kernel.bindingNames) {
-      const ref = buffers[name];
+      const ref = buffers[name] ?? (name === FAULT_BINDING ? this.faults.buffer : undefined);
       if (!ref) throw new TypeError(`Cannot run "${kernel.name}": binding "${name}" is missing`);
       const resource = "buffer" in ref && !(ref instanceof GPUBuffer)
         ? { buffer: ref.buffer, offset: ref.offset ?? 0, size: ref.size }
@@ -268,13 +285,19 @@ export class Recorder {
 
   /**
    * Reads several ranges back with one copy pass, one submit and one wait: each wait for the
-   * device costs a fixed latency (about 11 ms in Deno on lavapipe), whatever the bytes.
+   * device costs a fixed latency (about 11 ms in Deno on lavapipe), whatever the bytes. The
+   * fault flags travel in the same copy, and the device's health is checked on the way.
+   *
+   * @throws {RangeError} when a kernel flagged a bad index or value (`faults.ts`)
+   * @throws {GpuDeviceLostError}, {GpuMemoryError} or {GpuDeviceError} (`health.ts`)
    *
    * @internal
    */
   async readMany(
-    parts: readonly { buffer: GPUBuffer; bytes: number; offset?: number }[],
+    requested: readonly { buffer: GPUBuffer; bytes: number; offset?: number }[],
   ): Promise<ArrayBuffer[]> {
+    this.health.assertAlive();
+    const parts = [...requested, { buffer: this.faults.buffer, bytes: FAULT_BYTES }];
     const sizes = parts.map((p) => Math.max(4, Math.ceil(p.bytes / 4) * 4));
     const starts: number[] = [];
     let size = 0;
@@ -297,12 +320,14 @@ export class Recorder {
     await this.#pipelines.settle();
     this.stats.readbacks++;
     this.stats.readbackBytes += size;
-    await this.waitFor(staging.mapAsync(GPUMapMode.READ, 0, size));
+    await this.waitFor(this.health.unlessLost(staging.mapAsync(GPUMapMode.READ, 0, size)));
     const mapped = staging.getMappedRange(0, size);
     const out = parts.map((p, i) => mapped.slice(starts[i], starts[i] + p.bytes));
     staging.unmap();
     if (this.#staging.length < 8) this.#staging.push(staging);
     else staging.destroy();
+    this.health.check();
+    this.faults.check(new Uint32Array(out.pop()!));
     return out;
   }
 }

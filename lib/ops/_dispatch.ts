@@ -8,15 +8,19 @@
 import type { BindingSpec, Kernel, Params, UniformType } from "../../kernels/_kernel.ts";
 import { type DType, Tensor } from "../autograd/tensor.ts";
 import type { Gpu } from "../gpu/device.ts";
+import type { FAULT_BINDING } from "../../kernels/_fault.ts";
 
-/** Records `kernel` with tensors bound by binding name. */
+/**
+ * Records `kernel` with tensors bound by binding name; a kernel's `fault` binding is the
+ * device's fault buffer, bound by the recorder (`lib/gpu/faults.ts`).
+ */
 export function dispatch<
   U extends Record<string, UniformType>,
   B extends Record<string, BindingSpec>,
   O extends Record<string, number>,
 >(
   kernel: Kernel<U, B, O>,
-  tensors: { [K in keyof B]: Tensor },
+  tensors: { [K in Exclude<keyof B, typeof FAULT_BINDING>]: Tensor },
   params: Params<U>,
   overrides?: Partial<O>,
 ): void {

@@ -18,6 +18,7 @@
 
 import { GLUE_FOLDERS, GLUE_TASKS, type GlueTaskName } from "../data/glue_tasks.ts";
 import type { SamplingMode } from "../data/sampler.ts";
+import { LOCK_FILE } from "./output_lock.ts";
 import {
   checkLayerRange,
   checkTasks,
@@ -481,6 +482,6 @@ async function statOrNull(path: string, flag: string): Promise<Deno.FileInfo | n
 }
 
 async function hasEntries(args: TrainArgs): Promise<boolean> {
-  for await (const _ of Deno.readDir(args.outputDir)) return true;
+  for await (const e of Deno.readDir(args.outputDir)) if (e.name !== LOCK_FILE) return true;
   return false;
 }
