@@ -11,19 +11,20 @@
  * in tests/fp16_test.ts).
  */
 import assert from "node:assert/strict";
-import { parseArgs, type TrainArgs, UsageError, validatePaths } from "../lib/train/args.ts";
+import { parseArgs, UsageError, validatePaths } from "../lib/train/args.ts";
 import { FLAGS } from "../lib/train/_args_table.ts";
 import { runTraining } from "../lib/train/run.ts";
+import type { TrainingConfig } from "../lib/train/config.ts";
 import type { LogRecord } from "../lib/train/trainer.ts";
 import { testGpu } from "./_util/gpu.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 
 /** A 4-step demo run logging every 2 steps, without evaluation unless `over` asks. */
-async function shortRun(dir: string, over: Partial<TrainArgs>) {
+async function shortRun(dir: string, over: TrainingConfig) {
   const records: LogRecord[] = [];
   const result = await runTraining({
-    ...parseArgs([]),
+    demo: true,
     outputDir: `${dir}/out`,
     loggingDir: `${dir}/tb`,
     maxSteps: 4,

@@ -6,7 +6,6 @@
  * dev metrics: the values of `log_history.jsonl`, rounded to float32.
  */
 import assert from "node:assert/strict";
-import { parseArgs } from "../lib/train/args.ts";
 import { runTraining } from "../lib/train/run.ts";
 import { recordScalars } from "../lib/train/tensorboard_log.ts";
 import type { LogRecord } from "../lib/train/trainer.ts";
@@ -22,7 +21,7 @@ Deno.test({
     const dir = await Deno.makeTempDir();
     const lines: string[] = [];
     await runTraining({
-      ...parseArgs([]),
+      demo: true,
       outputDir: `${dir}/out`,
       loggingDir: `${dir}/tb`,
       maxSteps: 6,
