@@ -45,7 +45,13 @@ export { type AdapterReport, Gpu, type GpuOptions, requestGpu } from "./lib/gpu/
 export type { RowKernels } from "./lib/gpu/kernel_choice.ts";
 export type { BufferPool, PoolStats } from "./lib/gpu/buffer_pool.ts";
 export type { Recorder, RecorderStats } from "./lib/gpu/recorder.ts";
-export { GpuUnavailableError, KernelCompileError } from "./lib/gpu/errors.ts";
+export {
+  GpuDeviceError,
+  GpuDeviceLostError,
+  GpuMemoryError,
+  GpuUnavailableError,
+  KernelCompileError,
+} from "./lib/gpu/errors.ts";
 export {
   formatSummary,
   type KernelSummary,
@@ -219,4 +225,6 @@ export {
 export { type RunResult, runTraining } from "./lib/train/run.ts";
 export { ConfigError, type RunHooks, type TrainingConfig } from "./lib/train/config.ts";
 export type { LogRecord } from "./lib/train/trainer.ts";
+export { NonFiniteError } from "./lib/train/finite_guard.ts";
+export { type LockHolder, OutputLockedError } from "./lib/train/output_lock.ts";
 export { SummaryWriter, type SummaryWriterOptions } from "./lib/train/tensorboard.ts";

@@ -45,11 +45,21 @@ Deno.bench(`scale_forward[N=${N},C=${C}]`, { ...opts, baseline: true }, async ()
   await gpu.sync();
 });
 Deno.bench(`gather_rows${fwd}`, opts, async () => {
-  dispatch(gatherRowsKernel, { table: weight, index: ids, out }, { n: N * C, d: C, rows: V });
+  dispatch(gatherRowsKernel, { table: weight, index: ids, out }, {
+    n: N * C,
+    d: C,
+    rows: V,
+    site: 0,
+  });
   await gpu.sync();
 });
 Deno.bench(`gather_rows_vec4${fwd}`, opts, async () => {
-  dispatch(gatherRowsVec4, { table: weight, index: ids, out }, { n: N * C / 4, d: C / 4, rows: V });
+  dispatch(gatherRowsVec4, { table: weight, index: ids, out }, {
+    n: N * C / 4,
+    d: C / 4,
+    rows: V,
+    site: 0,
+  });
   await gpu.sync();
 });
 Deno.bench(`fill[V=${V},C=${C}]`, opts, async () => {

@@ -9,12 +9,13 @@
  * - entropy: H_n = ln s − (Σ_k e^(x_k − m)(x_k − m)) / s with s = Σ_k e^(x_k − m), divided by
  *   ln K + eps (0 when K = 1).
  *
- * Labels outside `[0, K)` are clamped in the kernel so that no read goes out of bounds; callers
- * validate labels on the host.
+ * Labels outside `[0, K)` are clamped in the kernel so that no read goes out of bounds; the
+ * forward reports the first one through the device's fault flags (`lib/gpu/faults.ts`), so the
+ * next readback throws instead of returning the loss of a clamped label.
  *
  * | kernel | bindings | writes |
  * |---|---|---|
- * | `cross_entropy_forward` | logits, labels → loss, lse | per-row loss and log-sum-exp |
+ * | `cross_entropy_forward` | logits, labels → loss, lse, fault | per-row loss and log-sum-exp |
  * | `cross_entropy_backward` | logits, labels, lse, dout → dlogits | the gradient |
  * | `normalized_entropy` | logits → out | H(softmax(row)) / (ln K + eps) |
  *
@@ -26,17 +27,24 @@
 import { defineKernel, grid1d, type KernelCost } from "./kernel.ts";
 import { FLAT_INDEX } from "./_wgsl.ts";
 import { ROW_OF, TREE_MAX, TREE_SUM, TREE_SUM2 } from "./_reduce_wgsl.ts";
+import { FAULT_BINDING, FAULT_SPEC, REPORT_FAULT } from "./fault.ts";
 
 const I32_READ = { access: "read", type: "i32" } as const;
 
 /** Per-row loss `lse − x[label]` and `lse`, one workgroup per row. */
 export const crossEntropyForward = defineKernel({
   name: "cross_entropy_forward",
-  bindings: { logits: "read", labels: I32_READ, loss: "write", lse: "write" },
-  uniforms: { rows: "u32", k: "u32" },
+  bindings: {
+    logits: "read",
+    labels: I32_READ,
+    loss: "write",
+    lse: "write",
+    [FAULT_BINDING]: FAULT_SPEC,
+  },
+  uniforms: { rows: "u32", k: "u32", site: "u32" },
   overrides: { WG: 64 },
   grid: ({ rows }) => grid1d(rows, 1),
-  wgsl: /* wgsl */ `${TREE_MAX}${TREE_SUM}${ROW_OF}
+  wgsl: /* wgsl */ `${TREE_MAX}${TREE_SUM}${ROW_OF}${REPORT_FAULT}
 @compute @workgroup_size(WG)
 fn main(
   @builtin(workgroup_id) wid: vec3u,
@@ -53,7 +61,9 @@ fn main(
   for (var j = lid; j < u.k; j += WG) { s += exp(logits[base + j] - m); }
   s = tree_sum(lid, s);
   if (lid == 0u) {
-    let label = u32(clamp(labels[row], 0, i32(u.k) - 1));
+    let raw = labels[row];
+    if (raw < 0 || raw >= i32(u.k)) { report_fault(u.site, bitcast<u32>(raw), row); }
+    let label = u32(clamp(raw, 0, i32(u.k) - 1));
     let l = m + log(s);
     lse[row] = l;
     loss[row] = l - logits[base + label];

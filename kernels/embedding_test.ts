@@ -71,14 +71,22 @@ gpuTest("embedding() backward is bitwise deterministic and honours paddingIdx", 
   assert.deepEqual(grads[2].subarray(c), grads[0].subarray(c));
 });
 
-gpuTest("embedding() clamps out-of-range ids instead of reading out of bounds", async (gpu) => {
-  const w = Float64Array.of(1, 2, 3, 4, 5, 6);
-  const ids = Int32Array.of(-5, 2, 99);
-  const out = embedding({ weight: fromArray(gpu, w, [3, 2]) }, {
-    ids: fromArray(gpu, ids, [3], { dtype: "i32" }),
-  });
-  assert.deepEqual([...await out.read()], [1, 2, 5, 6, 5, 6]);
-});
+gpuTest(
+  "embedding() clamps out-of-range ids and reports the first at the next read",
+  async (gpu) => {
+    const w = Float64Array.of(1, 2, 3, 4, 5, 6);
+    const ids = Int32Array.of(-5, 2, 99);
+    const out = embedding({ weight: fromArray(gpu, w, [3, 2]) }, {
+      ids: fromArray(gpu, ids, [3], { dtype: "i32" }),
+    });
+    await assert.rejects(
+      out.read(),
+      /Cannot run "embedding" on ids: value (-5 at \[0\]|99 at \[2\]) is outside \[0, 3\) \(rows of "weight"\) \(2 bad values in all\)/,
+    );
+    // The report cleared the flag; the rows read were clamped, never out of bounds.
+    assert.deepEqual([...await out.read()], [1, 2, 5, 6, 5, 6]);
+  },
+);
 
 gpuTest("embedding() rejects f32 ids and a weight that is not [V, C]", (gpu) => {
   const weight = fromArray(gpu, [1, 2, 3, 4], [2, 2]);

@@ -20,7 +20,8 @@ export type ElementType =
   | "vec4<f32>"
   | "vec4<u32>"
   | "f16"
-  | "vec4<f16>";
+  | "vec4<f16>"
+  | "atomic<u32>";
 /** A storage binding: its access, or access plus element type (default `f32`). */
 export type BindingSpec = Access | { access: Access; type: ElementType };
 /** WGSL scalar type of a uniform field. */

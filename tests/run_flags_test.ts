@@ -13,19 +13,19 @@
 import assert from "node:assert/strict";
 import { parseArgs } from "../lib/cli/args.ts";
 import { FLAGS, UsageError } from "../lib/cli/flags.ts";
-import type { TrainArgs } from "../lib/cli/train_args.ts";
 import { validatePaths } from "../lib/train/validate_paths.ts";
-import { runParsedArgs } from "../lib/train/run.ts";
+import { runTraining } from "../lib/train/run.ts";
+import type { TrainingConfig } from "../lib/train/config.ts";
 import type { LogRecord } from "../lib/train/trainer.ts";
 import { testGpu } from "./_util/gpu.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 
 /** A 4-step demo run logging every 2 steps, without evaluation unless `over` asks. */
-async function shortRun(dir: string, over: Partial<TrainArgs>) {
+async function shortRun(dir: string, over: TrainingConfig) {
   const records: LogRecord[] = [];
-  const result = await runParsedArgs({
-    ...parseArgs([]),
+  const result = await runTraining({
+    demo: true,
     outputDir: `${dir}/out`,
     loggingDir: `${dir}/tb`,
     maxSteps: 4,

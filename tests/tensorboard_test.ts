@@ -6,8 +6,7 @@
  * dev metrics: the values of `log_history.jsonl`, rounded to float32.
  */
 import assert from "node:assert/strict";
-import { parseArgs } from "../lib/cli/args.ts";
-import { runParsedArgs } from "../lib/train/run.ts";
+import { runTraining } from "../lib/train/run.ts";
 import { recordScalars } from "../lib/train/tensorboard_log.ts";
 import type { LogRecord } from "../lib/train/trainer.ts";
 import { testGpu } from "./_util/gpu.ts";
@@ -21,8 +20,8 @@ Deno.test({
     if (!(await testGpu())) return;
     const dir = await Deno.makeTempDir();
     const lines: string[] = [];
-    await runParsedArgs({
-      ...parseArgs([]),
+    await runTraining({
+      demo: true,
       outputDir: `${dir}/out`,
       loggingDir: `${dir}/tb`,
       maxSteps: 6,

@@ -51,6 +51,7 @@ import {
 } from "./features.ts";
 import { glueFile } from "./glue.ts";
 import { assertGlueTask } from "./glue_tasks.ts";
+import { getTask } from "./tasks.ts";
 
 const MAGIC = "CAMTLFTS";
 /** Version of the cache layout; bump it when the layout or the features change. */
@@ -207,6 +208,11 @@ export function decodeFeatureCache(
   } catch {
     throw corrupt(file, "its header is not valid JSON");
   }
+  if (
+    typeof header !== "object" || header === null || typeof header.key !== "object" || !header.key
+  ) {
+    throw corrupt(file, "its header is not an object with a key");
+  }
   const { count: n, tokens } = header;
   if (!Number.isInteger(n) || !Number.isInteger(tokens) || n < 0 || tokens < 0) {
     throw corrupt(file, "its header lacks example and token counts");
@@ -251,6 +257,8 @@ export function decodeFeatureCache(
   else if (header.labels === "float32") labels = new Float32Array(bytes.buffer, at, n);
   if (labels) at += 4 * n;
   const extras = header.extras ? extrasViews(header.extras, bytes.buffer, at, { n, tokens }) : null;
+  const bad = checkArrays(header, { offsets, tokenTypeIds, labels });
+  if (bad) throw corrupt(file, bad);
   try {
     return new FeatureSet(header.key, {
       offsets,
@@ -265,6 +273,47 @@ export function decodeFeatureCache(
   } catch (err) {
     throw corrupt(file, (err as Error).message);
   }
+}
+
+/**
+ * What is wrong with arrays that passed the checksum but not the layout's rules (a file written
+ * by other code, or edited): examples of 0 to max_seq_length tokens, token types 0 or 1, class
+ * labels in [0, num_labels) and finite scores. Null when they are fine.
+ */
+function checkArrays(
+  header: CacheHeader,
+  arrays: { offsets: Int32Array; tokenTypeIds: Uint8Array; labels: LabelArray | null },
+): string | null {
+  const { offsets, tokenTypeIds, labels } = arrays;
+  const maxLength = header.key?.maxSeqLength;
+  if (!Number.isSafeInteger(maxLength) || maxLength < 1) {
+    return `its key has max_seq_length ${maxLength}`;
+  }
+  if (!Number.isSafeInteger(header.padId) || header.padId < 0) {
+    return `its pad id is ${header.padId}`;
+  }
+  for (let i = 0; i + 1 < offsets.length; i++) {
+    const length = offsets[i + 1] - offsets[i];
+    if (length < 0 || length > maxLength) {
+      return `example ${i} has ${length} tokens, expected 0 to ${maxLength}`;
+    }
+  }
+  const type = tokenTypeIds.findIndex((t) => t > 1);
+  if (type >= 0) return `token ${type} has type ${tokenTypeIds[type]}, expected 0 or 1`;
+  if (labels instanceof Float32Array) {
+    const at = labels.findIndex((y) => !Number.isFinite(y));
+    if (at >= 0) return `example ${at} has score ${labels[at]}`;
+  } else if (labels) {
+    let classes: number;
+    try {
+      classes = getTask(header.key.task).numLabels;
+    } catch (e) {
+      return (e as Error).message;
+    }
+    const at = labels.findIndex((y) => y < 0 || y >= classes);
+    if (at >= 0) return `example ${at} has label ${labels[at]}, expected 0 to ${classes - 1}`;
+  }
+  return null;
 }
 
 /**

@@ -26,6 +26,8 @@
  * @module
  */
 
+import { GpuMemoryError, LOWER_SIZES_FIX } from "./errors.ts";
+
 const MIN_BYTES = 256;
 /** A free buffer up to this many times the requested class may serve a request. */
 const MAX_REUSE_RATIO = 2;
@@ -35,6 +37,19 @@ export function bucketSize(bytes: number): number {
   const n = Math.max(MIN_BYTES, Math.ceil(bytes / 4) * 4);
   const step = 2 ** Math.max(Math.floor(Math.log2(n)) - 3, 2);
   return Math.ceil(n / step) * step;
+}
+
+/** The smaller of the two limits on one bound buffer (unlimited for devices without limits). */
+function bindableLimit(limits: GPUSupportedLimits | undefined): { bytes: number; name: string } {
+  const binding = limits?.maxStorageBufferBindingSize ?? Infinity;
+  const buffer = limits?.maxBufferSize ?? Infinity;
+  const bytes = Math.floor(Math.min(binding, buffer) / 4) * 4;
+  return { bytes, name: binding <= buffer ? "maxStorageBufferBindingSize" : "maxBufferSize" };
+}
+
+/** `402,653,184 bytes (384.0 MiB)`. */
+function sizeText(bytes: number): string {
+  return `${bytes.toLocaleString("en")} bytes (${(bytes / 2 ** 20).toFixed(1)} MiB)`;
 }
 
 /** Byte counts the pool reports; `liveBytes` must return to its start after each step. */
@@ -69,6 +84,8 @@ export interface PoolStats {
  */
 export class BufferPool {
   readonly #device: GPUDevice;
+  /** The largest buffer a kernel can bind whole, and its limit's name. */
+  readonly #limit: { bytes: number; name: string };
   readonly #free = new Map<number, GPUBuffer[]>();
   readonly #live = new Set<GPUBuffer>();
   #liveBytes = 0;
@@ -84,6 +101,7 @@ export class BufferPool {
    */
   constructor(device: GPUDevice) {
     this.#device = device;
+    this.#limit = bindableLimit(device.limits);
   }
 
   /**
@@ -91,6 +109,8 @@ export class BufferPool {
    *
    * @internal
    * @throws {RangeError} when `bytes` is negative or not finite.
+   * @throws {GpuMemoryError} when `bytes` exceeds what the device can bind (its
+   *   `maxStorageBufferBindingSize` or `maxBufferSize`), naming the size, the limit and the fix.
    */
   acquire(bytes: number): GPUBuffer {
     if (!(bytes >= 0) || !Number.isFinite(bytes)) {
@@ -98,7 +118,15 @@ export class BufferPool {
         `Cannot acquire buffer: size is ${bytes} bytes, expected a finite size ≥ 0`,
       );
     }
-    const want = bucketSize(bytes);
+    const limit = this.#limit;
+    if (bytes > limit.bytes) {
+      throw new GpuMemoryError(
+        `Cannot allocate a GPU buffer of ${sizeText(bytes)}: the adapter's ${limit.name} is ` +
+          `${sizeText(limit.bytes)}; ${LOWER_SIZES_FIX}`,
+      );
+    }
+    // A size class may round past the limit; such a buffer is made at the limit instead.
+    const want = Math.min(bucketSize(bytes), limit.bytes);
     let buffer = this.#free.get(want)?.pop() ?? this.#takeLarger(want);
     if (buffer) {
       this.#pooledBytes -= buffer.size;

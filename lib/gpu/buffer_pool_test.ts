@@ -111,3 +111,20 @@ gpuTest("the device pool's live peak covers a tensor freed before it is read", (
   assert.equal(s.peakLiveBytes, start.liveBytes + bucketSize(bytes));
   assert.ok(s.peakReservedBytes >= s.reservedBytes);
 });
+
+Deno.test("BufferPool refuses a buffer over the binding limit and caps size classes at it", () => {
+  const limits = { maxStorageBufferBindingSize: 1_000_000, maxBufferSize: 1 << 30 };
+  const device = {
+    limits,
+    createBuffer: ({ size }: GPUBufferDescriptor) => ({ size, destroy: () => {} }),
+  } as unknown as GPUDevice;
+  const pool = new BufferPool(device);
+  assert.throws(
+    () => pool.acquire(1_000_004),
+    /^GpuMemoryError: Cannot allocate a GPU buffer of 1,000,004 bytes \(1\.0 MiB\): the adapter's maxStorageBufferBindingSize is 1,000,000 bytes/,
+  );
+  // 999,000 bytes rounds to a class above the limit: the buffer is made at the limit instead.
+  assert.ok(bucketSize(999_000) > 1_000_000);
+  assert.equal(pool.acquire(999_000).size, 1_000_000);
+  assert.equal(pool.stats().liveBytes, 1_000_000);
+});

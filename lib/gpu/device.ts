@@ -157,7 +157,6 @@ export class Gpu {
   readonly recorder: Recorder;
   /** How row kernels run (see {@linkcode RowKernels}); benchmarks and tests may switch it. */
   rowKernels: RowKernels = "workgroup";
-  #lost = false;
 
   /**
    * Wraps a device that is already acquired; most code calls {@linkcode requestGpu} instead,
@@ -172,9 +171,6 @@ export class Gpu {
     this.pool = new BufferPool(device);
     this.pipelines = new PipelineCache(device);
     this.recorder = new Recorder(device, this.pipelines);
-    device.lost.then(() => {
-      this.#lost = true;
-    });
   }
 
   /** The device's limits (the adapter's real values). */
@@ -184,7 +180,7 @@ export class Gpu {
 
   /** True once the device has been lost or destroyed. */
   get lost(): boolean {
-    return this.#lost;
+    return this.recorder.health.lost;
   }
 
   /** Whether the device can time passes (`timestamp-query`), which the profiler needs. */
@@ -197,11 +193,17 @@ export class Gpu {
     return this.device.features.has("shader-f16");
   }
 
-  /** Submits recorded work and waits until the GPU has finished it. */
+  /**
+   * Submits recorded work and waits until the GPU has finished it.
+   *
+   * @throws {GpuDeviceLostError} when the device is lost before or while waiting
+   */
   async sync(): Promise<void> {
     this.recorder.flush();
     await this.pipelines.settle();
-    await this.device.queue.onSubmittedWorkDone();
+    await this.recorder.waitFor(
+      this.recorder.health.unlessLost(this.device.queue.onSubmittedWorkDone()),
+    );
   }
 
   /** Releases the device and every buffer it owns. */

@@ -6,6 +6,7 @@
  */
 
 import type { BindingSpec, Kernel, Params, UniformType } from "../../kernels/kernel.ts";
+import type { FAULT_BINDING } from "../../kernels/fault.ts";
 import type { Gpu } from "./device.ts";
 
 /** What a binding takes: a range of a buffer on a `Gpu`, as every `Tensor` is. */
@@ -16,14 +17,17 @@ export interface Bindable {
   readonly ref: { buffer: GPUBuffer; size: number };
 }
 
-/** Records `kernel` with tensors bound by binding name. */
+/**
+ * Records `kernel` with tensors bound by binding name; a kernel's `fault` binding is the
+ * device's fault buffer, bound by the recorder (`faults.ts`).
+ */
 export function dispatch<
   U extends Record<string, UniformType>,
   B extends Record<string, BindingSpec>,
   O extends Record<string, number>,
 >(
   kernel: Kernel<U, B, O>,
-  tensors: { [K in keyof B]: Bindable },
+  tensors: { [K in Exclude<keyof B, typeof FAULT_BINDING>]: Bindable },
   params: Params<U>,
   overrides?: Partial<O>,
 ): void {

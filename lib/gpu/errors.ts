@@ -55,3 +55,45 @@ export class KernelCompileError extends Error {
     this.column = column;
   }
 }
+
+/** What to lower when a buffer or the device's memory is too small for a run. */
+export const LOWER_SIZES_FIX = "lower --per_device_train_batch_size (and " +
+  "--per_device_eval_batch_size) or --max_seq_length";
+
+/**
+ * The GPU cannot hold what was asked: a buffer over the adapter's `maxBufferSize` or
+ * `maxStorageBufferBindingSize`, or device memory exhausted. The message gives the size, the
+ * limit and what to lower.
+ */
+export class GpuMemoryError extends Error {
+  /** Makes the error. @param message the one-line message: size asked, limit, what to lower */
+  constructor(message: string) {
+    super(message);
+    this.name = "GpuMemoryError";
+  }
+}
+
+/** The device was lost (driver reset, GPU removed, or destroyed): the run cannot go on. */
+export class GpuDeviceLostError extends Error {
+  /** `GPUDeviceLostInfo.reason`: `"destroyed"` or `"unknown"`. */
+  readonly reason: string;
+
+  /** Makes the error. @param reason `GPUDeviceLostInfo.reason` @param detail its message */
+  constructor(reason: string, detail: string) {
+    super(
+      `Cannot use the GPU: the device was lost (${reason}${detail ? `: ${detail}` : ""}); ` +
+        `restart the run, resuming from its last checkpoint`,
+    );
+    this.name = "GpuDeviceLostError";
+    this.reason = reason;
+  }
+}
+
+/** The device reported an error no error scope caught: the results since then are not valid. */
+export class GpuDeviceError extends Error {
+  /** Makes the error. @param message one line naming the error the device reported */
+  constructor(message: string) {
+    super(message);
+    this.name = "GpuDeviceError";
+  }
+}

@@ -7,6 +7,8 @@
  */
 
 import type { BindingSpec, Kernel, Params, UniformType } from "../../kernels/kernel.ts";
+import { DeviceFaults, FAULT_BINDING, FAULT_BYTES } from "./faults.ts";
+import { DeviceHealth } from "./health.ts";
 import type { PipelineCache } from "./pipeline_cache.ts";
 import { type KernelTiming, Profiler } from "./profiler.ts";
 
@@ -15,7 +17,10 @@ export type BufferRef = GPUBuffer | { buffer: GPUBuffer; offset?: number; size?:
 
 const ARENA_BYTES = 1 << 20;
 
-/** Counters for benchmarks: work recorded and submitted since the recorder was made. */
+/**
+ * Counters for benchmarks: work recorded and submitted since the recorder was made. The
+ * difference of two snapshots ({@linkcode statsSince}) gives one step's counts.
+ */
 export interface RecorderStats {
   /** Kernel dispatches recorded (empty grids are skipped and not counted). */
   dispatches: number;
@@ -23,6 +28,23 @@ export interface RecorderStats {
   submits: number;
   /** Waits for the GPU to copy data back to the CPU (each costs a fixed latency). */
   readbacks: number;
+  /** Every wait for the device: readbacks, `Gpu.sync()` and profile collection. */
+  syncs: number;
+  /** Bytes uploaded with `write` (tensor data; the uniform arena is counted apart). */
+  uploadBytes: number;
+  /** Bytes of uniforms uploaded with the submits. */
+  uniformBytes: number;
+  /** Bytes read back to the CPU. */
+  readbackBytes: number;
+  /** Milliseconds spent waiting for the device; the rest of a step's wall time is host time. */
+  waitMs: number;
+}
+
+/** The counts of `now` minus those of `before` (two snapshots of {@linkcode Recorder.stats}). */
+export function statsSince(before: RecorderStats, now: RecorderStats): RecorderStats {
+  const out = { ...now };
+  for (const k of Object.keys(out) as (keyof RecorderStats)[]) out[k] = now[k] - before[k];
+  return out;
 }
 
 /**
@@ -51,7 +73,28 @@ export class Recorder {
   #staging: GPUBuffer[] = [];
   #profiler: Profiler | null = null;
   /** Work recorded and submitted so far; the counters only grow. */
-  readonly stats: RecorderStats = { dispatches: 0, submits: 0, readbacks: 0 };
+  readonly stats: RecorderStats = {
+    dispatches: 0,
+    submits: 0,
+    readbacks: 0,
+    syncs: 0,
+    uploadBytes: 0,
+    uniformBytes: 0,
+    readbackBytes: 0,
+    waitMs: 0,
+  };
+  /**
+   * Device-side fault flags, bound to every kernel that declares `fault` (`faults.ts`).
+   *
+   * @internal
+   */
+  readonly faults: DeviceFaults;
+  /**
+   * Device loss and uncaptured errors (`health.ts`).
+   *
+   * @internal
+   */
+  readonly health: DeviceHealth;
 
   /**
    * Made by {@linkcode Gpu}'s constructor, one per device.
@@ -61,6 +104,8 @@ export class Recorder {
   constructor(device: GPUDevice, pipelines: PipelineCache) {
     this.#device = device;
     this.#pipelines = pipelines;
+    this.faults = new DeviceFaults(device);
+    this.health = new DeviceHealth(device);
     this.#align = Math.max(16, device.limits.minUniformBufferOffsetAlignment);
     this.#arena = device.createBuffer({
       label: "uniform_arena",
@@ -99,6 +144,7 @@ export class Recorder {
     overrides?: Partial<O>,
   ): void {
     const ov = (overrides ? { ...kernel.overrides, ...overrides } : kernel.overrides) as O;
+    this.health.assertAlive();
     const [gx, gy, gz] = kernel.grid(params, ov);
     if (gx === 0 || gy === 0 || gz === 0) return;
     const { pipeline, layout } = this.#pipelines.get(kernel, ov);
@@ -124,7 +170,7 @@ export class Recorder {
       entries.push({ binding: slot++, resource: { buffer: this.#arena, offset, size } });
     }
     for (const name of kernel.bindingNames) {
-      const ref = buffers[name];
+      const ref = buffers[name] ?? (name === FAULT_BINDING ? this.faults.buffer : undefined);
       if (!ref) throw new TypeError(`Cannot run "${kernel.name}": binding "${name}" is missing`);
       const resource = "buffer" in ref && !(ref instanceof GPUBuffer)
         ? { buffer: ref.buffer, offset: ref.offset ?? 0, size: ref.size }
@@ -164,6 +210,7 @@ export class Recorder {
   write(buffer: GPUBuffer, data: ArrayBufferView, offset = 0): void {
     if (this.#encoder) this.flush();
     const bytes = new Uint8Array(data.buffer as ArrayBuffer, data.byteOffset, data.byteLength);
+    this.stats.uploadBytes += bytes.byteLength;
     if (bytes.byteLength % 4 === 0) {
       this.#device.queue.writeBuffer(buffer, offset, bytes);
     } else {
@@ -180,6 +227,7 @@ export class Recorder {
     this.#profiler?.resolve(this.#encoder);
     if (this.#arenaUsed > 0) {
       this.#device.queue.writeBuffer(this.#arena, 0, this.#arenaData, 0, this.#arenaUsed);
+      this.stats.uniformBytes += this.#arenaUsed;
       this.#arenaUsed = 0;
     }
     this.#device.queue.submit([this.#encoder.finish()]);
@@ -207,7 +255,23 @@ export class Recorder {
     this.flush();
     this.#profiler = null;
     await this.#pipelines.settle();
-    return await profiler.collect();
+    return await this.waitFor(profiler.collect());
+  }
+
+  /**
+   * Awaits `done`, a wait for the device, counting it in {@linkcode RecorderStats.syncs} and
+   * its time in `waitMs`.
+   *
+   * @internal
+   */
+  async waitFor<T>(done: Promise<T>): Promise<T> {
+    const t0 = performance.now();
+    try {
+      return await done;
+    } finally {
+      this.stats.syncs++;
+      this.stats.waitMs += performance.now() - t0;
+    }
   }
 
   /**
@@ -221,13 +285,19 @@ export class Recorder {
 
   /**
    * Reads several ranges back with one copy pass, one submit and one wait: each wait for the
-   * device costs a fixed latency (about 11 ms in Deno on lavapipe), whatever the bytes.
+   * device costs a fixed latency (about 11 ms in Deno on lavapipe), whatever the bytes. The
+   * fault flags travel in the same copy, and the device's health is checked on the way.
+   *
+   * @throws {RangeError} when a kernel flagged a bad index or value (`faults.ts`)
+   * @throws {GpuDeviceLostError}, {GpuMemoryError} or {GpuDeviceError} (`health.ts`)
    *
    * @internal
    */
   async readMany(
-    parts: readonly { buffer: GPUBuffer; bytes: number; offset?: number }[],
+    requested: readonly { buffer: GPUBuffer; bytes: number; offset?: number }[],
   ): Promise<ArrayBuffer[]> {
+    this.health.assertAlive();
+    const parts = [...requested, { buffer: this.faults.buffer, bytes: FAULT_BYTES }];
     const sizes = parts.map((p) => Math.max(4, Math.ceil(p.bytes / 4) * 4));
     const starts: number[] = [];
     let size = 0;
@@ -249,12 +319,15 @@ export class Recorder {
     this.flush();
     await this.#pipelines.settle();
     this.stats.readbacks++;
-    await staging.mapAsync(GPUMapMode.READ, 0, size);
+    this.stats.readbackBytes += size;
+    await this.waitFor(this.health.unlessLost(staging.mapAsync(GPUMapMode.READ, 0, size)));
     const mapped = staging.getMappedRange(0, size);
     const out = parts.map((p, i) => mapped.slice(starts[i], starts[i] + p.bytes));
     staging.unmap();
     if (this.#staging.length < 8) this.#staging.push(staging);
     else staging.destroy();
+    this.health.check();
+    this.faults.check(new Uint32Array(out.pop()!));
     return out;
   }
 }

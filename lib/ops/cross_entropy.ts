@@ -24,8 +24,9 @@ type Saved = { logits: Tensor; labels: Tensor; lse: Tensor };
  * Stable for large logits (log-sum-exp after subtracting the row maximum). The gradient flows
  * to `logits` only: `(softmax − onehot) / N · dout`.
  *
- * Labels must lie in `[0, K)`; the kernels clamp them so that none reads out of bounds, but a
- * clamped label gives a wrong loss, so callers check labels on the host.
+ * Labels must lie in `[0, K)`; the kernels clamp them so that none reads out of bounds, and the
+ * first label outside is reported at the next readback (a `RangeError` naming the label, its row
+ * and K), so a wrong loss is never returned quietly.
  *
  * @throws {TypeError} when shapes disagree or `labels` is not i32 / `logits` not f32.
  * @example Loss of a classification head
@@ -49,7 +50,15 @@ export const crossEntropy: Op<{ logits: Tensor }, { labels: Tensor }> = defineOp
     const rows = dims.N;
     const loss = empty(logits.gpu, [rows]);
     const lse = empty(logits.gpu, [rows]);
-    dispatch(crossEntropyForward, { logits, labels, loss, lse }, { rows, k: dims.K }, {
+    const site = logits.gpu.recorder.faults.site({
+      action: `${action} on`,
+      tensor: "labels",
+      shape: labels.shape,
+      kind: "index",
+      limit: dims.K,
+      limitName: "classes in logits",
+    });
+    dispatch(crossEntropyForward, { logits, labels, loss, lse }, { rows, k: dims.K, site }, {
       WG: rowReduceWorkgroupSize(dims.K),
     });
     ctx.save({ logits, labels, lse });

@@ -14,8 +14,9 @@ type Saved = { ids: Tensor; shape: readonly number[]; paddingIdx: number };
 
 /**
  * `weight[ids]`: `weight` `[V, C]`, i32 `ids` of any shape `[...]` → `[..., C]`. Ids outside
- * `[0, V)` are clamped in the kernel (never read out of bounds); check ids on the host with
- * `checkIds` to get an error instead. The gradient is a scatter-add into `[V, C]`, summed in
+ * `[0, V)` are clamped in the kernel (never read out of bounds) and the first one is reported
+ * at the next readback (a `RangeError` naming its value and position); ids built on the host are
+ * best checked before upload (`checkIds`), where the error comes at once. The gradient is a scatter-add into `[V, C]`, summed in
  * token order so that it is bitwise reproducible; with `paddingIdx`, that row gets no gradient
  * (`nn.Embedding(padding_idx=…)`).
  *
@@ -37,7 +38,14 @@ export const embedding: Op<{ weight: Tensor }, { ids: Tensor; paddingIdx?: numbe
     assertDType(ids, "i32", action, "ids");
     const { V, C } = assertShape(weight, ["V", "C"], "weight", {}, action);
     const out = empty(weight.gpu, [...ids.shape, C]);
-    gatherInto(weight, ids, out, V);
+    gatherInto({ table: weight, index: ids, out }, {
+      rows: V,
+      site: {
+        action: `${action} on`,
+        tensor: "ids",
+        limitName: `rows of ${weight.name ?? '"weight"'}`,
+      },
+    });
     ctx.save({ ids, shape: weight.shape, paddingIdx });
     return out;
   },

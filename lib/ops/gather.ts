@@ -15,7 +15,7 @@ type Saved = { index: Tensor; shape: readonly number[] };
 
 /**
  * `x` `[N, ...]` and i32 `index` `[M]` → `[M, ...]` with row m = `x[index[m]]` (f32 or i32).
- * Indices outside `[0, N)` are clamped in the kernel; validate them on the host.
+ * Indices outside `[0, N)` are clamped in the kernel and reported at the next readback.
  *
  * @throws {TypeError} when `x` has rank 0 or `index` is not an i32 `[M]` tensor.
  * @example Rows of task 2
@@ -36,7 +36,10 @@ export const gatherRows: Op<{ x: Tensor }, { index: Tensor }> = defineOp<
     if (x.shape.length === 0) throw new TypeError(`Cannot ${action}: "x" has rank 0`);
     const rows = x.shape[0];
     const out = empty(x.gpu, [M, ...x.shape.slice(1)], x.dtype);
-    gatherInto(x, index, out, rows);
+    gatherInto({ table: x, index, out }, {
+      rows,
+      site: { action: `${action} on`, tensor: "index", limitName: 'rows of "x"' },
+    });
     ctx.save({ index, shape: x.shape });
     return out;
   },

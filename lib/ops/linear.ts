@@ -110,9 +110,12 @@ const linearOp = defineOp<
     // dW = doutᵀ · x, summed over every row: [OUT, rows] · [rows, IN].
     const dwSpec = { batch: 1, m: outFeatures, n: inFeatures, k: rows, transA: true };
     // In f32 the weight-gradient kernel can sum dout's columns on the way (the bias gradient);
-    // under autocast the bias gradient stays a sum of the f32 gradient.
+    // under autocast the bias gradient stays a sum of the f32 gradient. Not on CPU adapters:
+    // lavapipe keeps about 1 MiB of host memory per dispatch of the summing variant (its four
+    // guarded stores; reproduced with plain WebGPU), which grew a CA-MTL-tiny run's RSS by
+    // 37 MiB a step and halved its speed; there the column sum is a pass of its own.
     const fused = ctx.needsGrad.weight && ctx.needsGrad.bias && !half &&
-      gemmKernel(dwSpec) === "matmul_tn";
+      !grad.gpu.adapter.isFallbackAdapter && gemmKernel(dwSpec) === "matmul_tn";
     const db = fused ? empty(grad.gpu, [outFeatures]) : undefined;
     return {
       // dx = dout · W: [rows, OUT] · [OUT, IN].

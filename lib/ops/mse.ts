@@ -16,7 +16,8 @@ type Saved = { input: Tensor; target: Tensor };
 /**
  * Mean of `(input − target)²` as a `[1]` tensor. `input` is `[N]` or `[N, 1]` (a one-output
  * head; read as `[N]`, never broadcast against `target` to `[N, N]`), `target` is f32 `[N]`.
- * The gradient flows to `input` only.
+ * The gradient flows to `input` only. A NaN or infinite target is reported at the next
+ * readback (a `RangeError` naming its position).
  *
  * @throws {TypeError} when shapes disagree or a tensor is not f32.
  * @example STS-B loss
@@ -46,7 +47,13 @@ export const mseLoss: Op<{ input: Tensor }, { target: Tensor }> = defineOp<
       );
     }
     const sq = empty(input.gpu, [n]);
-    dispatch(squaredError, { pred: input, tgt: target, out: sq }, { n });
+    const site = input.gpu.recorder.faults.site({
+      action: `${action} on`,
+      tensor: "target",
+      shape: target.shape,
+      kind: "finite",
+    });
+    dispatch(squaredError, { pred: input, tgt: target, out: sq }, { n, site });
     ctx.save({ input, target });
     return reduceAll(sq, { scale: 1 / Math.max(1, n) });
   },

@@ -25,18 +25,30 @@ import {
 } from "../../kernels/scatter_add.ts";
 import { empty, type Tensor } from "../autograd/tensor.ts";
 import { dispatch } from "../gpu/dispatch.ts";
+import type { FaultSite } from "../gpu/faults.ts";
 
 /**
  * Fills `out` (`[M, D]` words) with rows `index[m]` of `table` (`rows` rows of `D` words),
- * indices clamped to `[0, rows)`.
+ * indices clamped to `[0, rows)`; the first index outside is reported as `site` describes it
+ * (`lib/gpu/faults.ts`).
  */
-export function gatherInto(table: Tensor, index: Tensor, out: Tensor, rows: number): void {
+export function gatherInto(
+  { table, index, out }: { table: Tensor; index: Tensor; out: Tensor },
+  { rows, site }: { rows: number; site: Omit<FaultSite, "shape" | "kind" | "limit"> },
+): void {
   const d = rows > 0 ? table.size / rows : 0;
   const { width } = wordFor(d);
+  const siteId = table.gpu.recorder.faults.site({
+    ...site,
+    shape: index.shape,
+    kind: "index",
+    limit: rows,
+  });
   dispatch(width === 4 ? gatherRowsVec4 : gatherRowsKernel, { table, index, out }, {
     n: out.size / width,
     d: d / width,
     rows,
+    site: siteId,
   });
 }
 

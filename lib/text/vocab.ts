@@ -226,18 +226,19 @@ export function parseTokenizerJson(json: unknown, source: string): TokenizerJson
       `Cannot read "${source}": "model.type" is "${model.type}", expected "WordPiece"`,
     );
   }
-  const byId: string[] = [];
+  // A map, not an array: a huge id in a damaged file must not size an array (or a loop).
+  const tokenOf = new Map<number, string>();
   const place = (token: string, id: unknown, where: string) => {
     if (!Number.isInteger(id) || (id as number) < 0) {
       throw new TypeError(`Cannot read "${source}": ${where} "${token}" has id ${id}`);
     }
-    const slot = byId[id as number];
+    const slot = tokenOf.get(id as number);
     if (slot !== undefined && slot !== token) {
       throw new TypeError(
         `Cannot read "${source}": id ${id} is used by both "${slot}" and "${token}"`,
       );
     }
-    byId[id as number] = token;
+    tokenOf.set(id as number, token);
   };
   for (const [token, id] of Object.entries(model.vocab)) place(token, id, "vocab token");
   if (Array.isArray(root.added_tokens)) {
@@ -247,10 +248,13 @@ export function parseTokenizerJson(json: unknown, source: string): TokenizerJson
       }
     }
   }
-  for (let id = 0; id < byId.length; id++) {
-    if (byId[id] === undefined) {
+  const byId: string[] = new Array(tokenOf.size);
+  for (let id = 0; id < tokenOf.size; id++) {
+    const token = tokenOf.get(id);
+    if (token === undefined) {
       throw new TypeError(`Cannot read "${source}": "model.vocab" has no token with id ${id}`);
     }
+    byId[id] = token;
   }
   const normalizer: NormalizerSettings = {};
   readNormalizer(root.normalizer, normalizer);
@@ -259,8 +263,15 @@ export function parseTokenizerJson(json: unknown, source: string): TokenizerJson
   if (typeof model.continuing_subword_prefix === "string") {
     result.continuingSubwordPrefix = model.continuing_subword_prefix;
   }
-  if (typeof model.max_input_chars_per_word === "number") {
-    result.maxInputCharsPerWord = model.max_input_chars_per_word;
+  const maxChars = model.max_input_chars_per_word;
+  if (maxChars !== undefined) {
+    if (!Number.isSafeInteger(maxChars) || (maxChars as number) < 0) {
+      throw new TypeError(
+        `Cannot read "${source}": "model.max_input_chars_per_word" is ` +
+          `${JSON.stringify(maxChars)}, expected an integer ≥ 0`,
+      );
+    }
+    result.maxInputCharsPerWord = maxChars as number;
   }
   return result;
 }

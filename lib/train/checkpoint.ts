@@ -5,7 +5,9 @@
  *
  * A checkpoint is written into a hidden `.checkpoint-<step>.partial` folder and renamed into
  * place only when complete, so a process killed mid-save never leaves a folder that looks like a
- * good checkpoint; `trainer_state.json` is written last and is required when loading.
+ * good checkpoint; `trainer_state.json` is written last and is required when loading. A save
+ * that fails (a full disk) removes its partial folder, leaves the earlier checkpoints as they
+ * were, and says which one to resume from.
  *
  * @module
  */
@@ -18,9 +20,10 @@ import type { AdamW, AdamWState } from "../optim/adamw.ts";
 import { saveModelFolder } from "../nn/state_dict.ts";
 import type { Module } from "../nn/module.ts";
 import { writeTextAtomic } from "./log.ts";
+import { parseTrainerState, TRAINER_STATE } from "./trainer_state.ts";
 
 /** The file that marks a checkpoint as complete. */
-export const TRAINER_STATE = "trainer_state.json";
+export { TRAINER_STATE };
 const CHECKPOINT_RE = /^checkpoint-(\d+)$/;
 
 /** Saves `module`'s weights and `config` (as `config.json`) into `dir`, atomically per file. */
@@ -82,13 +85,33 @@ export async function saveCheckpoint(
   const final = `${outputDir}/checkpoint-${step}`;
   const partial = `${outputDir}/.checkpoint-${step}.partial`;
   await Deno.remove(partial, { recursive: true }).catch(() => {});
-  await saveModel(partial, content.model, content.modelConfig);
+  try {
+    await writeCheckpointFiles(partial, content);
+  } catch (e) {
+    // A full disk (or any failed write) leaves the older checkpoints as they were; the partial
+    // folder goes, so that its bytes are free again.
+    await Deno.remove(partial, { recursive: true }).catch(() => {});
+    throw await saveFailed(e, final, outputDir);
+  }
+  // Swap, never delete first: an existing checkpoint of this step stays until the new one is in.
+  const old = `${outputDir}/.checkpoint-${step}.old`;
+  await Deno.remove(old, { recursive: true }).catch(() => {});
+  const replacing = await exists(final);
+  if (replacing) await Deno.rename(final, old);
+  await Deno.rename(partial, final);
+  if (replacing) await Deno.remove(old, { recursive: true });
+  if (totalLimit !== null && totalLimit > 0) await pruneCheckpoints(outputDir, totalLimit);
+  return final;
+}
+
+async function writeCheckpointFiles(dir: string, content: CheckpointContent): Promise<void> {
+  await saveModel(dir, content.model, content.modelConfig);
   for (const [name, text] of Object.entries(content.files ?? {})) {
-    await writeTextAtomic(`${partial}/${name}`, text);
+    await writeTextAtomic(`${dir}/${name}`, text);
   }
   const opt = await content.optimizer.state();
   await saveSafetensors(
-    `${partial}/optimizer.safetensors`,
+    `${dir}/optimizer.safetensors`,
     optimizerStateDict(opt, content.paramNames),
   );
   const state: TrainerStateJson = {
@@ -96,11 +119,23 @@ export async function saveCheckpoint(
     optimizer_step: opt.step,
     optimizer_steps: opt.params.map((p) => p?.step ?? null),
   };
-  await writeTextAtomic(`${partial}/${TRAINER_STATE}`, JSON.stringify(state, null, 1) + "\n");
-  await Deno.remove(final, { recursive: true }).catch(() => {});
-  await Deno.rename(partial, final);
-  if (totalLimit !== null && totalLimit > 0) await pruneCheckpoints(outputDir, totalLimit);
-  return final;
+  await writeTextAtomic(`${dir}/${TRAINER_STATE}`, JSON.stringify(state, null, 1) + "\n");
+}
+
+/** The error of a failed save: the cause, and which checkpoint the run can resume from. */
+async function saveFailed(cause: unknown, target: string, outputDir: string): Promise<Error> {
+  const message = (cause as Error)?.message ?? String(cause);
+  const previous = (await listCheckpoints(outputDir)).at(-1)?.dir;
+  const full = (cause as { code?: string })?.code === "ENOSPC";
+  return new CheckpointError(
+    `Cannot save "${target}": ${message}; ` +
+      (previous
+        ? `the previous checkpoint "${previous}" is intact`
+        : "no earlier checkpoint exists, nothing was lost") +
+      (full ? "; free disk space" : "") +
+      (previous ? `, then resume from it (--model_name_or_path ${previous})` : ""),
+    { file: target, cause },
+  );
 }
 
 /** Complete checkpoints under `outputDir`, oldest first. */
@@ -144,7 +179,8 @@ export function isCheckpoint(dir: string): Promise<boolean> {
 /**
  * Reads a checkpoint's trainer state and optimizer moments.
  *
- * @throws {CheckpointError} when the folder is not a complete checkpoint
+ * @throws {CheckpointError} when the folder is not a complete checkpoint, or its trainer state
+ *   or optimizer moments are damaged (`trainer_state.ts`)
  */
 export async function readCheckpoint(
   dir: string,
@@ -156,7 +192,10 @@ export async function readCheckpoint(
       { file: dir },
     );
   }
-  const state = JSON.parse(await Deno.readTextFile(`${dir}/${TRAINER_STATE}`)) as TrainerStateJson;
+  const state = parseTrainerState(await Deno.readTextFile(`${dir}/${TRAINER_STATE}`), {
+    file: `${dir}/${TRAINER_STATE}`,
+    paramCount: paramNames.length,
+  });
   const { stateDict } = await readSafetensors(`${dir}/optimizer.safetensors`);
   const params = paramNames.map((name, i) => {
     const m = stateDict.get(`${name}.exp_avg`), v = stateDict.get(`${name}.exp_avg_sq`);

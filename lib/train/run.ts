@@ -34,6 +34,7 @@ import {
 } from "./config.ts";
 import { ConsoleReporter, mergeHooks } from "./console_reporter.ts";
 import { isCheckpoint } from "./checkpoint.ts";
+import { OutputLock } from "./output_lock.ts";
 import { saveModel } from "./checkpoint.ts";
 import { predictSet } from "./evaluate.ts";
 import { JsonlLogger, writeEvalResults, writeJsonAtomic, writeTextAtomic } from "./log.ts";
@@ -197,6 +198,7 @@ export function mixedPrecision(args: Pick<TrainArgs, "fp16" | "fp16OptLevel">): 
  * @throws {ConfigError} for settings that cannot work together, with the model or with the
  *   files, naming the field
  * @throws {GpuUnavailableError}, {CheckpointError}, {DataError} and {HubError} as their sources
+ * @throws {OutputLockedError} when another live run writes into `outputDir`
  * @example The embedded demo, shortened, with a progress bar
  * ```ts ignore
  * const result = await runTraining({ demo: true, maxSteps: 60, outputDir: "runs/nb", progress: true });
@@ -228,10 +230,15 @@ export function runParsedArgs(args: TrainArgs, hooks: RunHooks = {}): Promise<Ru
 }
 
 async function run(args: TrainArgs, hooks: RunHooks): Promise<RunResult> {
+  await OutputLock.assertFree(args.outputDir); // a live run's folder: refused before anything
   if (!args.demo) await validatePaths(args);
   await checkAgainstModel(args);
   const fp16 = mixedPrecision(args);
-  const gpu = await requestGpu({ forceFallbackAdapter: args.noCuda });
+  const lock = await OutputLock.acquire(args.outputDir, hooks.onInfo);
+  const gpu = await requestGpu({ forceFallbackAdapter: args.noCuda }).catch(async (e) => {
+    await lock.release();
+    throw e;
+  });
   hooks.onAdapter?.(gpu.adapter);
   const files: string[] = [];
   try {
@@ -286,6 +293,7 @@ async function run(args: TrainArgs, hooks: RunHooks): Promise<RunResult> {
       maxSeqLength: args.maxSeqLength,
       seed: args.seed,
       vocabSize: data.tokenizer.vocabSize,
+      vocabSource: data.tokenizer.vocab.source,
     });
     if (report) {
       hooks.onInfo?.(
@@ -399,5 +407,6 @@ async function run(args: TrainArgs, hooks: RunHooks): Promise<RunResult> {
     return result;
   } finally {
     gpu.destroy();
+    await lock.release();
   }
 }

@@ -21,7 +21,7 @@ import { readFloats, type Tensor } from "../autograd/tensor.ts";
 import type { Gpu } from "../gpu/device.ts";
 import type { FeatureSet } from "../data/features.ts";
 import type { Batch } from "../data/loader.ts";
-import type { MultiTaskSampler, SamplerState, SamplingMode } from "../data/sampler.ts";
+import type { MultiTaskSampler, SamplingMode } from "../data/sampler.ts";
 import { createSampler } from "../data/samplers.ts";
 import { uploadCollated } from "../nn/bert/inputs.ts";
 import type { CaMtl } from "../nn/ca_mtl/model.ts";
@@ -30,9 +30,11 @@ import { scale } from "../ops/elementwise.ts";
 import { AdamW } from "../optim/adamw.ts";
 import { clipGradNorm } from "../optim/clip.ts";
 import { groupParameters } from "../optim/params.ts";
-import { GradScaler, type GradScalerOptions, type GradScalerState } from "../optim/grad_scaler.ts";
+import { GradScaler, type GradScalerOptions } from "../optim/grad_scaler.ts";
 import { type CheckpointState, readCheckpoint, saveCheckpoint } from "./checkpoint.ts";
+import { restoreTrainingState } from "./trainer_state.ts";
 import { evaluateSet, type MetricFn, registeredMetrics } from "./evaluate.ts";
+import { FiniteGuard } from "./finite_guard.ts";
 import { LinearSchedule } from "./schedule.ts";
 
 /** Trainer settings; names mirror HF TrainingArguments in camelCase. */
@@ -221,18 +223,20 @@ export class Trainer {
 
   /** Restores model, optimizer, schedule position, RNG and sampler state from a checkpoint. */
   async resume(dir: string): Promise<void> {
-    const { state, optimizer } = await readCheckpoint(dir, this.paramNames);
-    this.optimizer.loadState(optimizer);
+    const saved = await readCheckpoint(dir, this.paramNames);
+    restoreTrainingState(dir, saved, {
+      sampler: this.sampler,
+      seeds: this.model.seeds,
+      scaler: this.scaler,
+      optimizer: this.optimizer,
+      params: this.#params,
+      names: this.paramNames,
+    });
+    const { state } = saved;
     this.globalStep = state.global_step;
     this.epoch = state.epoch;
-    this.model.seeds.state = state.dropout_seed_state as number;
-    this.sampler.loadState(state.sampler as SamplerState);
     this.logHistory = (state.log_history as LogRecord[]) ?? [];
     this.best = (state.best as Record<string, Record<string, number>>) ?? {};
-    // A checkpoint from an f32 run has no scaler state: the scaler then starts afresh.
-    if (this.scaler && state.grad_scaler) {
-      this.scaler.loadState(state.grad_scaler as GradScalerState);
-    }
   }
 
   /** Dev metrics of every dev set (in order), updating the best-so-far record. */
@@ -269,14 +273,21 @@ export class Trainer {
     stop = Math.min(stop, this.totalSteps);
     this.model.train();
     const lossSum = zeros(this.gpu, [1], { persistent: true });
+    // f32 only: stops at the first inf/NaN loss or gradient, read with the existing reads.
+    const guard = this.scaler ? null : new FiniteGuard(this.gpu, {
+      taskNames: this.model.config.tasks.map((t) => t.name),
+      outputDir: o.outputDir,
+    });
     const losses: number[] = [];
     let pendingSteps = 0, examples = 0, windowStart = performance.now();
     try {
       while (this.globalStep < stop) {
         const lr = this.schedule.lr(this.globalStep);
+        const stepTasks = new Set<number>();
         for (let micro = 0; micro < o.gradientAccumulationSteps; micro++) {
           const batch = await this.#nextBatch();
           examples += batch.size;
+          for (const t of batch.tasks) stepTasks.add(t.taskId);
           await withScope(this.gpu, async () => {
             const out = await this.#amp(() =>
               this.model.forward({
@@ -286,6 +297,7 @@ export class Trainer {
               })
             );
             if (!out.loss) throw new Error("Cannot train: a training batch has no labels");
+            guard?.watchLosses(out.taskLosses, this.globalStep + 1);
             const loss = o.gradientAccumulationSteps > 1
               ? scale({ a: out.loss }, { s: 1 / o.gradientAccumulationSteps })
               : out.loss;
@@ -301,7 +313,10 @@ export class Trainer {
             if (finite) this.optimizer.step(lr);
             this.scaler.update(finite);
           } else {
-            if (o.maxGradNorm > 0) clipGradNorm(this.#params, o.maxGradNorm);
+            if (o.maxGradNorm > 0) {
+              const norm = clipGradNorm(this.#params, o.maxGradNorm);
+              guard?.watchGradient(norm, this.globalStep + 1, stepTasks);
+            }
             this.optimizer.step(lr);
           }
           zeroGrad(this.#params);
@@ -312,7 +327,8 @@ export class Trainer {
           (o.loggingFirstStep && this.globalStep === 1) || this.globalStep === this.totalSteps;
         let meanLoss: number | undefined;
         if (logNow) {
-          meanLoss = (await lossSum.readFloat())[0] / pendingSteps;
+          const [sum] = guard ? await guard.readWith([lossSum]) : [await lossSum.readFloat()];
+          meanLoss = sum[0] / pendingSteps;
           fillTensor(lossSum, 0);
           losses.push(meanLoss);
           const seconds = (performance.now() - windowStart) / 1000;
@@ -329,13 +345,16 @@ export class Trainer {
         }
         this.events.onStep?.(this.globalStep, this.totalSteps, { loss: meanLoss, lr });
         if (o.saveSteps > 0 && this.globalStep % o.saveSteps === 0) {
+          await guard?.check(); // a step with a NaN is never saved as a checkpoint
           // Not `onCheckpoint?.(await …)`: optional calls skip evaluating their arguments.
           const saved = await this.saveCheckpoint();
           this.events.onCheckpoint?.(saved);
         }
       }
+      await guard?.check();
     } finally {
       lossSum.dispose();
+      guard?.dispose();
     }
     return { globalStep: this.globalStep, losses };
   }

@@ -1,66 +1,13 @@
 import assert from "node:assert/strict";
-import { syntheticFeatures } from "../../tests/_util/synthetic_features.ts";
-import type { Gpu } from "../gpu/device.ts";
-import { caMtlTinyBert } from "../nn/ca_mtl/config.ts";
-import { CaMtl } from "../nn/ca_mtl/model.ts";
 import { caMtlConfigToJson } from "../nn/ca_mtl/pretrained.ts";
 import { loadStateDict as readWeights } from "../io/checkpoint.ts";
 import { loadModelWeights } from "../nn/state_dict.ts";
 import { isCheckpoint, listCheckpoints } from "./checkpoint.ts";
-import { Trainer, type TrainerOptions } from "./trainer.ts";
+import { Trainer } from "./trainer.ts";
 import { gpuTest } from "../../tests/_util/gpu.ts";
+import { tinyData, tinyModel, tinyOptions } from "../../tests/_util/tiny_trainer.ts";
 
-const TASKS = [{ name: "mrpc", numLabels: 2 }, { name: "sts-b", numLabels: 1 }];
-
-function data() {
-  return {
-    train: [syntheticFeatures("mrpc", 0, 40, 12), syntheticFeatures("sts-b", 1, 30, 12)],
-    dev: [syntheticFeatures("mrpc", 0, 12, 12)],
-  };
-}
-
-function model(gpu: Gpu): CaMtl {
-  const bert = {
-    ...caMtlTinyBert(2100),
-    hiddenSize: 32,
-    numAttentionHeads: 2,
-    intermediateSize: 64,
-  };
-  return new CaMtl({ architecture: "CA-MTL-base", bert, tasks: TASKS, maxSeqLength: 16 }, {
-    seed: 5,
-  })
-    .materialize(gpu, 5);
-}
-
-function options(outputDir: string, over: Partial<TrainerOptions> = {}): TrainerOptions {
-  return {
-    outputDir,
-    batchSize: 4,
-    evalBatchSize: 8,
-    learningRate: 1e-3,
-    weightDecay: 0.01,
-    adamEpsilon: 1e-8,
-    maxGradNorm: 1,
-    numTrainEpochs: 1,
-    maxSteps: 8,
-    warmupProportion: 0.25,
-    gradientAccumulationSteps: 1,
-    loggingSteps: 1,
-    loggingFirstStep: false,
-    saveSteps: 0,
-    saveTotalLimit: null,
-    evaluateDuringTraining: false,
-    seed: 3,
-    sampling: {
-      mode: "mt-uncertainty",
-      uniformMtSampling: false,
-      percentOfMaxDataSize: 1,
-      scoreMode: "code",
-    },
-    modelConfig: {},
-    ...over,
-  };
-}
+const model = tinyModel, data = tinyData, options = tinyOptions;
 
 for (const fp16 of [false, true]) {
   // Under fp16, a loss scale of 2^24 overflows f16 at first and halves, then grows every 3

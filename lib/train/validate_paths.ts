@@ -8,6 +8,7 @@
 import { GLUE_FOLDERS, type GlueTaskName } from "../data/glue_tasks.ts";
 import { UsageError } from "../cli/flags.ts";
 import type { TrainArgs } from "../cli/train_args.ts";
+import { LOCK_FILE } from "./output_lock.ts";
 
 /**
  * Checks what needs the file system: `--data_dir` (and each task's folder in it) exists,
@@ -75,6 +76,6 @@ async function statOrNull(path: string, flag: string): Promise<Deno.FileInfo | n
 }
 
 async function hasEntries(args: TrainArgs): Promise<boolean> {
-  for await (const _ of Deno.readDir(args.outputDir)) return true;
+  for await (const e of Deno.readDir(args.outputDir)) if (e.name !== LOCK_FILE) return true;
   return false;
 }

@@ -13,6 +13,7 @@ import { Dropout, Embedding, LayerNorm } from "../layers.ts";
 import { Module } from "../module.ts";
 import type { SeedStream } from "../seeds.ts";
 import type { BertInputs } from "./inputs.ts";
+import { checkBertBatch, checkSequenceLength } from "../validate_inputs.ts";
 
 /** HF `BertEmbeddings`. */
 export class BertEmbeddings extends Module {
@@ -44,8 +45,21 @@ export class BertEmbeddings extends Module {
     this.dropout = this.child("dropout", new Dropout(config.hiddenDropoutProb, seeds));
   }
 
-  /** @returns `[B, S, C]` */
+  /**
+   * @returns `[B, S, C]`
+   * @throws {RangeError} when the batch is longer than the position table, or (for a batch
+   *   from `uploadBatch`) an id or token type lies outside its table
+   */
   forward(inputs: BertInputs): Tensor {
+    const maxPositionEmbeddings = this.positionEmbeddings.weight.shape[0];
+    checkSequenceLength(inputs.seqLength, maxPositionEmbeddings);
+    if (inputs.host) {
+      checkBertBatch({ ...inputs.host, batchSize: inputs.batchSize, seqLength: inputs.seqLength }, {
+        vocabSize: this.wordEmbeddings.weight.shape[0],
+        typeVocabSize: this.tokenTypeEmbeddings.weight.shape[0],
+        maxPositionEmbeddings,
+      });
+    }
     const words = this.wordEmbeddings.forward(inputs.inputIds); // [B, S, C]
     const positions = this.positionEmbeddings.forward(inputs.positionIds); // [S, C]
     const types = this.tokenTypeEmbeddings.forward(inputs.tokenTypeIds); // [B, S, C]

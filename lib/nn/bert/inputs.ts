@@ -24,6 +24,11 @@ export interface BertInputs {
   batchSize: number;
   /** S, the padded length of every sequence. */
   seqLength: number;
+  /**
+   * The host arrays the ids were uploaded from (set by `uploadBatch`), so that the embedding
+   * layer checks them against its tables without reading the GPU.
+   */
+  host?: { inputIds: Int32Array; tokenTypeIds: Int32Array };
 }
 
 /** The additive bias HF 2.x adds to attention logits for padding positions. */
@@ -88,6 +93,7 @@ export function uploadBatch(gpu: Gpu, batch: HostBatch): BertInputs {
     maskBias: fromArray(gpu, mask, [B, S]),
     batchSize: B,
     seqLength: S,
+    host: { inputIds: batch.inputIds, tokenTypeIds: batch.tokenTypeIds },
   };
 }
 

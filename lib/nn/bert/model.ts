@@ -13,6 +13,7 @@ import { loadStateDict as readWeights } from "../../io/checkpoint.ts";
 import { resolveModel, type ResolveOptions } from "../../io/hub.ts";
 import type { Gpu } from "../../gpu/device.ts";
 import { loadModelWeights, type LoadReport, saveModelFolder } from "../state_dict.ts";
+import { blameConfig } from "../matching_parts.ts";
 import { reshape } from "../../ops/reshape.ts";
 import { slice } from "../../ops/slice.ts";
 import { tanh } from "../../ops/tanh.ts";
@@ -161,7 +162,8 @@ export class BertModel extends Module {
    * pooler (token-classification checkpoints) keeps its initialisation, and task heads are
    * reported as unused. The model comes back in eval mode, as transformers returns it.
    *
-   * @throws {CheckpointError} on missing or mis-shaped keys; {HubError} when not found
+   * @throws {CheckpointError} on missing or mis-shaped keys (naming `config.json`, whose sizes
+   *   gave the expected shapes); {HubError} when not found
    */
   static async fromPretrained(
     gpu: Gpu,
@@ -169,15 +171,21 @@ export class BertModel extends Module {
     options: { seed?: number; resolve?: ResolveOptions } = {},
   ): Promise<{ model: BertModel; report: LoadReport }> {
     const { folder } = await resolveModel(nameOrPath, options.resolve);
-    const config = await readBertConfig(`${folder}/config.json`);
+    const configFile = `${folder}/config.json`;
+    const config = await readBertConfig(configFile);
     const model = new BertModel(config, { seed: options.seed }).materialize(gpu, options.seed);
-    const { stateDict, file } = await readWeights(folder);
-    const report = loadModelWeights(model, stateDict, {
-      file,
-      optionalPrefix: "bert.",
-      allowMissing: [/^pooler\./],
-    });
-    return { model: model.eval(), report };
+    try {
+      const { stateDict, file } = await readWeights(folder);
+      const report = loadModelWeights(model, stateDict, {
+        file,
+        optionalPrefix: "bert.",
+        allowMissing: [/^pooler\./],
+      });
+      return { model: model.eval(), report };
+    } catch (e) {
+      model.dispose();
+      throw blameConfig(e, configFile);
+    }
   }
 
   /**

@@ -8,6 +8,7 @@
  */
 
 import type { BertConfig } from "../../io/config.ts";
+import { CheckpointError } from "../../io/errors.ts";
 
 /** Which encoder a model uses. `bert` is the plain hard-sharing multi-task baseline. */
 export type Architecture = "CA-MTL-base" | "CA-MTL-large" | "bert";
@@ -109,3 +110,33 @@ export const BASE_CHECKPOINT: Readonly<Record<string, string>> = Object.freeze({
   "CA-MTL-base": "bert-base-cased",
   "CA-MTL-large": "bert-large-cased",
 });
+
+function describe(tasks: readonly TaskSpec[]): string {
+  return tasks.map((t) => `${t.name} (${t.numLabels} label${t.numLabels === 1 ? "" : "s"})`)
+    .join(", ");
+}
+
+/**
+ * Throws unless the tasks asked for are the saved model's heads, in the same order (a task's
+ * id is its position, and picks its head and its task embedding).
+ *
+ * @param saved the heads recorded in the model's `config.json`
+ * @param asked the tasks of the run; an empty list means "the saved ones"
+ * @throws {CheckpointError} listing both task lists
+ */
+export function checkSavedTasks(
+  saved: readonly TaskSpec[],
+  asked: readonly TaskSpec[],
+  configFile: string,
+): void {
+  if (asked.length === 0) return;
+  const same = saved.length === asked.length &&
+    saved.every((t, i) => t.name === asked[i].name && t.numLabels === asked[i].numLabels);
+  if (same) return;
+  throw new CheckpointError(
+    `Cannot use the model "${configFile}" for tasks ${describe(asked)}: it was saved with ` +
+      `heads for ${describe(saved)}; ask for those tasks in that order (--tasks ` +
+      `${saved.map((t) => t.name).join(" ")}), or start from a base model`,
+    { file: configFile },
+  );
+}

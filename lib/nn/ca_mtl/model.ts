@@ -290,7 +290,7 @@ export class CaMtl extends Module {
       out.rows.set(t, rows);
       out.entropy.set(t, noGradSync(() => normalizedEntropy(logits, { eps: 1e-5 })));
       if (labels) {
-        const loss = taskLoss(logits, labels);
+        const loss = taskLoss(logits, labels, { task: this.config.tasks[t].name });
         out.taskLosses.set(t, loss);
         total = total ? add({ a: total, b: loss }) : loss;
       }

@@ -19,11 +19,13 @@ import { type BertConfig, bertConfigFromJson, bertConfigToJson } from "../../io/
 import { resolveModel, type ResolveOptions } from "../../io/hub.ts";
 import { CheckpointError } from "../../io/errors.ts";
 import { loadModelWeights, type LoadReport } from "../state_dict.ts";
+import { blameConfig, checkVocabularyFits } from "../matching_parts.ts";
 import {
   type Architecture,
   BASE_CHECKPOINT,
   type CaMtlConfig,
   caMtlTinyBert,
+  checkSavedTasks,
   type TaskSpec,
 } from "./config.ts";
 import { CaMtl } from "./model.ts";
@@ -44,7 +46,7 @@ export const NEW_MODULE_KEYS: readonly RegExp[] = Object.freeze([
 ]);
 
 /** What `config.json` records beyond BERT's fields. */
-interface SavedCaMtl {
+export interface SavedCaMtl {
   architecture: Architecture;
   tasks: TaskSpec[];
   max_seq_length: number;
@@ -60,8 +62,13 @@ export interface LoadCaMtlOptions {
   maxSeqLength: number;
   /** Seed of the initialisation and of the dropout stream. Default 42. */
   seed?: number;
-  /** Vocabulary size for `CA-MTL-tiny` (its tokenizer's). */
+  /**
+   * The tokenizer's vocabulary size: `CA-MTL-tiny`'s vocab_size; for a checkpoint, a size
+   * its embedding table must hold (a larger vocabulary is refused).
+   */
   vocabSize?: number;
+  /** Where the tokenizer's vocabulary came from, named when it does not fit. */
+  vocabSource?: string;
   /**
    * The encoder to build on a BERT checkpoint named by path or hub id (default: the plain
    * `bert` baseline); `CA-MTL-base` maps its weights as spec §3.10 says.
@@ -88,6 +95,52 @@ async function readJson(path: string): Promise<Record<string, unknown>> {
   } catch (e) {
     throw new CheckpointError(`Cannot parse "${path}": ${(e as Error).message}`, { file: path });
   }
+}
+
+/**
+ * The camtl record of a parsed `config.json` (null for a plain BERT config), checked: a
+ * known architecture, a non-empty list of uniquely named tasks with positive integer label
+ * counts, and a positive integer max_seq_length.
+ *
+ * @throws {CheckpointError} naming the file and the field that is wrong
+ */
+export function savedCaMtlFromJson(json: unknown, file: string): SavedCaMtl | null {
+  const record = (json as Record<string, unknown> | null)?.[CAMTL_CONFIG_KEY];
+  if (record === undefined) return null;
+  const fail = (state: string): never => {
+    throw new CheckpointError(
+      `Cannot read the camtl record of "${file}": ${state}; re-save the model with camtl`,
+      { file },
+    );
+  };
+  if (typeof record !== "object" || record === null || Array.isArray(record)) {
+    fail(`"${CAMTL_CONFIG_KEY}" is ${JSON.stringify(record)}, expected an object`);
+  }
+  const { architecture, tasks, max_seq_length: maxSeqLength } = record as Record<string, unknown>;
+  const architectures: Architecture[] = ["CA-MTL-base", "CA-MTL-large", "bert"];
+  if (!architectures.includes(architecture as Architecture)) {
+    fail(`"architecture" is ${JSON.stringify(architecture)}, expected one of ${architectures}`);
+  }
+  if (!Array.isArray(tasks) || tasks.length === 0) fail(`"tasks" is not a non-empty list`);
+  const names = new Set<string>();
+  (tasks as unknown[]).forEach((t, i) => {
+    const { name, numLabels } = (t ?? {}) as Record<string, unknown>;
+    if (typeof name !== "string" || name === "" || names.has(name)) {
+      fail(`"tasks[${i}].name" is ${JSON.stringify(name)}, expected a new task name`);
+    }
+    if (!Number.isSafeInteger(numLabels) || (numLabels as number) < 1) {
+      fail(`"tasks[${i}].numLabels" is ${JSON.stringify(numLabels)}, expected an integer ≥ 1`);
+    }
+    names.add(name as string);
+  });
+  if (!Number.isSafeInteger(maxSeqLength) || (maxSeqLength as number) < 1) {
+    fail(`"max_seq_length" is ${JSON.stringify(maxSeqLength)}, expected an integer ≥ 1`);
+  }
+  return {
+    architecture: architecture as Architecture,
+    tasks: (tasks as TaskSpec[]).map(({ name, numLabels }) => ({ name, numLabels })),
+    max_seq_length: maxSeqLength as number,
+  };
 }
 
 /** `config.json` of a camtl model: HF BERT fields plus the camtl record. */
@@ -128,7 +181,9 @@ export function caMtlConfigToJson(config: CaMtlConfig): Record<string, unknown> 
  * });
  * console.log(model.countParameters());
  * ```
- * @throws {CheckpointError} when weights are missing, mis-shaped or unreadable
+ * @throws {CheckpointError} when weights are missing, mis-shaped (naming `config.json` too) or
+ *   unreadable, when the tokenizer's vocabulary is larger than `vocab_size`, or when `tasks`
+ *   differ from the heads of a saved camtl model
  * @throws {HubError} when a name cannot be resolved
  */
 export async function loadCaMtl(
@@ -152,9 +207,17 @@ export async function loadCaMtl(
   }
   const base = BASE_CHECKPOINT[nameOrPath] ?? nameOrPath;
   const { folder } = await resolveModel(base, options.resolve);
-  const json = await readJson(`${folder}/config.json`);
-  const saved = json[CAMTL_CONFIG_KEY] as SavedCaMtl | undefined;
-  const bert: BertConfig = bertConfigFromJson(json, `${folder}/config.json`);
+  const configFile = `${folder}/config.json`;
+  const json = await readJson(configFile);
+  const bert: BertConfig = bertConfigFromJson(json, configFile);
+  const saved = savedCaMtlFromJson(json, configFile);
+  if (options.vocabSize !== undefined) {
+    checkVocabularyFits(
+      { size: options.vocabSize, source: options.vocabSource ?? "the tokenizer" },
+      { vocabSize: bert.vocabSize, source: configFile },
+    );
+  }
+  if (saved) checkSavedTasks(saved.tasks, options.tasks, configFile);
   const architecture: Architecture = saved?.architecture ??
     (nameOrPath in BASE_CHECKPOINT ? nameOrPath as Architecture : options.architecture ?? "bert");
   const config: CaMtlConfig = {
@@ -164,15 +227,20 @@ export async function loadCaMtl(
     maxSeqLength: saved?.max_seq_length ?? options.maxSeqLength,
   };
   const model = new CaMtl(config, { seed }).materialize(gpu, seed);
-  const { stateDict, file } = await readWeights(folder);
-  // A camtl checkpoint must hold every tensor; a BERT checkpoint leaves the new modules and
-  // the heads at their initialisation.
-  const report = saved
-    ? loadModelWeights(model, stateDict, { file })
-    : loadModelWeights(model, stateDict, {
-      file,
-      optionalPrefix: "bert.",
-      allowMissing: [...NEW_MODULE_KEYS],
-    });
-  return { model, report, folder };
+  try {
+    const { stateDict, file } = await readWeights(folder);
+    // A camtl checkpoint must hold every tensor; a BERT checkpoint leaves the new modules and
+    // the heads at their initialisation.
+    const report = saved
+      ? loadModelWeights(model, stateDict, { file })
+      : loadModelWeights(model, stateDict, {
+        file,
+        optionalPrefix: "bert.",
+        allowMissing: [...NEW_MODULE_KEYS],
+      });
+    return { model, report, folder };
+  } catch (e) {
+    model.dispose();
+    throw blameConfig(e, configFile);
+  }
 }
