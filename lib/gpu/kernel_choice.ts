@@ -6,7 +6,9 @@
  *   on CPU adapters ({@linkcode RowKernels}, {@linkcode laneRows}).
  * - Matrix products: the register-tiled vec4 kernel made for the layout when the dimensions it
  *   reads as vec4 allow it, its narrow form for thin outputs, the strided kernel otherwise
- *   ({@linkcode gemmKernel}, {@linkcode narrowTiles}, {@linkcode tiledWorkgroup}).
+ *   ({@linkcode gemmKernel}, {@linkcode narrowTiles}, {@linkcode tiledWorkgroup}); the bias
+ *   gradient summed inside the weight gradient's product except on CPU adapters
+ *   ({@linkcode fusedColumnSums}).
  * - Attention: heads read in place from the `[B, T, NH·HS]` projections when the tiled kernels
  *   can index them ({@linkcode attendsInPlace}).
  *
@@ -60,6 +62,20 @@ export function gemmKernel(
   if (!transA && !transB && k % 4 === 0 && n % 4 === 0) return "matmul_nn";
   if (transA && !transB && m % 4 === 0 && n % 4 === 0) return "matmul_tn";
   return "matmul_strided";
+}
+
+/**
+ * Whether a weight gradient `doutᵀ · x` of this layout sums dout's columns (the bias gradient)
+ * in the same dispatch (`GemmSpec.columnSums`): where `matmul_tn` runs it, but not on CPU
+ * adapters. lavapipe keeps about 1 MiB of host memory per dispatch of the summing variant (its
+ * four guarded stores; reproduced with plain WebGPU), which grew a CA-MTL-tiny run's RSS by
+ * 37 MiB a step and halved its speed; there the column sum is a pass of its own.
+ */
+export function fusedColumnSums(
+  gpu: { readonly adapter: Pick<AdapterReport, "isFallbackAdapter"> },
+  layout: GemmLayout,
+): boolean {
+  return !gpu.adapter.isFallbackAdapter && gemmKernel(layout) === "matmul_tn";
 }
 
 /**

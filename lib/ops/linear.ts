@@ -14,7 +14,7 @@ import { defineOp } from "../autograd/op.ts";
 import { assertDType, empty, type Tensor } from "../autograd/tensor.ts";
 import { dispatch } from "../gpu/dispatch.ts";
 import { castTensor } from "./cast.ts";
-import { gemmKernel } from "../gpu/kernel_choice.ts";
+import { fusedColumnSums } from "../gpu/kernel_choice.ts";
 import { gemm } from "./gemm.ts";
 
 /** Inputs of {@linkcode linear}. */
@@ -109,13 +109,10 @@ const linearOp = defineOp<
     const dout = half ? castTensor(grad, "f16") : grad;
     // dW = doutᵀ · x, summed over every row: [OUT, rows] · [rows, IN].
     const dwSpec = { batch: 1, m: outFeatures, n: inFeatures, k: rows, transA: true };
-    // In f32 the weight-gradient kernel can sum dout's columns on the way (the bias gradient);
-    // under autocast the bias gradient stays a sum of the f32 gradient. Not on CPU adapters:
-    // lavapipe keeps about 1 MiB of host memory per dispatch of the summing variant (its four
-    // guarded stores; reproduced with plain WebGPU), which grew a CA-MTL-tiny run's RSS by
-    // 37 MiB a step and halved its speed; there the column sum is a pass of its own.
+    // In f32 the weight-gradient kernel may sum dout's columns on the way (the bias gradient);
+    // under autocast the bias gradient stays a sum of the f32 gradient.
     const fused = ctx.needsGrad.weight && ctx.needsGrad.bias && !half &&
-      !grad.gpu.adapter.isFallbackAdapter && gemmKernel(dwSpec) === "matmul_tn";
+      fusedColumnSums(grad.gpu, dwSpec);
     const db = fused ? empty(grad.gpu, [outFeatures]) : undefined;
     return {
       // dx = dout · W: [rows, OUT] · [OUT, IN].
