@@ -1,13 +1,8 @@
 import assert from "node:assert/strict";
 import { dataPath, hasData } from "../../tests/_util/data.ts";
 import { BertTokenizer } from "../text/tokenizer.ts";
-import {
-  decodeFeatureCache,
-  encodeFeatureCache,
-  featureCacheName,
-  loadGlueFeatures,
-  type LoadGlueFeaturesOptions,
-} from "./cache.ts";
+import { loadGlueFeatures, type LoadGlueFeaturesOptions } from "./cache.ts";
+import { decodeFeatureCache, encodeFeatureCache, featureCacheName } from "./cache_format.ts";
 import { DataError } from "./data_error.ts";
 import { buildGlueFeatures, FeatureSet } from "./features.ts";
 import { writeGlueFile } from "./_synthetic_glue.ts";

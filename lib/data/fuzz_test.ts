@@ -7,12 +7,8 @@
  */
 import assert from "node:assert/strict";
 import { crc32 } from "./_crc32.ts";
-import {
-  decodeFeatureCache,
-  encodeFeatureCache,
-  featureCacheName,
-  loadGlueFeatures,
-} from "./cache.ts";
+import { loadGlueFeatures } from "./cache.ts";
+import { decodeFeatureCache, encodeFeatureCache, featureCacheName } from "./cache_format.ts";
 import { DataError } from "./data_error.ts";
 import { buildGlueFeatures } from "./features.ts";
 import { loadGlueExamples } from "./glue.ts";

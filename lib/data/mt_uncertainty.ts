@@ -33,8 +33,8 @@ import {
   type SamplerState,
   type SamplerStats,
   type SamplingMode,
-  TaskStream,
 } from "./sampler.ts";
+import { TaskStream } from "./task_stream.ts";
 
 /** Which MT-Uncertainty score to rank by (`--mt_uncertainty_score`). */
 export type MtUncertaintyScoreMode = "code" | "paper";

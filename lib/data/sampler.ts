@@ -1,7 +1,7 @@
 /**
  * What every multi-task sampler shares: the interface a training loop or a notebook drives
  * (`nextBatch()`, async iteration over one epoch, `stats()`), epoch bookkeeping, per-task
- * counts, and the per-task shuffled streams the samplers draw from. The four samplers are in
+ * counts; the per-task shuffled streams the samplers draw from are `task_stream.ts`. The four samplers are in
  * `samplers.ts` and `mt_uncertainty.ts` (spec sections 5.2-5.4, decision 8).
  *
  * Randomness comes only from the seed: each task's stream and the task choice have their own
@@ -17,16 +17,14 @@ import { SeededRng } from "./rng.ts";
 import {
   encodeBits,
   readSamplerState,
-  readStreamState,
   SAMPLER_STATE_VERSION,
   type SamplerState,
   type SamplerStats,
   savedArray,
-  streamState,
-  type TaskStreamState,
 } from "./_sampler_state.ts";
 import type { FeatureSet } from "./features.ts";
 import { type Batch, type BatchItem, collateBatch } from "./loader.ts";
+import type { TaskStream } from "./task_stream.ts";
 
 /** The sampling modes of spec decision 8. */
 export type SamplingMode = "sequential" | "uniform" | "proportional" | "mt-uncertainty";
@@ -81,68 +79,6 @@ export interface SamplerOptions {
   batchSize: number;
   /** Seed of every shuffle and draw (`--seed`, 42 in HF 2.11). */
   seed: number;
-}
-
-/**
- * One task's examples in a shuffled order, handed out `b` at a time like a PyTorch
- * `DataLoader` with a `RandomSampler` and no `drop_last`: the last batch of a pass may be
- * short, and a new pass reshuffles.
- */
-export class TaskStream {
-  /** The task's examples. */
-  readonly features: FeatureSet;
-  #rng: SeededRng;
-  #order: Int32Array;
-  #pos = 0;
-
-  /** Shuffles the task's examples with a generator seeded by (`seed`, `stream`). */
-  constructor(features: FeatureSet, seed: number, stream: number) {
-    this.features = features;
-    this.#rng = new SeededRng(seed, stream);
-    this.#order = this.#rng.permutation(features.size);
-  }
-
-  /** Examples left in the current pass. */
-  get remaining(): number {
-    return this.#order.length - this.#pos;
-  }
-
-  /** Starts a new pass in a new order. */
-  restart(): void {
-    this.#rng.shuffle(this.#order);
-    this.#pos = 0;
-  }
-
-  /** Up to `b` indices of the current pass; with `restart`, a spent pass restarts first. */
-  take(b: number, restart: boolean): Int32Array {
-    if (this.remaining === 0 && restart) this.restart();
-    const end = Math.min(this.#order.length, this.#pos + b);
-    const out = this.#order.slice(this.#pos, end);
-    this.#pos = end;
-    return out;
-  }
-
-  /** The stream's generator state, order and position. */
-  saveState(): TaskStreamState {
-    return streamState({ rng: this.#rng, order: this.#order, pos: this.#pos });
-  }
-
-  /**
-   * Checks a saved position of this task's stream and returns the function that restores it,
-   * so that a sampler can check all of a state before it changes anything.
-   *
-   * @param saved A {@linkcode saveState} result (from JSON: checked, not trusted).
-   * @param field Where `saved` sits in the sampler state, for the error message.
-   * @throws {TypeError} When `saved` is not a position in a pass over this task's examples.
-   */
-  prepareRestore(saved: unknown, field: string): () => void {
-    const { rng, order, pos } = readStreamState(saved, { field, size: this.features.size });
-    return () => {
-      this.#rng.state = rng;
-      this.#order = order;
-      this.#pos = pos;
-    };
-  }
 }
 
 /** Batches of `ceil(n / b)` for a task of n examples. */

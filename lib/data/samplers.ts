@@ -26,8 +26,8 @@ import {
   type SamplerOptions,
   type SamplerState,
   type SamplingMode,
-  TaskStream,
 } from "./sampler.ts";
+import { TaskStream } from "./task_stream.ts";
 
 function itemsOf(features: FeatureSet, idx: Int32Array): BatchItem[] {
   return Array.from(idx, (index) => ({ features, index }));

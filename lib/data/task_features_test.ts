@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { BertTokenizer } from "../text/tokenizer.ts";
-import { decodeFeatureCache, encodeFeatureCache, FEATURE_CACHE_VERSION } from "./cache.ts";
+import { decodeFeatureCache, encodeFeatureCache, FEATURE_CACHE_VERSION } from "./cache_format.ts";
 import { IGNORE_INDEX } from "./feature_extras.ts";
 import type { FeatureSet } from "./features.ts";
 import { collateBatch, collateIndices } from "./loader.ts";
