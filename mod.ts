@@ -224,7 +224,7 @@ export {
 // Training
 export { type RunResult, runTraining } from "./lib/train/run.ts";
 export { ConfigError, type RunHooks, type TrainingConfig } from "./lib/train/config.ts";
-export type { LogRecord } from "./lib/train/trainer.ts";
+export type { LogRecord } from "./lib/train/log.ts";
 export { NonFiniteError } from "./lib/train/finite_guard.ts";
 export { type LockHolder, OutputLockedError } from "./lib/train/output_lock.ts";
 export { SummaryWriter, type SummaryWriterOptions } from "./lib/train/tensorboard.ts";

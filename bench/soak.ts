@@ -24,7 +24,8 @@ import { getTask } from "../lib/data/tasks.ts";
 import { caMtlTinyBert } from "../lib/nn/ca_mtl/config.ts";
 import { CaMtl } from "../lib/nn/ca_mtl/model.ts";
 import { caMtlConfigToJson, loadCaMtl } from "../lib/nn/ca_mtl/pretrained.ts";
-import { type LogRecord, Trainer, type TrainerOptions } from "../lib/train/trainer.ts";
+import type { LogRecord } from "../lib/train/log.ts";
+import { Trainer, type TrainerOptions } from "../lib/train/trainer.ts";
 import { demoData } from "../lib/train/run_data.ts";
 import { formatBytes } from "./_memory.ts";
 import { tinyOptions } from "../tests/_util/tiny_trainer.ts";
@@ -68,8 +69,8 @@ const config = {
 const root = await Deno.makeTempDir({ prefix: "camtl-soak-" });
 const options = (outputDir: string): TrainerOptions =>
   tinyOptions(outputDir, {
-    batchSize: batch,
-    evalBatchSize: 64,
+    perDeviceTrainBatchSize: batch,
+    perDeviceEvalBatchSize: 64,
     learningRate: 5e-4,
     maxSteps: steps,
     warmupProportion: 0.1,

@@ -68,8 +68,8 @@ let peakSinceStart = 0, examples = 0;
 let lowStepPeak = Infinity, highStepPeak = 0;
 const trainer = new Trainer(gpu, model, { train: data.train, dev: [] }, {
   outputDir: await Deno.makeTempDir(),
-  batchSize: batch,
-  evalBatchSize: 64,
+  perDeviceTrainBatchSize: batch,
+  perDeviceEvalBatchSize: 64,
   learningRate: 1e-3,
   weightDecay: 0.01,
   adamEpsilon: 1e-8,
@@ -84,12 +84,10 @@ const trainer = new Trainer(gpu, model, { train: data.train, dev: [] }, {
   saveTotalLimit: null,
   evaluateDuringTraining: false,
   seed: 12,
-  sampling: {
-    mode: "mt-uncertainty",
-    uniformMtSampling: false,
-    percentOfMaxDataSize: 1,
-    scoreMode: "code",
-  },
+  samplingMode: "mt-uncertainty",
+  uniformMtSampling: false,
+  percentOfMaxDataSize: 1,
+  mtUncertaintyScore: "code",
   modelConfig: {},
 }, {
   onStep: (step) => {

@@ -16,7 +16,7 @@ import { FLAGS, UsageError } from "../lib/cli/flags.ts";
 import { validatePaths } from "../lib/train/validate_paths.ts";
 import { runTraining } from "../lib/train/run.ts";
 import type { TrainingConfig } from "../lib/train/config.ts";
-import type { LogRecord } from "../lib/train/trainer.ts";
+import type { LogRecord } from "../lib/train/log.ts";
 import { testGpu } from "./_util/gpu.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };

@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { runTraining } from "../lib/train/run.ts";
 import { recordScalars } from "../lib/train/tensorboard_log.ts";
-import type { LogRecord } from "../lib/train/trainer.ts";
+import type { LogRecord } from "../lib/train/log.ts";
 import { testGpu } from "./_util/gpu.ts";
 import { eventFileIn, readEventsIndependently } from "./_util/tensorboard_reader.ts";
 

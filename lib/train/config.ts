@@ -27,7 +27,7 @@ import {
   readJsonValue,
   UsageError,
 } from "../cli/flags.ts";
-import type { LogRecord } from "./trainer.ts";
+import type { LogRecord } from "./log.ts";
 
 /** How the caller follows a run. */
 export interface RunHooks {

@@ -20,6 +20,30 @@
 import { writeTextAtomic } from "../io/atomic.ts";
 import { DataError } from "../data/data_error.ts";
 
+/** One logged record (also a line of the JSONL log). */
+export interface LogRecord {
+  /** The optimizer step the record was taken at. */
+  step: number;
+  /** Epochs so far, fractional (epoch index plus the position in the current one). */
+  epoch: number;
+  /** Mean training loss over the steps since the previous record. */
+  loss?: number;
+  /** The learning rate of this step. */
+  learning_rate?: number;
+  /** Training examples per second since the previous record. */
+  examples_per_second?: number;
+  /** Task name → examples of that task drawn into training batches so far. */
+  sampler?: Record<string, number>;
+  /** MT-Uncertainty only: candidates kept for training over candidates scored. */
+  candidate_fraction?: number;
+  /** Loss scale after this step (`fp16` only). */
+  loss_scale?: number;
+  /** Task name → dev metrics, when this step evaluated. */
+  eval?: Record<string, Record<string, number>>;
+  /** Task name → best value of each metric over the evaluations so far, with `eval`. */
+  best?: Record<string, Record<string, number>>;
+}
+
 const ENCODER = new TextEncoder();
 
 function writeAllSync(file: Deno.FsFile, bytes: Uint8Array): void {

@@ -16,13 +16,13 @@ gpuTest("a resumed run matches when the steps after the checkpoint lack a task",
   const dir = await Deno.makeTempDir();
   // The uniform sampler draws each batch from one task: here sts-b at step 5 only, mrpc before and after.
   const sampling = {
-    mode: "uniform" as const,
+    samplingMode: "uniform" as const,
     uniformMtSampling: true,
     percentOfMaxDataSize: 1,
-    scoreMode: "code" as const,
+    mtUncertaintyScore: "code" as const,
   };
   const straight = tinyModel(gpu);
-  const over = { maxSteps: 8, sampling, modelConfig: caMtlConfigToJson(straight.config) };
+  const over = { maxSteps: 8, ...sampling, modelConfig: caMtlConfigToJson(straight.config) };
   const t1 = new Trainer(
     gpu,
     straight,

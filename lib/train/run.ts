@@ -37,12 +37,18 @@ import { isCheckpoint } from "./checkpoint.ts";
 import { OutputLock } from "./output_lock.ts";
 import { saveModel } from "./checkpoint.ts";
 import { predictSet } from "./evaluate.ts";
-import { JsonlLogger, writeEvalResults, writeJsonAtomic, writeTextAtomic } from "./log.ts";
+import {
+  JsonlLogger,
+  type LogRecord,
+  writeEvalResults,
+  writeJsonAtomic,
+  writeTextAtomic,
+} from "./log.ts";
 import { writeTrainingPlot } from "./plot.ts";
 import { JUPYTER_DISPLAY, runDisplay } from "./display.ts";
 import { defaultCacheDir, demoData, glueData, type RunData } from "./run_data.ts";
 import { RunBoard } from "./tensorboard_log.ts";
-import { type LogRecord, Trainer, type TrainerOptions } from "./trainer.ts";
+import { Trainer } from "./trainer.ts";
 
 /**
  * What a run produced. Shown in a Jupyter notebook, it displays its metrics as a table and its
@@ -118,40 +124,6 @@ async function tokenizerFor(args: TrainArgs, modelFolder: string | null): Promis
     (args.modelNameOrPath === "CA-MTL-tiny" ? "bert-base-cased" : args.modelNameOrPath);
   const { folder } = await resolveModel(BASE_CHECKPOINT[name] ?? name);
   return await BertTokenizer.fromFolder(folder, { nameHint: name });
-}
-
-function trainerOptions(
-  args: TrainArgs,
-  modelConfig: Record<string, unknown>,
-  tokenizer: BertTokenizer,
-): TrainerOptions {
-  return {
-    checkpointFiles: tokenizerFiles(tokenizer),
-    outputDir: args.outputDir,
-    batchSize: args.perDeviceTrainBatchSize,
-    evalBatchSize: args.perDeviceEvalBatchSize,
-    learningRate: args.learningRate,
-    weightDecay: args.weightDecay,
-    adamEpsilon: args.adamEpsilon,
-    maxGradNorm: args.maxGradNorm,
-    numTrainEpochs: args.numTrainEpochs,
-    maxSteps: args.maxSteps,
-    warmupProportion: args.warmupProportion,
-    gradientAccumulationSteps: args.gradientAccumulationSteps,
-    loggingSteps: args.loggingSteps,
-    loggingFirstStep: args.loggingFirstStep,
-    saveSteps: args.saveSteps,
-    saveTotalLimit: args.saveTotalLimit,
-    evaluateDuringTraining: args.evaluateDuringTraining,
-    seed: args.seed,
-    sampling: {
-      mode: args.samplingMode,
-      uniformMtSampling: args.uniformMtSampling,
-      percentOfMaxDataSize: args.percentOfMaxDataSize,
-      scoreMode: args.mtUncertaintyScore,
-    },
-    modelConfig,
-  };
 }
 
 /** The tokenizer files saved with the model, so that a folder or checkpoint is self-contained. */
@@ -316,7 +288,7 @@ async function run(args: TrainArgs, hooks: RunHooks): Promise<RunResult> {
       gpu,
       model,
       { train: data.train, dev: data.dev },
-      { ...trainerOptions(args, modelConfig, data.tokenizer), fp16 },
+      { ...args, modelConfig, checkpointFiles: tokenizerFiles(data.tokenizer), fp16 },
       {
         onStep: hooks.onStep,
         onLog: (record) => {

@@ -12,7 +12,7 @@
  */
 
 import { SummaryWriter } from "./tensorboard.ts";
-import type { LogRecord } from "./trainer.ts";
+import type { LogRecord } from "./log.ts";
 
 /** Log-record fields that are scalars as they stand. */
 const PLAIN = [

@@ -13,6 +13,7 @@
  */
 
 import { backward } from "../autograd/backward.ts";
+import type { TrainArgs } from "../cli/train_args.ts";
 import { zeroGrad } from "../optim/zero_grad.ts";
 import { noGrad } from "../autograd/grad_mode.ts";
 import { assertF16, withAutocast } from "../autograd/autocast.ts";
@@ -21,7 +22,7 @@ import { readFloats, type Tensor } from "../autograd/tensor.ts";
 import type { Gpu } from "../gpu/device.ts";
 import type { FeatureSet } from "../data/features.ts";
 import type { Batch } from "../data/loader.ts";
-import type { MultiTaskSampler, SamplingMode } from "../data/sampler.ts";
+import type { MultiTaskSampler } from "../data/sampler.ts";
 import { createSampler } from "../data/samplers.ts";
 import { uploadCollated } from "../nn/bert/inputs.ts";
 import type { CaMtl } from "../nn/ca_mtl/model.ts";
@@ -35,34 +36,40 @@ import { type CheckpointState, readCheckpoint, saveCheckpoint } from "./checkpoi
 import { restoreTrainingState } from "./trainer_state.ts";
 import { evaluateSet, type MetricFn, registeredMetrics } from "./evaluate.ts";
 import { FiniteGuard } from "./finite_guard.ts";
+import type { LogRecord } from "./log.ts";
 import { LinearSchedule } from "./schedule.ts";
 
-/** Trainer settings; names mirror HF TrainingArguments in camelCase. */
-export interface TrainerOptions {
-  outputDir: string;
-  batchSize: number;
-  evalBatchSize: number;
-  learningRate: number;
-  weightDecay: number;
-  adamEpsilon: number;
-  maxGradNorm: number;
-  numTrainEpochs: number;
-  /** > 0 overrides the epochs. */
-  maxSteps: number;
-  warmupProportion: number;
-  gradientAccumulationSteps: number;
-  loggingSteps: number;
-  loggingFirstStep: boolean;
-  saveSteps: number;
-  saveTotalLimit: number | null;
-  evaluateDuringTraining: boolean;
-  seed: number;
-  sampling: {
-    mode: SamplingMode;
-    uniformMtSampling: boolean;
-    percentOfMaxDataSize: number;
-    scoreMode: "code" | "paper";
-  };
+/**
+ * The run settings the trainer reads, exactly as the flags give them ({@linkcode TrainArgs}:
+ * HF TrainingArguments and the CA-MTL sampling flags, in camelCase).
+ */
+export type TrainerSettings = Pick<
+  TrainArgs,
+  | "outputDir"
+  | "perDeviceTrainBatchSize"
+  | "perDeviceEvalBatchSize"
+  | "learningRate"
+  | "weightDecay"
+  | "adamEpsilon"
+  | "maxGradNorm"
+  | "numTrainEpochs"
+  | "maxSteps"
+  | "warmupProportion"
+  | "gradientAccumulationSteps"
+  | "loggingSteps"
+  | "loggingFirstStep"
+  | "saveSteps"
+  | "saveTotalLimit"
+  | "evaluateDuringTraining"
+  | "seed"
+  | "samplingMode"
+  | "uniformMtSampling"
+  | "percentOfMaxDataSize"
+  | "mtUncertaintyScore"
+>;
+
+/** Trainer settings: the run's ({@linkcode TrainerSettings}) and what only the trainer takes. */
+export interface TrainerOptions extends TrainerSettings {
   /**
    * Mixed precision (`--fp16`, apex O1 semantics): autocast forwards and dynamic loss scaling.
    * Needs a device with `shader-f16`. Default false.
@@ -75,30 +82,6 @@ export interface TrainerOptions {
   /** Extra text files for every checkpoint (e.g. the tokenizer's `vocab.txt`). */
   checkpointFiles?: Record<string, string>;
   metrics?: MetricFn;
-}
-
-/** One logged record (also a line of the JSONL log). */
-export interface LogRecord {
-  /** The optimizer step the record was taken at. */
-  step: number;
-  /** Epochs so far, fractional (epoch index plus the position in the current one). */
-  epoch: number;
-  /** Mean training loss over the steps since the previous record. */
-  loss?: number;
-  /** The learning rate of this step. */
-  learning_rate?: number;
-  /** Training examples per second since the previous record. */
-  examples_per_second?: number;
-  /** Task name → examples of that task drawn into training batches so far. */
-  sampler?: Record<string, number>;
-  /** MT-Uncertainty only: candidates kept for training over candidates scored. */
-  candidate_fraction?: number;
-  /** Loss scale after this step (`fp16` only). */
-  loss_scale?: number;
-  /** Task name → dev metrics, when this step evaluated. */
-  eval?: Record<string, Record<string, number>>;
-  /** Task name → best value of each metric over the evaluations so far, with `eval`. */
-  best?: Record<string, Record<string, number>>;
 }
 
 /** Callbacks the CLI or a notebook uses to follow training. */
@@ -147,13 +130,12 @@ export class Trainer {
     this.data = data;
     this.options = options;
     this.events = events;
-    const s = options.sampling;
-    this.sampler = createSampler(s.mode, data.train, {
-      batchSize: options.batchSize,
+    this.sampler = createSampler(options.samplingMode, data.train, {
+      batchSize: options.perDeviceTrainBatchSize,
       seed: options.seed,
-      uniformMtSampling: s.uniformMtSampling,
-      percentOfMaxDataSize: s.percentOfMaxDataSize,
-      scoreMode: s.scoreMode,
+      uniformMtSampling: options.uniformMtSampling,
+      percentOfMaxDataSize: options.percentOfMaxDataSize,
+      scoreMode: options.mtUncertaintyScore,
       scorer: (pool) => this.#score(pool),
     });
     const perEpoch = Math.max(
@@ -245,7 +227,7 @@ export class Trainer {
     for (const set of this.data.dev) {
       const m = await this.#amp(() =>
         evaluateSet(this.gpu, this.model, set, {
-          batchSize: this.options.evalBatchSize,
+          batchSize: this.options.perDeviceEvalBatchSize,
           metrics: this.options.metrics ?? registeredMetrics,
         })
       );

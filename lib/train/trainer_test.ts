@@ -80,12 +80,10 @@ gpuTest(
         maxSteps: 6,
         saveSteps: 2,
         saveTotalLimit: 2,
-        sampling: {
-          mode: "proportional",
-          uniformMtSampling: false,
-          percentOfMaxDataSize: 1,
-          scoreMode: "code",
-        },
+        samplingMode: "proportional",
+        uniformMtSampling: false,
+        percentOfMaxDataSize: 1,
+        mtUncertaintyScore: "code",
       }),
     );
     await t.train();
@@ -109,12 +107,10 @@ gpuTest("training lowers the loss and evaluation reports the task's metrics", as
       maxSteps: 30,
       loggingSteps: 10,
       learningRate: 3e-3,
-      sampling: {
-        mode: "sequential",
-        uniformMtSampling: false,
-        percentOfMaxDataSize: 1,
-        scoreMode: "code",
-      },
+      samplingMode: "sequential",
+      uniformMtSampling: false,
+      percentOfMaxDataSize: 1,
+      mtUncertaintyScore: "code",
     }),
   );
   const { losses } = await t.train();

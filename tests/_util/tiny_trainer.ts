@@ -40,8 +40,8 @@ export function tinyModel(gpu: Gpu): CaMtl {
 export function tinyOptions(outputDir: string, over: Partial<TrainerOptions> = {}): TrainerOptions {
   return {
     outputDir,
-    batchSize: 4,
-    evalBatchSize: 8,
+    perDeviceTrainBatchSize: 4,
+    perDeviceEvalBatchSize: 8,
     learningRate: 1e-3,
     weightDecay: 0.01,
     adamEpsilon: 1e-8,
@@ -56,12 +56,10 @@ export function tinyOptions(outputDir: string, over: Partial<TrainerOptions> = {
     saveTotalLimit: null,
     evaluateDuringTraining: false,
     seed: 3,
-    sampling: {
-      mode: "mt-uncertainty",
-      uniformMtSampling: false,
-      percentOfMaxDataSize: 1,
-      scoreMode: "code",
-    },
+    samplingMode: "mt-uncertainty",
+    uniformMtSampling: false,
+    percentOfMaxDataSize: 1,
+    mtUncertaintyScore: "code",
     modelConfig: {},
     ...over,
   };
