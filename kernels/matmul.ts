@@ -222,7 +222,6 @@ ${stores(S)}
 }`;
 }
 
-/** `c[z] = alpha · a[z] · b[z]` with a `[M, K]`, b `[K, N]`, both row-major, K and N multiples of 4. */
 /** `matmul_nn` for S vec4 columns per invocation. */
 function nnKernel(name: string, S: number) {
   return defineKernel({
@@ -235,6 +234,10 @@ function nnKernel(name: string, S: number) {
   });
 }
 
+/**
+ * `c[z] = alpha · a[z] · b[z]` with a `[M, K]`, b `[K, N]`, both row-major, K and N multiples
+ * of 4.
+ */
 export const matmulNn = nnKernel("matmul_nn", 4);
 
 /** `matmul_nn` with a 16×8 block per invocation, for N ≤ 64. */
@@ -310,12 +313,6 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(workgroup_id) wid: v
 }`,
 });
 
-/**
- * `c[z] = alpha · a[z]ᵀ · b[z]` with a `[K, M]`, b `[K, N]`, M and N multiples of 4; any K.
- * The weight gradient `doutᵀ · x` of `linear`, summed over every row of the batch. With the
- * override `ASUM = 1` it also writes `asum[z, m] = Σ_k a[z][k, m]` (unscaled): the bias gradient
- * `Σ dout` of the same backward, without a pass of its own; otherwise bind any buffer as `asum`.
- */
 /** `matmul_tn` for S vec4 columns per invocation. */
 function tnKernel(name: string, S: number) {
   return defineKernel({
@@ -328,6 +325,12 @@ function tnKernel(name: string, S: number) {
   });
 }
 
+/**
+ * `c[z] = alpha · a[z]ᵀ · b[z]` with a `[K, M]`, b `[K, N]`, M and N multiples of 4; any K.
+ * The weight gradient `doutᵀ · x` of `linear`, summed over every row of the batch. With the
+ * override `ASUM = 1` it also writes `asum[z, m] = Σ_k a[z][k, m]` (unscaled): the bias gradient
+ * `Σ dout` of the same backward, without a pass of its own; otherwise bind any buffer as `asum`.
+ */
 export const matmulTn = tnKernel("matmul_tn", 4);
 
 /** `matmul_tn` with a 16×8 block per invocation, for N ≤ 64. */
