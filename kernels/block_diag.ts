@@ -1,18 +1,18 @@
 /**
  * Block-diagonal placement for CA-MTL's conditional attention (spec §3.4): the modulated
  * matrix `Â` `[B, L, c]` is cut along its rows into chunks of `c` rows, the chunks are placed
- * on the diagonal, and the result is cropped to its top-left `S × S` (S ≤ L, the batch's
+ * on the diagonal, and the result is cropped to its top-left `T × T` (T ≤ L, the batch's
  * padded length):
  *
  *   M[b, r, j] = Â[b, r, j − c·⌊r/c⌋]  if ⌊r/c⌋ = ⌊j/c⌋,  else 0.
  *
- * (torch.chunk into N = H/L pieces gives chunks of ⌈L/N⌉ = c rows, so the chunk size equals
+ * (torch.chunk into N = C/L pieces gives chunks of ⌈L/N⌉ = c rows, so the chunk size equals
  * the width of `Â`.)
  *
  * | kernel | bindings | writes |
  * |---|---|---|
- * | `block_diag_forward` | x `[B, L, c]` → out `[B, S, S]` | overwrites |
- * | `block_diag_backward` | dout `[B, S, S]` → dx `[B, L, c]` | overwrites (0 outside the crop) |
+ * | `block_diag_forward` | x `[B, L, c]` → out `[B, T, T]` | overwrites |
+ * | `block_diag_backward` | dout `[B, T, T]` → dx `[B, L, c]` | overwrites (0 outside the crop) |
  *
  * @module
  */
@@ -20,7 +20,7 @@
 import { defineKernel, grid1d, type KernelCost } from "./kernel.ts";
 import { FLAT_INDEX } from "./_wgsl.ts";
 
-const SIZES = { n: "u32", L: "u32", c: "u32", S: "u32" } as const;
+const SIZES = { n: "u32", L: "u32", c: "u32", T: "u32" } as const;
 
 /** M from Â. */
 export const blockDiagForward = defineKernel({
@@ -34,9 +34,9 @@ export const blockDiagForward = defineKernel({
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let i = flat_index(gid, nwg);
   if (i >= u.n) { return; }
-  let j = i % u.S;
-  let r = (i / u.S) % u.S;
-  let b = i / (u.S * u.S);
+  let j = i % u.T;
+  let r = (i / u.T) % u.T;
+  let b = i / (u.T * u.T);
   var v = 0.0;
   if (r / u.c == j / u.c) {
     v = x[(b * u.L + r) * u.c + (j - (r / u.c) * u.c)];
@@ -62,8 +62,8 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
   let b = i / (u.L * u.c);
   let j = (r / u.c) * u.c + k;
   var g = 0.0;
-  if (r < u.S && j < u.S) {
-    g = dout[(b * u.S + r) * u.S + j];
+  if (r < u.T && j < u.T) {
+    g = dout[(b * u.T + r) * u.T + j];
   }
   dx[i] = g;
 }`,
@@ -72,15 +72,15 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
 /** Float64 reference of `block_diag_forward`. */
 export function blockDiagForwardRef(
   x: Float64Array,
-  { B, L, c, S }: { B: number; L: number; c: number; S: number },
+  { B, L, c, T }: { B: number; L: number; c: number; T: number },
 ): Float64Array {
-  const out = new Float64Array(B * S * S);
+  const out = new Float64Array(B * T * T);
   for (let b = 0; b < B; b++) {
-    for (let r = 0; r < S; r++) {
-      for (let j = 0; j < S; j++) {
+    for (let r = 0; r < T; r++) {
+      for (let j = 0; j < T; j++) {
         const block = Math.floor(r / c);
         if (block === Math.floor(j / c)) {
-          out[(b * S + r) * S + j] = x[(b * L + r) * c + j - block * c];
+          out[(b * T + r) * T + j] = x[(b * L + r) * c + j - block * c];
         }
       }
     }
@@ -91,15 +91,15 @@ export function blockDiagForwardRef(
 /** Float64 reference of `block_diag_backward`. */
 export function blockDiagBackwardRef(
   dout: Float64Array,
-  { B, L, c, S }: { B: number; L: number; c: number; S: number },
+  { B, L, c, T }: { B: number; L: number; c: number; T: number },
 ): Float64Array {
   const dx = new Float64Array(B * L * c);
   for (let b = 0; b < B; b++) {
-    for (let r = 0; r < S; r++) {
-      for (let j = 0; j < S; j++) {
+    for (let r = 0; r < T; r++) {
+      for (let j = 0; j < T; j++) {
         const block = Math.floor(r / c);
         if (block === Math.floor(j / c)) {
-          dx[(b * L + r) * c + j - block * c] += dout[(b * S + r) * S + j];
+          dx[(b * L + r) * c + j - block * c] += dout[(b * T + r) * T + j];
         }
       }
     }
@@ -108,6 +108,6 @@ export function blockDiagBackwardRef(
 }
 
 /** Cost of `block_diag_forward`. */
-export function blockDiagCost({ B, S }: { B: number; S: number }): KernelCost {
-  return { flops: 0, bytes: 8 * B * S * S };
+export function blockDiagCost({ B, T }: { B: number; T: number }): KernelCost {
+  return { flops: 0, bytes: 8 * B * T * T };
 }

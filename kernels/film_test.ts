@@ -67,10 +67,10 @@ gpuTest("film() rejects a generator of the wrong width", (gpu) => {
 });
 
 const BD_CASES = [
-  { B: 2, L: 128, c: 22, S: 128 }, // base: blocks 22,22,22,22,22,18
-  { B: 2, L: 128, c: 22, S: 37 }, // dynamic padding crop
-  { B: 3, L: 128, c: 16, S: 128 }, // large: 8 blocks of 16
-  { B: 1, L: 64, c: 6, S: 64 }, // torch.chunk gives 11 chunks for 12 requested
+  { B: 2, L: 128, c: 22, T: 128 }, // base: blocks 22,22,22,22,22,18
+  { B: 2, L: 128, c: 22, T: 37 }, // dynamic padding crop
+  { B: 3, L: 128, c: 16, T: 128 }, // large: 8 blocks of 16
+  { B: 1, L: 64, c: 6, T: 64 }, // torch.chunk gives 11 chunks for 12 requested
 ];
 
 for (const s of BD_CASES) {
@@ -80,7 +80,7 @@ for (const s of BD_CASES) {
     const x = Float64Array.from(Float32Array.from(rng.array(s.B * s.L * s.c)));
     const tx = fromArray(gpu, x, [s.B, s.L, s.c]);
     tx.requiresGrad = true;
-    const out = blockDiag({ x: tx }, { size: s.S });
+    const out = blockDiag({ x: tx }, { size: s.T });
     assertAllClose(await out.read(), blockDiagForwardRef(x, s), { atol: 0, rtol: 0 });
     const dout = Float64Array.from(Float32Array.from(rng.array(out.size)));
     backward(out, fromArray(gpu, dout, out.shape));
@@ -93,7 +93,7 @@ Deno.test("block geometry: (768, 128) gives 22,22,22,22,22,18 and (1024, 128) 8 
   const blocks = (H: number, L: number) => {
     const N = Math.floor(H / L), c = Math.ceil(L / N);
     // Read the block sizes off the reference: count rows whose diagonal block starts at j.
-    const M = blockDiagForwardRef(new Float64Array(L * c).fill(1), { B: 1, L, c, S: L });
+    const M = blockDiagForwardRef(new Float64Array(L * c).fill(1), { B: 1, L, c, T: L });
     const sizes: number[] = [];
     for (let r = 0; r < L;) {
       let w = 0;
@@ -108,7 +108,7 @@ Deno.test("block geometry: (768, 128) gives 22,22,22,22,22,18 and (1024, 128) 8 
 });
 
 Deno.test("blockDiag reference passes gradcheck", () => {
-  const s = { B: 2, L: 7, c: 3, S: 5 };
+  const s = { B: 2, L: 7, c: 3, T: 5 };
   gradcheck(
     ([x]) => blockDiagForwardRef(x, s),
     (_, d) => [blockDiagBackwardRef(d, s)],

@@ -82,7 +82,7 @@ export function checkSequenceLength(seqLength: number, maxPositionEmbeddings: nu
  * Checks a host batch against the embedding tables: sequence length, then token ids, then
  * token types.
  *
- * @param batch `[B, S]` row-major ids and types
+ * @param batch `[B, T]` row-major ids and types
  * @throws {RangeError} for the first value outside its table, named as HF names the inputs
  */
 export function checkBertBatch(

@@ -12,8 +12,8 @@ import { dispatch } from "../gpu/dispatch.ts";
 
 /**
  * @param inputs.x `[B, L, c]`: the modulated matrix Â per example
- * @param options.size S ≤ L, the padded length of the batch
- * @returns `[B, S, S]`
+ * @param options.size T ≤ L, the padded length of the batch
+ * @returns `[B, T, T]`
  */
 export const blockDiag: Op<{ x: Tensor }, { size: number }> = defineOp<
   { x: Tensor },
@@ -32,14 +32,14 @@ export const blockDiag: Op<{ x: Tensor }, { size: number }> = defineOp<
     ctx.save({ x, size });
     const [B, L, c] = x.shape;
     const out = empty(x.gpu, [B, size, size]);
-    dispatch(blockDiagForward, { x, out }, { n: out.size, L, c, S: size });
+    dispatch(blockDiagForward, { x, out }, { n: out.size, L, c, T: size });
     return out;
   },
   backward(ctx, dout) {
     const { x, size } = ctx.saved;
     const [, L, c] = x.shape;
     const dx = empty(x.gpu, x.shape);
-    dispatch(blockDiagBackward, { dout, dx }, { n: dx.size, L, c, S: size });
+    dispatch(blockDiagBackward, { dout, dx }, { n: dx.size, L, c, T: size });
     return { x: dx };
   },
 });

@@ -2,7 +2,7 @@
  * BERT self-attention (HF `BertSelfAttention` + `BertSelfOutput`). Keys: `self.query`,
  * `self.key`, `self.value`, `output.dense`, `output.LayerNorm`.
  *
- * Logits are QKᵀ/√HS, plus an optional bias `[B, S, S]` shared by every head (CA-MTL's
+ * Logits are QKᵀ/√HS, plus an optional bias `[B, T, T]` shared by every head (CA-MTL's
  * conditional attention), plus the padding bias; then softmax, dropout and the weighted sum.
  *
  * @module
@@ -20,7 +20,7 @@ import { Dropout, Linear } from "../layers.ts";
 import { Module } from "../module.ts";
 import type { SeedStream } from "../seeds.ts";
 
-/** HF `BertSelfAttention`: the context vectors `[B, S, C]` before the output projection. */
+/** HF `BertSelfAttention`: the context vectors `[B, T, C]` before the output projection. */
 export class BertSelfAttention extends Module {
   readonly query: Linear;
   readonly key: Linear;
@@ -44,7 +44,7 @@ export class BertSelfAttention extends Module {
   }
 
   /**
-   * An extra bias `[B, S, S]` added to every head's logits before the padding bias; none in
+   * An extra bias `[B, T, T]` added to every head's logits before the padding bias; none in
    * BERT. CA-MTL's conditional attention overrides this.
    */
   attentionBias(_condition: unknown, _size: number): Tensor | undefined {
@@ -52,16 +52,16 @@ export class BertSelfAttention extends Module {
   }
 
   /**
-   * @param h `[B, S, C]` @param maskBias `[B, S]` additive
+   * @param h `[B, T, C]` @param maskBias `[B, T]` additive
    * @param condition passed to `attentionBias`
-   * @returns `[B, S, C]`
+   * @returns `[B, T, C]`
    */
   forward(h: Tensor, maskBias: Tensor, condition?: unknown): Tensor {
     const bias = this.attentionBias(condition, h.shape[1]);
     const heads = this.heads;
     const hs = h.shape[2] / heads;
     if (attendsInPlace(h.shape[1], hs)) {
-      // Heads read in place from the linear layers' [B, S, C] outputs: no head copies.
+      // Heads read in place from the linear layers' [B, T, C] outputs: no head copies.
       const scores = attentionScores(
         { q: this.query.forward(h), k: this.key.forward(h) },
         { heads, scale: 1 / Math.sqrt(hs) },
@@ -71,12 +71,12 @@ export class BertSelfAttention extends Module {
         heads,
       });
     }
-    const q = splitHeads({ x: this.query.forward(h) }, { heads }); // [B, NH, S, HS]
+    const q = splitHeads({ x: this.query.forward(h) }, { heads }); // [B, NH, T, HS]
     const k = splitHeads({ x: this.key.forward(h) }, { heads });
     const v = splitHeads({ x: this.value.forward(h) }, { heads });
     const scores = matmul({ a: q, b: k }, { transB: true, alpha: 1 / Math.sqrt(hs) });
     const probs = softmax(bias ? { x: scores, bias } : { x: scores }, { mask: maskBias });
-    const context = matmul({ a: this.dropout.forward(probs), b: v }); // [B, NH, S, HS]
+    const context = matmul({ a: this.dropout.forward(probs), b: v }); // [B, NH, T, HS]
     return mergeHeads({ x: context });
   }
 }
@@ -108,7 +108,7 @@ export class ResidualOutput<N extends Norm = Norm> extends Module {
     this.dropout = this.child("dropout", new Dropout(config.hiddenDropoutProb, seeds));
   }
 
-  /** @param x `[B, S, in]` @param residual `[B, S, out]` */
+  /** @param x `[B, T, in]` @param residual `[B, T, out]` */
   forward(x: Tensor, residual: Tensor, condition?: unknown): Tensor {
     const sum = add({ a: this.dropout.forward(this.dense.forward(x)), b: residual });
     return this.layerNorm.forward(sum, condition);

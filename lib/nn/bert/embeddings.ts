@@ -46,7 +46,7 @@ export class BertEmbeddings extends Module {
   }
 
   /**
-   * @returns `[B, S, C]`
+   * @returns `[B, T, C]`
    * @throws {RangeError} when the batch is longer than the position table, or (for a batch
    *   from `uploadBatch`) an id or token type lies outside its table
    */
@@ -60,9 +60,9 @@ export class BertEmbeddings extends Module {
         maxPositionEmbeddings,
       });
     }
-    const words = this.wordEmbeddings.forward(inputs.inputIds); // [B, S, C]
-    const positions = this.positionEmbeddings.forward(inputs.positionIds); // [S, C]
-    const types = this.tokenTypeEmbeddings.forward(inputs.tokenTypeIds); // [B, S, C]
+    const words = this.wordEmbeddings.forward(inputs.inputIds); // [B, T, C]
+    const positions = this.positionEmbeddings.forward(inputs.positionIds); // [T, C]
+    const types = this.tokenTypeEmbeddings.forward(inputs.tokenTypeIds); // [B, T, C]
     const sum = add({ a: add({ a: words, b: positions }), b: types });
     return this.dropout.forward(this.layerNorm.forward(sum));
   }

@@ -45,7 +45,7 @@ export class BertAttention<N extends Norm = Norm> extends Module {
     );
   }
 
-  /** @param h `[B, S, C]` @param condition goes to the self-attention and the norm */
+  /** @param h `[B, T, C]` @param condition goes to the self-attention and the norm */
   forward(h: Tensor, maskBias: Tensor, condition?: unknown): Tensor {
     return this.output.forward(this.self.forward(h, maskBias, condition), h, condition);
   }
@@ -105,9 +105,9 @@ export class BertLayer<N extends Norm = Norm> extends Module {
   }
 
   /**
-   * @param h `[B, S, C]` @param maskBias `[B, S]`
+   * @param h `[B, T, C]` @param maskBias `[B, T]`
    * @param condition the task condition, for conditional attention and norms
-   * @returns `[B, S, C]`
+   * @returns `[B, T, C]`
    */
   forward(h: Tensor, maskBias: Tensor, condition?: unknown): Tensor {
     const a = this.attention.forward(h, maskBias, condition);

@@ -35,7 +35,7 @@ export class BertPooler extends Module {
     this.dense = this.child("dense", new Linear(C, C, { std: config.initializerRange }));
   }
 
-  /** @param sequence `[B, S, C]` @returns `[B, C]` */
+  /** @param sequence `[B, T, C]` @returns `[B, C]` */
   forward(sequence: Tensor): Tensor {
     const [B, , C] = sequence.shape;
     const cls = reshape(slice({ x: sequence }, { axis: 1, start: 0, end: 1 }), [B, C]);
@@ -78,7 +78,7 @@ function rowLabels(batch: Batch): Int32Array | Float32Array | undefined {
 
 /** Outputs of a BERT forward. */
 export interface BertOutput {
-  /** `[B, S, C]`. */
+  /** `[B, T, C]`. */
   sequence: Tensor;
   /** `[B, C]`. */
   pooled: Tensor;

@@ -6,7 +6,7 @@
  * - `ConditionalLayerNorm` (`weight`, `ln_weight_modulation.gb_weights.*`, `bias`): layer norm
  *   whose gain is `(1 + γ(z')) ⊙ g + β(z')`, per example; the shift is the plain bias.
  * - `ConditionalBottleneck` (`emb_transf`, `hidden_modulation.gb_weights`, `down_proj_layer`,
- *   `up_proj_layer`): FiLM, then H → H/3 → H, with no activation and no residual inside.
+ *   `up_proj_layer`): FiLM, then C → D → C (D = ⌊C/3⌋), with no activation and no residual inside.
  * - `CbdaSelfAttention`: BERT self-attention plus `cond_block_diag_attn.gb_weights` and the
  *   block matrix `random_weight_matrix` A `[L, c]` (zeros at init), whose modulated
  *   block-diagonal expansion is added to every head's logits.
@@ -29,9 +29,9 @@ import type { SeedStream } from "../seeds.ts";
 
 /** The task vectors a forward pass carries: raw z (alignment) and transformed z' (the rest). */
 export interface TaskCondition {
-  /** `[B, H]`: z = task_type_embeddings[task_id]. */
+  /** `[B, C]`: z = task_type_embeddings[task_id]. */
   z: Tensor;
-  /** `[B, H]`: z' = task_transformation(z). */
+  /** `[B, C]`: z' = task_transformation(z). */
   zt: Tensor;
 }
 
@@ -79,7 +79,7 @@ export class ConditionalLayerNorm extends Module {
     this.eps = eps;
   }
 
-  /** @param x `[B, S, C]` @param condition its `zt` `[B, C]` conditions the gain */
+  /** @param x `[B, T, C]` @param condition its `zt` `[B, C]` conditions the gain */
   forward(x: Tensor, condition?: unknown): Tensor {
     const { zt } = conditionOf(condition, "conditional layer norm");
     const gain = this.lnWeightModulation.forward(this.weight.value, zt); // [B, C]
@@ -103,7 +103,7 @@ export class ConditionalBottleneck extends Module {
     this.upProj = this.child("up_proj_layer", new Linear(width, hidden, { std }));
   }
 
-  /** @param x `[B, S, H]` @param zt `[B, H]` @returns `[B, S, H]` */
+  /** @param x `[B, T, C]` @param zt `[B, C]` @returns `[B, T, C]` */
   forward(x: Tensor, zt: Tensor): Tensor {
     const u = this.embTransf.forward(zt);
     return this.upProj.forward(this.downProj.forward(this.hiddenModulation.forward(x, u)));
@@ -111,9 +111,9 @@ export class ConditionalBottleneck extends Module {
 }
 
 /**
- * The block geometry of conditional attention: N = H div L blocks of c = ⌈L/N⌉ rows.
+ * The block geometry of conditional attention: N = C div L blocks of c = ⌈L/N⌉ rows.
  *
- * @throws {RangeError} when H is not a multiple of L (decision 6), naming the lengths that work.
+ * @throws {RangeError} when C is not a multiple of L (decision 6), naming the lengths that work.
  */
 export function blockGeometry(
   hidden: number,
@@ -148,7 +148,7 @@ export class CbdaSelfAttention extends BertSelfAttention {
     });
   }
 
-  /** M(z') `[B, S, S]`: the modulated A, block-diagonalised and cropped to the batch length. */
+  /** M(z') `[B, T, T]`: the modulated A, block-diagonalised and cropped to the batch length. */
   override attentionBias(condition: unknown, size: number): Tensor {
     const { zt } = conditionOf(condition, "conditional attention");
     const L = this.randomWeightMatrix.shape[0];

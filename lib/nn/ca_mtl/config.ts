@@ -29,7 +29,7 @@ export interface CaMtlConfig {
   bert: BertConfig;
   /** The task heads; a task's id is its position here. */
   tasks: TaskSpec[];
-  /** L: the conditional attention matrix is `[L, ⌈L/N⌉]`; H must be a multiple of L. */
+  /** L: the conditional attention matrix is `[L, ⌈L/N⌉]`; C must be a multiple of L. */
   maxSeqLength: number;
 }
 
@@ -72,7 +72,7 @@ export const BERT_LARGE_CASED: BertConfig = bertSizes({
 
 /**
  * `CA-MTL-tiny`: the base stack's structure (2 plain layers, 1 CLN layer, the adapter layer)
- * at H = 128 with 4 heads; with L = 64 the attention has 2 blocks of 32. The vocabulary size
+ * at C = 128 with 4 heads; with L = 64 the attention has 2 blocks of 32. The vocabulary size
  * is set by the caller's tokenizer.
  *
  * @example Declare CA-MTL-tiny for two tasks (no GPU needed to count its parameters)

@@ -1,10 +1,10 @@
 /**
  * CA-MTL's encoder stacks (spec §3.7–3.8).
  *
- * - base: layers 0…H/2−1 plain + CBDA, then CLN layers up to the last, whose top layer is built
+ * - base: layers 0…NL/2−1 plain + CBDA, then CLN layers up to the last, whose top layer is built
  *   fresh under new keys (`new_attention`, `new_intermediate`, `new_output`, `adapter`) and whose
  *   output is `CLN₃(bottleneck(z', f) + a)` — the residual adds the attention output `a`;
- * - large: the first ⌈L/2⌉ layers plain + CBDA, the rest with CLN, plus the chain of L
+ * - large: the first ⌈NL/2⌉ layers plain + CBDA, the rest with CLN, plus the chain of NL
  *   bottlenecks (`adapter_layer.N`) whose end is the sequence output.
  *
  * Both start with `task_transformation` (z' = W z + b), used by every conditional module in
@@ -124,7 +124,7 @@ export class CaMtlBaseEncoder extends Module {
     this.layers = this.child("layer", new ModuleList(layers));
   }
 
-  /** @param h aligned embeddings `[B, S, C]` @param z raw task vectors `[B, C]` */
+  /** @param h aligned embeddings `[B, T, C]` @param z raw task vectors `[B, C]` */
   forward(h: Tensor, maskBias: Tensor, z: Tensor): Tensor {
     const condition = { z, zt: this.taskTransformation.forward(z) };
     for (const layer of this.layers.items) h = layer.forward(h, maskBias, condition);

@@ -84,7 +84,7 @@ export class CaMtlEncoderModel extends Module {
    *
    * @param inputs The uploaded batch.
    * @param taskIds i32 `[B]`, each example's task id
-   * @returns sequence `[B, S, C]` and pooled `[B, C]`
+   * @returns sequence `[B, T, C]` and pooled `[B, C]`
    */
   forward(inputs: BertInputs, taskIds: Tensor): { sequence: Tensor; pooled: Tensor } {
     const z = this.taskTypeEmbeddings.forward(taskIds); // [B, C]
@@ -94,7 +94,7 @@ export class CaMtlEncoderModel extends Module {
   }
 }
 
-/** One task head (`decoders.N`): dropout on the pooled [CLS], then `model`: H → C_t. */
+/** One task head (`decoders.N`): dropout on the pooled [CLS], then `model`: C → k_t. */
 export class Decoder extends Module {
   readonly task: TaskSpec;
   readonly dropout: Dropout;
@@ -107,7 +107,7 @@ export class Decoder extends Module {
     this.model = this.child("model", new Linear(hidden, task.numLabels, { std }));
   }
 
-  /** @param pooled `[n, H]` @returns logits `[n, C_t]` */
+  /** @param pooled `[n, C]` @returns logits `[n, k_t]` */
   forward(pooled: Tensor): Tensor {
     return this.model.forward(this.dropout.forward(pooled));
   }
@@ -155,11 +155,11 @@ export function taskRowsOf(taskIds: Int32Array): TaskRows[] {
 
 /** What a forward returns: logits and normalised entropies per task present, and the loss. */
 export interface CaMtlOutput {
-  /** Task id → logits `[n_t, C_t]` for that task's examples, in batch order. */
+  /** Task id → logits `[n_t, k_t]` for that task's examples, in batch order. */
   logits: Map<number, Tensor>;
   /** Task id → positions of its examples in the batch. */
   rows: Map<number, Int32Array>;
-  /** Task id → normalised entropy `[n_t]` (H / ln C_t; 0 for regression), no gradient. */
+  /** Task id → normalised entropy `[n_t]` (entropy / ln k_t; 0 for regression), no gradient. */
   entropy: Map<number, Tensor>;
   /** Mean over the tasks present of each task's mean loss (when labels were given). */
   loss?: Tensor;
