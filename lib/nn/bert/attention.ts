@@ -19,6 +19,7 @@ import { softmax } from "../../ops/softmax.ts";
 import { Dropout, Linear } from "../layers.ts";
 import { Module } from "../module.ts";
 import type { SeedStream } from "../seeds.ts";
+import type { TaskCondition } from "../task_condition.ts";
 
 /** HF `BertSelfAttention`: the context vectors `[B, T, C]` before the output projection. */
 export class BertSelfAttention extends Module {
@@ -47,7 +48,7 @@ export class BertSelfAttention extends Module {
    * An extra bias `[B, T, T]` added to every head's logits before the padding bias; none in
    * BERT. CA-MTL's conditional attention overrides this.
    */
-  attentionBias(_condition: unknown, _size: number): Tensor | undefined {
+  attentionBias(_condition: TaskCondition | undefined, _size: number): Tensor | undefined {
     return undefined;
   }
 
@@ -56,7 +57,7 @@ export class BertSelfAttention extends Module {
    * @param condition passed to `attentionBias`
    * @returns `[B, T, C]`
    */
-  forward(h: Tensor, maskBias: Tensor, condition?: unknown): Tensor {
+  forward(h: Tensor, maskBias: Tensor, condition?: TaskCondition): Tensor {
     const bias = this.attentionBias(condition, h.shape[1]);
     const heads = this.heads;
     const hs = h.shape[2] / heads;
@@ -83,7 +84,7 @@ export class BertSelfAttention extends Module {
 
 /** A normalisation a residual block ends with: plain LayerNorm, or CA-MTL's conditional one. */
 export interface Norm extends Module {
-  forward(x: Tensor, condition?: unknown): Tensor;
+  forward(x: Tensor, condition?: TaskCondition): Tensor;
 }
 
 /**
@@ -109,7 +110,7 @@ export class ResidualOutput<N extends Norm = Norm> extends Module {
   }
 
   /** @param x `[B, T, in]` @param residual `[B, T, out]` */
-  forward(x: Tensor, residual: Tensor, condition?: unknown): Tensor {
+  forward(x: Tensor, residual: Tensor, condition?: TaskCondition): Tensor {
     const sum = add({ a: this.dropout.forward(this.dense.forward(x)), b: residual });
     return this.layerNorm.forward(sum, condition);
   }

@@ -15,6 +15,7 @@ import { gelu } from "../../ops/gelu.ts";
 import { LayerNorm, Linear } from "../layers.ts";
 import { Module } from "../module.ts";
 import type { SeedStream } from "../seeds.ts";
+import type { TaskCondition } from "../task_condition.ts";
 import { BertSelfAttention, type Norm, ResidualOutput } from "./attention.ts";
 
 /** Builds a layer's self-attention: plain BERT, or CA-MTL's conditional attention. */
@@ -46,7 +47,7 @@ export class BertAttention<N extends Norm = Norm> extends Module {
   }
 
   /** @param h `[B, T, C]` @param condition goes to the self-attention and the norm */
-  forward(h: Tensor, maskBias: Tensor, condition?: unknown): Tensor {
+  forward(h: Tensor, maskBias: Tensor, condition?: TaskCondition): Tensor {
     return this.output.forward(this.self.forward(h, maskBias, condition), h, condition);
   }
 }
@@ -109,7 +110,7 @@ export class BertLayer<N extends Norm = Norm> extends Module {
    * @param condition the task condition, for conditional attention and norms
    * @returns `[B, T, C]`
    */
-  forward(h: Tensor, maskBias: Tensor, condition?: unknown): Tensor {
+  forward(h: Tensor, maskBias: Tensor, condition?: TaskCondition): Tensor {
     const a = this.attention.forward(h, maskBias, condition);
     return this.output.forward(this.intermediate.forward(a), a, condition);
   }

@@ -26,19 +26,12 @@ import { BertSelfAttention } from "../bert/attention.ts";
 import { Linear } from "../layers.ts";
 import { Module, type Parameter } from "../module.ts";
 import type { SeedStream } from "../seeds.ts";
+import type { TaskCondition } from "../task_condition.ts";
 
-/** The task vectors a forward pass carries: raw z (alignment) and transformed z' (the rest). */
-export interface TaskCondition {
-  /** `[B, C]`: z = task_type_embeddings[task_id]. */
-  z: Tensor;
-  /** `[B, C]`: z' = task_transformation(z). */
-  zt: Tensor;
-}
-
-function conditionOf(condition: unknown, where: string): TaskCondition {
-  const c = condition as TaskCondition | undefined;
-  if (!c || !c.zt) throw new TypeError(`Cannot run "${where}": it needs a task condition`);
-  return c;
+/** The condition, or a one-line error when a conditioned module is run without one. */
+function conditionOf(condition: TaskCondition | undefined, where: string): TaskCondition {
+  if (!condition?.zt) throw new TypeError(`Cannot run "${where}": it needs a task condition`);
+  return condition;
 }
 
 /** FiLM generator: `gb_weights`, a linear map from the condition to `[γ | β]`. */
@@ -80,7 +73,7 @@ export class ConditionalLayerNorm extends Module {
   }
 
   /** @param x `[B, T, C]` @param condition its `zt` `[B, C]` conditions the gain */
-  forward(x: Tensor, condition?: unknown): Tensor {
+  forward(x: Tensor, condition?: TaskCondition): Tensor {
     const { zt } = conditionOf(condition, "conditional layer norm");
     const gain = this.lnWeightModulation.forward(this.weight.value, zt); // [B, C]
     return layerNorm({ x, gain, bias: this.bias.value }, { eps: this.eps });
@@ -149,7 +142,7 @@ export class CbdaSelfAttention extends BertSelfAttention {
   }
 
   /** M(z') `[B, T, T]`: the modulated A, block-diagonalised and cropped to the batch length. */
-  override attentionBias(condition: unknown, size: number): Tensor {
+  override attentionBias(condition: TaskCondition | undefined, size: number): Tensor {
     const { zt } = conditionOf(condition, "conditional attention");
     const L = this.randomWeightMatrix.shape[0];
     if (size > L) {

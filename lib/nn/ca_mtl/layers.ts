@@ -22,12 +22,8 @@ import { ModuleList } from "../layers.ts";
 import { Linear } from "../layers.ts";
 import { Module } from "../module.ts";
 import type { SeedStream } from "../seeds.ts";
-import {
-  CbdaSelfAttention,
-  ConditionalBottleneck,
-  ConditionalLayerNorm,
-  type TaskCondition,
-} from "./conditional.ts";
+import { CbdaSelfAttention, ConditionalBottleneck, ConditionalLayerNorm } from "./conditional.ts";
+import type { TaskCondition } from "../task_condition.ts";
 
 function parts(config: BertConfig, maxSeqLength: number, conditionalNorm: boolean) {
   const std = config.initializerRange;
