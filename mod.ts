@@ -139,6 +139,7 @@ export { type BertConfig, readBertConfig } from "./lib/io/config.ts";
 export {
   type HubEnvName,
   HubError,
+  type LocateOptions,
   type ResolvedModel,
   resolveModel,
   type ResolveOptions,

@@ -5,7 +5,9 @@
 import assert from "node:assert/strict";
 import { readSafetensors } from "../lib/io/safetensors.ts";
 import { toFloat32 } from "../lib/io/host_tensor.ts";
+import { HubError } from "../lib/io/hub.ts";
 import { BertModel } from "../lib/nn/bert/model.ts";
+import { BertForSequenceClassification } from "../lib/nn/bert/sequence_classification.ts";
 import { caMtlTinyBert } from "../lib/nn/ca_mtl/config.ts";
 import { CaMtl } from "../lib/nn/ca_mtl/model.ts";
 import { caMtlConfigToJson, loadCaMtl } from "../lib/nn/ca_mtl/pretrained.ts";
@@ -77,4 +79,28 @@ gpuTest("a saved CA-MTL folder reloads as CA-MTL with its tasks and weights", as
   model.dispose();
   again.dispose();
   await Deno.remove(dir, { recursive: true });
+});
+
+gpuTest("loading reads a folder or the hub cache, says which, and never downloads", async (gpu) => {
+  const { model, origin } = await BertForSequenceClassification.fromPretrained(gpu, TINY);
+  assert.deepEqual(origin, { folder: TINY, source: "local" });
+  model.dispose();
+  const home = await Deno.makeTempDir();
+  try {
+    // Nothing listens on port 9: a download attempt would fail with "Cannot download".
+    const resolve = { env: { HF_HOME: home, HF_ENDPOINT: "http://127.0.0.1:9" } };
+    const notCached = (e: Error) =>
+      e instanceof HubError && e.message.includes('resolveModel("org/absent", { download: true })');
+    await assert.rejects(BertModel.fromPretrained(gpu, "org/absent", { resolve }), notCached);
+    await assert.rejects(
+      BertForSequenceClassification.fromPretrained(gpu, "org/absent", { resolve }),
+      notCached,
+    );
+    await assert.rejects(
+      loadCaMtl("org/absent", { gpu, tasks: TASKS, maxSeqLength: 64, resolve }),
+      notCached,
+    );
+  } finally {
+    await Deno.remove(home, { recursive: true });
+  }
 });

@@ -88,7 +88,9 @@ function flag<N extends string>(
 export const FLAGS: readonly FlagSpec[] = Object.freeze([
   // CaMtlArguments (src/model/ca_mtl.py)
   flag("model_name_or_path", "model", "string", null,
-    "CA-MTL-base, CA-MTL-large, CA-MTL-tiny, or a plain BERT folder/hub id (hard-sharing baseline)",
+    "CA-MTL-base, CA-MTL-large, CA-MTL-tiny, or a plain BERT folder/hub id (hard-sharing " +
+      "baseline); a hub id found neither as a folder nor in the HF cache is downloaded into " +
+      "the cache (HF_HUB_OFFLINE=1 forbids it)",
     { required: true, metavar: "NAME" }),
   flag("freeze_encoder_layers", "model", "string", null,
     "freeze encoder layers START to END (inclusive) and the embeddings, e.g. 0-4 for base",

@@ -1,6 +1,8 @@
 /**
- * Find a model's files: a local folder, the Hugging Face cache, or (unless offline) a download
- * into that cache. Downloading is this explicit step; loaders only ever take paths.
+ * Find a model's files: a local folder or the Hugging Face cache ({@linkcode locateModel}, what
+ * the loaders use), or, when asked with `download: true` and unless offline, a download into
+ * that cache ({@linkcode resolveModel}). Loading never downloads: downloading is this explicit
+ * step.
  *
  * Cache layout (as `huggingface_hub` writes it): `<cache>/models--<org>--<name>/` with
  * `blobs/<etag or sha256>`, `snapshots/<commit>/<file>` (a relative symlink to the blob, or a
@@ -16,16 +18,25 @@ import { WEIGHT_FILES } from "./checkpoint.ts";
 /** Environment variables the resolver reads. */
 export type HubEnvName = "HF_HOME" | "HF_HUB_CACHE" | "HF_HUB_OFFLINE" | "HF_ENDPOINT" | "HF_TOKEN";
 
-/** Options of {@linkcode resolveModel}. */
-export interface ResolveOptions {
-  /** Download progress of one file: bytes done, total bytes (-1 when unknown), file name. */
-  onProgress?: (done: number, total: number, file: string) => void;
-  /** The fetch to use (tests pass their own). */
-  fetch?: typeof fetch;
+/** Options of {@linkcode locateModel}: where to look, without downloading. */
+export interface LocateOptions {
   /** Values that override `Deno.env` (an empty string counts as unset). */
   env?: Partial<Record<HubEnvName, string>>;
   /** Branch, tag or commit; default `"main"`. */
   revision?: string;
+}
+
+/** Options of {@linkcode resolveModel}. */
+export interface ResolveOptions extends LocateOptions {
+  /**
+   * Download a hub id that is neither a folder nor in the cache (unless `HF_HUB_OFFLINE` is
+   * set). Default false: only a folder or the cache answers.
+   */
+  download?: boolean;
+  /** Download progress of one file: bytes done, total bytes (-1 when unknown), file name. */
+  onProgress?: (done: number, total: number, file: string) => void;
+  /** The fetch to use (tests pass their own). */
+  fetch?: typeof fetch;
 }
 
 /** Where a model's files were found. */
@@ -122,13 +133,14 @@ const COMMIT = /^[0-9a-f]{40}$/;
 
 /**
  * Find a model folder: (1) `nameOrPath` itself when it is a folder with `config.json`;
- * (2) the hub cache snapshot of repo `nameOrPath`; (3) unless `HF_HUB_OFFLINE` is set, a
- * download of `config.json`, the weights (`model.safetensors`, else `pytorch_model.bin`),
- * `vocab.txt` and `tokenizer_config.json` from `$HF_ENDPOINT` into the cache. Each file is
- * written to a temporary file and renamed, so an interrupted download leaves no partial file.
+ * (2) the hub cache snapshot of repo `nameOrPath`; (3) with `download: true` and unless
+ * `HF_HUB_OFFLINE` is set, a download of `config.json`, the weights (`model.safetensors`, else
+ * `pytorch_model.bin`), `vocab.txt` and `tokenizer_config.json` from `$HF_ENDPOINT` into the
+ * cache. Each file is written to a temporary file and renamed, so an interrupted download
+ * leaves no partial file.
  *
  * @param nameOrPath A folder, or a hub repo id such as `"bert-base-uncased"`.
- * @param options Progress callback, fetch, env overrides, revision.
+ * @param options `download`, progress callback, fetch, env overrides, revision.
  * @returns The folder and how it was found.
  * @throws {HubError} When the model is in none of these places, naming each place tried and
  * the fix.
@@ -182,6 +194,15 @@ export async function resolveModel(
   } else {
     tried.push(`${repo}/refs/${revision}`);
   }
+  if (!options.download) {
+    throw new HubError(
+      `Cannot find model "${repoId}": it is not a folder and not in the hub cache (tried ` +
+        `${tried.join(", ")}); download it first with resolveModel("${repoId}", ` +
+        `{ download: true }) (deno task train does this for --model_name_or_path), or pass a ` +
+        `folder holding config.json and weights`,
+      tried,
+    );
+  }
   if (env("HF_HUB_OFFLINE") && !/^(0|false|no|off)$/i.test(env("HF_HUB_OFFLINE")!)) {
     throw new HubError(
       `Cannot find model "${repoId}" offline: not in the cache (tried ${tried.join(", ")}); ` +
@@ -190,6 +211,21 @@ export async function resolveModel(
     );
   }
   return await download({ repoId, revision, repo, tried, options });
+}
+
+/**
+ * Find a model folder without downloading: `nameOrPath` itself when it is a folder with
+ * `config.json`, else the hub cache snapshot of repo `nameOrPath`. What the loaders
+ * (`fromPretrained`, `loadCaMtl`) use; {@linkcode resolveModel} with `download: true` fetches
+ * what is missing.
+ *
+ * @throws {HubError} When the model is neither, naming each place tried and the fix.
+ */
+export function locateModel(
+  nameOrPath: string,
+  { env, revision }: LocateOptions = {},
+): Promise<ResolvedModel> {
+  return resolveModel(nameOrPath, { env, revision, download: false });
 }
 
 interface DownloadJob {

@@ -1,7 +1,7 @@
 import { deepEqual, equal, ok, rejects } from "node:assert/strict";
 import { dataPath, hasData } from "../../tests/_util/data.ts";
 import { loadStateDict } from "./checkpoint.ts";
-import { HubError, hubRepoFolder, resolveModel } from "./hub.ts";
+import { HubError, hubRepoFolder, locateModel, resolveModel } from "./hub.ts";
 
 const MODEL = "tiny-bert-camphr-ner";
 const REPO = "camtl-test/tiny-ner";
@@ -80,6 +80,7 @@ Deno.test({
         const env = { HF_HOME: home, HF_ENDPOINT: endpoint, HF_HUB_OFFLINE: "" };
         const got = await resolveModel(REPO, {
           env,
+          download: true,
           onProgress: (done, total, file) =>
             progress.set(file, [...(progress.get(file) ?? []), [done, total]]),
         });
@@ -138,7 +139,10 @@ Deno.test({
     });
     try {
       await withHome(async (home) => {
-        const got = await resolveModel(REPO, { env: { HF_HOME: home, HF_ENDPOINT: endpoint } });
+        const got = await resolveModel(REPO, {
+          env: { HF_HOME: home, HF_ENDPOINT: endpoint },
+          download: true,
+        });
         deepEqual(listTree(got.folder), [
           "config.json",
           "pytorch_model.bin",
@@ -165,7 +169,7 @@ Deno.test({
     try {
       await withHome(async (home) => {
         const env = { HF_HOME: home, HF_ENDPOINT: endpoint };
-        await rejects(resolveModel(REPO, { env }), (e) => {
+        await rejects(resolveModel(REPO, { env, download: true }), (e) => {
           ok(e instanceof HubError, String(e));
           ok(/Cannot download "model.safetensors"/.test(e.message), e.message);
           return true;
@@ -174,7 +178,10 @@ Deno.test({
         deepEqual(listTree(`${repo}/snapshots/${COMMIT}`), ["config.json"]);
         equal(listTree(`${repo}/blobs`).length, 1, "only config.json's blob, no .incomplete file");
         // Nothing is cached under refs, so an offline run still reports a miss.
-        await rejects(resolveModel(REPO, { env: { ...env, HF_HUB_OFFLINE: "1" } }), HubError);
+        await rejects(
+          resolveModel(REPO, { env: { ...env, HF_HUB_OFFLINE: "1" }, download: true }),
+          HubError,
+        );
       });
     } finally {
       await server.shutdown();
@@ -185,7 +192,10 @@ Deno.test({
 Deno.test("resolveModel() offline with an empty cache names what it tried and the fix", async () => {
   await withHome(async (home) => {
     await rejects(
-      resolveModel("org/absent", { env: { HF_HOME: home, HF_HUB_OFFLINE: "1" } }),
+      resolveModel("org/absent", {
+        env: { HF_HOME: home, HF_HUB_OFFLINE: "1" },
+        download: true,
+      }),
       (e) => {
         ok(e instanceof HubError);
         ok(e.message.includes("unset HF_HUB_OFFLINE"), e.message);
@@ -205,7 +215,8 @@ Deno.test("resolveModel() reports an unreachable endpoint with the URL and the f
   const endpoint = `http://127.0.0.1:${server.addr.port}`;
   await server.shutdown(); // nothing listens there now
   await withHome(async (home) => {
-    await rejects(resolveModel("org/m", { env: { HF_HOME: home, HF_ENDPOINT: endpoint } }), (e) => {
+    const env = { HF_HOME: home, HF_ENDPOINT: endpoint };
+    await rejects(resolveModel("org/m", { env, download: true }), (e) => {
       ok(e instanceof HubError);
       ok(e.message.includes(`${endpoint}/org/m/resolve/main/config.json`), e.message);
       ok(e.message.includes("HF_HUB_OFFLINE=1"), e.message);
@@ -259,7 +270,7 @@ Deno.test("resolveModel() names the URL when the repo has no config.json", async
   try {
     await withHome(async (home) => {
       await rejects(
-        resolveModel("org/none", { env: { HF_HOME: home, HF_ENDPOINT: endpoint } }),
+        resolveModel("org/none", { env: { HF_HOME: home, HF_ENDPOINT: endpoint }, download: true }),
         (e) => {
           ok(e instanceof HubError);
           ok(e.message.includes(`${endpoint}/org/none/resolve/main/config.json is 404`), e.message);
@@ -270,4 +281,23 @@ Deno.test("resolveModel() names the URL when the repo has no config.json", async
   } finally {
     await server.shutdown();
   }
+});
+
+Deno.test("without download: true, a hub id missing from the cache fails without a fetch", async () => {
+  await withHome(async (home) => {
+    const fetch = () => Promise.reject(new Error("network used"));
+    const env = { HF_HOME: home, HF_ENDPOINT: "http://127.0.0.1:9" };
+    const finds = [
+      () => resolveModel("org/absent", { env, fetch }),
+      () => locateModel("org/absent", { env }),
+    ];
+    for (const find of finds) {
+      await rejects(find(), (e) => {
+        ok(e instanceof HubError, String(e));
+        ok(e.message.includes('resolveModel("org/absent", { download: true })'), e.message);
+        deepEqual(e.tried, ["org/absent", `${home}/hub/models--org--absent/refs/main`]);
+        return true;
+      });
+    }
+  });
 });

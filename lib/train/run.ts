@@ -119,11 +119,27 @@ async function checkAgainstModel(args: TrainArgs): Promise<void> {
   }
 }
 
-async function tokenizerFor(args: TrainArgs, modelFolder: string | null): Promise<BertTokenizer> {
+/**
+ * The folder of a model or tokenizer name: a folder, the hub cache, or a download of a hub id
+ * found in neither (as `run.py`'s `from_pretrained` does; `HF_HUB_OFFLINE=1` forbids it). The
+ * run's one download step, announced when it downloads; loading itself never downloads.
+ */
+async function fetchModel(name: string, hooks: RunHooks): Promise<string> {
+  const found = await resolveModel(BASE_CHECKPOINT[name] ?? name, { download: true });
+  if (found.source === "download") {
+    hooks.onInfo?.(`Downloaded "${found.repoId}" from the Hugging Face hub into ${found.folder}`);
+  }
+  return found.folder;
+}
+
+async function tokenizerFor(
+  args: TrainArgs,
+  modelFolder: string | null,
+  hooks: RunHooks,
+): Promise<BertTokenizer> {
   const name = args.tokenizerName ?? modelFolder ??
     (args.modelNameOrPath === "CA-MTL-tiny" ? "bert-base-cased" : args.modelNameOrPath);
-  const { folder } = await resolveModel(BASE_CHECKPOINT[name] ?? name);
-  return await BertTokenizer.fromFolder(folder, { nameHint: name });
+  return await BertTokenizer.fromFolder(await fetchModel(name, hooks), { nameHint: name });
 }
 
 /** The tokenizer files saved with the model, so that a folder or checkpoint is self-contained. */
@@ -233,20 +249,18 @@ async function run(args: TrainArgs, hooks: RunHooks): Promise<RunResult> {
       dev: args.doEval || args.evaluateDuringTraining,
       test: args.doPredict,
     };
+    // Downloaded here, if at all: loadCaMtl below reads the folder or the cache only.
+    const modelFolder = args.modelNameOrPath === "CA-MTL-tiny"
+      ? null
+      : await fetchModel(args.modelNameOrPath, hooks);
     let data: RunData;
-    let modelFolder: string | null = null;
     if (args.demo) {
       data = await demoData({ seed: args.seed, maxSeqLength: args.maxSeqLength, splits });
       hooks.onInfo?.(
         `Data: the embedded synthetic suite (${data.tasks.join(", ")}), generated in memory`,
       );
     } else {
-      if (args.modelNameOrPath !== "CA-MTL-tiny" && !args.tokenizerName) {
-        modelFolder =
-          (await resolveModel(BASE_CHECKPOINT[args.modelNameOrPath] ?? args.modelNameOrPath))
-            .folder;
-      }
-      const tokenizer = await tokenizerFor(args, modelFolder);
+      const tokenizer = await tokenizerFor(args, modelFolder, hooks);
       data = await glueData({
         dataDir: args.dataDir!,
         tasks: args.tasks,

@@ -10,7 +10,7 @@ import type { Tensor } from "../../autograd/tensor.ts";
 import type { Batch } from "../../data/loader.ts";
 import { type BertConfig, bertConfigToJson, readBertConfig } from "../../io/config.ts";
 import { loadStateDict as readWeights } from "../../io/checkpoint.ts";
-import { resolveModel, type ResolveOptions } from "../../io/hub.ts";
+import { locateModel, type LocateOptions, type ResolvedModel } from "../../io/hub.ts";
 import type { Gpu } from "../../gpu/device.ts";
 import { loadModelWeights, type LoadReport, saveModelFolder } from "../state_dict.ts";
 import { blameConfig } from "../matching_parts.ts";
@@ -157,20 +157,23 @@ export class BertModel extends Module {
   }
 
   /**
-   * Builds a `BertModel` from a Hugging Face checkpoint: a local folder, the HF cache, or a
-   * download (see `resolveModel`). Keys load with or without the `bert.` prefix; a missing
-   * pooler (token-classification checkpoints) keeps its initialisation, and task heads are
-   * reported as unused. The model comes back in eval mode, as transformers returns it.
+   * Builds a `BertModel` from a Hugging Face checkpoint: a local folder or a hub id in the HF
+   * cache (it never downloads; `resolveModel(id, { download: true })` does). Keys load with or
+   * without the `bert.` prefix; a missing pooler (token-classification checkpoints) keeps its
+   * initialisation, and task heads are reported as unused. The model comes back in eval mode,
+   * as transformers returns it; `origin` says which folder the weights came from and how it was
+   * found (`"local"` or `"cache"`).
    *
    * @throws {CheckpointError} on missing or mis-shaped keys (naming `config.json`, whose sizes
-   *   gave the expected shapes); {HubError} when not found
+   *   gave the expected shapes); {HubError} when neither a folder nor cached
    */
   static async fromPretrained(
     gpu: Gpu,
     nameOrPath: string,
-    options: { seed?: number; resolve?: ResolveOptions } = {},
-  ): Promise<{ model: BertModel; report: LoadReport }> {
-    const { folder } = await resolveModel(nameOrPath, options.resolve);
+    options: { seed?: number; resolve?: LocateOptions } = {},
+  ): Promise<{ model: BertModel; report: LoadReport; origin: ResolvedModel }> {
+    const origin = await locateModel(nameOrPath, options.resolve);
+    const { folder } = origin;
     const configFile = `${folder}/config.json`;
     const config = await readBertConfig(configFile);
     const model = new BertModel(config, { seed: options.seed }).materialize(gpu, options.seed);
@@ -181,7 +184,7 @@ export class BertModel extends Module {
         optionalPrefix: "bert.",
         allowMissing: [/^pooler\./],
       });
-      return { model: model.eval(), report };
+      return { model: model.eval(), report, origin };
     } catch (e) {
       model.dispose();
       throw blameConfig(e, configFile);

@@ -12,7 +12,7 @@ import { forwardScope } from "../../autograd/scope.ts";
 import type { Gpu } from "../../gpu/device.ts";
 import { loadStateDict } from "../../io/checkpoint.ts";
 import { type BertConfig, bertConfigToJson, readBertConfig } from "../../io/config.ts";
-import { resolveModel, type ResolveOptions } from "../../io/hub.ts";
+import { locateModel, type LocateOptions, type ResolvedModel } from "../../io/hub.ts";
 import { taskLoss } from "../loss.ts";
 import { Dropout, Linear } from "../layers.ts";
 import { Module } from "../module.ts";
@@ -36,8 +36,8 @@ export interface SequenceClassificationOptions {
   numLabels?: number;
   /** Seed of fresh weights (the classifier, when the checkpoint has none) and of dropout. */
   seed?: number;
-  /** Where to look for a hub id (see `resolveModel`). */
-  resolve?: ResolveOptions;
+  /** Where to look for a hub id in the cache (see `locateModel`); nothing is downloaded. */
+  resolve?: LocateOptions;
 }
 
 /** The number of labels a `config.json` declares: `num_labels`, else `id2label`'s size. */
@@ -102,19 +102,22 @@ export class BertForSequenceClassification extends Module {
   }
 
   /**
-   * Loads a Hugging Face checkpoint folder (or a cached hub id): `bert.*` with or without its
-   * prefix, and `classifier.*` when present; a missing head (a plain `BertModel` checkpoint)
-   * starts fresh and is listed in `report.missing`, as transformers warns. The model comes
-   * back in eval mode, as transformers returns it; call `train()` to fine-tune.
+   * Loads a Hugging Face checkpoint folder (or a cached hub id; it never downloads, see
+   * `resolveModel`): `bert.*` with or without its prefix, and `classifier.*` when present; a
+   * missing head (a plain `BertModel` checkpoint) starts fresh and is listed in
+   * `report.missing`, as transformers warns. The model comes back in eval mode, as transformers
+   * returns it; call `train()` to fine-tune. `origin` says where the weights came from.
    *
    * @throws {CheckpointError} on mis-shaped keys (a head with another label count included)
+   * @throws {HubError} when `nameOrPath` is neither a folder nor cached
    */
   static async fromPretrained(
     gpu: Gpu,
     nameOrPath: string,
     options: SequenceClassificationOptions = {},
-  ): Promise<{ model: BertForSequenceClassification; report: LoadReport }> {
-    const { folder } = await resolveModel(nameOrPath, options.resolve);
+  ): Promise<{ model: BertForSequenceClassification; report: LoadReport; origin: ResolvedModel }> {
+    const origin = await locateModel(nameOrPath, options.resolve);
+    const { folder } = origin;
     const config = await readBertConfig(`${folder}/config.json`);
     const numLabels = options.numLabels ?? configLabels(config) ?? 2;
     const model = new BertForSequenceClassification(config, { numLabels, seed: options.seed })
@@ -125,7 +128,7 @@ export class BertForSequenceClassification extends Module {
       optionalPrefix: "bert.",
       allowMissing: [/^bert\.pooler\./, /^classifier\./],
     });
-    return { model: model.eval(), report };
+    return { model: model.eval(), report, origin };
   }
 
   /**

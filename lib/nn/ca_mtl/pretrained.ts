@@ -16,7 +16,7 @@
 import type { Gpu } from "../../gpu/device.ts";
 import { loadStateDict as readWeights } from "../../io/checkpoint.ts";
 import { type BertConfig, bertConfigFromJson, bertConfigToJson } from "../../io/config.ts";
-import { resolveModel, type ResolveOptions } from "../../io/hub.ts";
+import { locateModel, type LocateOptions, type ResolvedModel } from "../../io/hub.ts";
 import { CheckpointError } from "../../io/errors.ts";
 import { loadModelWeights, type LoadReport } from "../state_dict.ts";
 import { blameConfig, checkVocabularyFits } from "../matching_parts.ts";
@@ -74,8 +74,11 @@ export interface LoadCaMtlOptions {
    * `bert` baseline); `CA-MTL-base` maps its weights as spec §3.10 says.
    */
   architecture?: Architecture;
-  /** Where to look for (or download) a named checkpoint; see {@linkcode resolveModel}. */
-  resolve?: ResolveOptions;
+  /**
+   * Where to look for a named checkpoint in the hub cache (see `locateModel`); nothing is
+   * downloaded (`resolveModel(id, { download: true })` does that first).
+   */
+  resolve?: LocateOptions;
 }
 
 /** The built model, where its weights came from, and the folder holding its tokenizer files. */
@@ -86,6 +89,8 @@ export interface LoadedCaMtl {
   report: LoadReport | null;
   /** Folder with `vocab.txt`, or null for `CA-MTL-tiny`. */
   folder: string | null;
+  /** Where the weights came from (a local folder or the cache); null for `CA-MTL-tiny`. */
+  origin: ResolvedModel | null;
 }
 
 async function readJson(path: string): Promise<Record<string, unknown>> {
@@ -184,7 +189,7 @@ export function caMtlConfigToJson(config: CaMtlConfig): Record<string, unknown> 
  * @throws {CheckpointError} when weights are missing, mis-shaped (naming `config.json` too) or
  *   unreadable, when the tokenizer's vocabulary is larger than `vocab_size`, or when `tasks`
  *   differ from the heads of a saved camtl model
- * @throws {HubError} when a name cannot be resolved
+ * @throws {HubError} when a name is neither a folder nor in the hub cache (it never downloads)
  */
 export async function loadCaMtl(
   nameOrPath: string,
@@ -203,10 +208,12 @@ export async function loadCaMtl(
       model: new CaMtl(config, { seed }).materialize(gpu, seed),
       report: null,
       folder: null,
+      origin: null,
     };
   }
   const base = BASE_CHECKPOINT[nameOrPath] ?? nameOrPath;
-  const { folder } = await resolveModel(base, options.resolve);
+  const origin = await locateModel(base, options.resolve);
+  const { folder } = origin;
   const configFile = `${folder}/config.json`;
   const json = await readJson(configFile);
   const bert: BertConfig = bertConfigFromJson(json, configFile);
@@ -238,7 +245,7 @@ export async function loadCaMtl(
         optionalPrefix: "bert.",
         allowMissing: [...NEW_MODULE_KEYS],
       });
-    return { model, report, folder };
+    return { model, report, folder, origin };
   } catch (e) {
     model.dispose();
     throw blameConfig(e, configFile);
