@@ -7,7 +7,9 @@
  *   another when one of its files does) must have no cycle. Tests (`*_test.ts`) are left out:
  *   a test may use anything above the code it sits beside;
  * - a `_`-private file imported from another folder: `_name.ts` is its folder's own business;
- * - an error from `deno doc --lint mod.ts`.
+ * - an error from `deno doc --lint mod.ts`;
+ * - a citation `docs/model.md §N` (or `model.md §N.M`, and the `§` that follow it: `, §6`,
+ *   `to §8`) that names no heading of `docs/model.md`.
  *
  * Usage: `deno run -R --allow-run .ci/budgets.ts [root]` (root defaults to the repository).
  *
@@ -32,15 +34,15 @@ export interface Import {
   to: string;
 }
 
-async function readSources(root: string, dir = ""): Promise<Source[]> {
+async function readSources(root: string, dir = "", names = /\.ts$/): Promise<Source[]> {
   const out: Source[] = [];
   const entries = [];
   for await (const e of Deno.readDir(dir ? `${root}/${dir}` : root)) entries.push(e);
   entries.sort((a, b) => a.name.localeCompare(b.name));
   for (const e of entries) {
     const path = dir ? `${dir}/${e.name}` : e.name;
-    if (e.isDirectory && !SKIPPED.has(e.name)) out.push(...await readSources(root, path));
-    else if (e.isFile && e.name.endsWith(".ts")) {
+    if (e.isDirectory && !SKIPPED.has(e.name)) out.push(...await readSources(root, path, names));
+    else if (e.isFile && names.test(e.name)) {
       out.push({ path, text: await Deno.readTextFile(`${root}/${path}`) });
     }
   }
@@ -169,6 +171,32 @@ function components(edges: Map<string, Map<string, Import>>): string[][] {
   return out;
 }
 
+// A citation: `model.md §4.2`, then any `, §4.4`, ` and §9.1` or ` to §8` that follow it.
+const CITATION = /model\.md`? (§\d+(?:\.\d+)?(?:(?:, | and | to )§\d+(?:\.\d+)?)*)/g;
+
+/**
+ * Citations of `docs/model.md` sections that it does not have, one message each. The sections
+ * are its numbered `##` and `###` headings (`## 4. Conditional attention`, `### 4.2 …`).
+ */
+export function danglingCitations(model: string | null, sources: readonly Source[]): string[] {
+  const cited = sources.flatMap((s) =>
+    [...s.text.matchAll(CITATION)].flatMap((m) =>
+      [...m[1].matchAll(/§(\d+(?:\.\d+)?)/g)].map((n) => ({ path: s.path, section: n[1] }))
+    )
+  );
+  if (cited.length === 0) return [];
+  if (model === null) {
+    return [`Cannot cite docs/model.md: ${cited[0].path} cites it and it is missing; add it`];
+  }
+  const headings = new Set(
+    [...model.matchAll(/^#{2,3} (\d+(?:\.\d+)?)\.? /gm)].map((m) => m[1]),
+  );
+  return cited.filter((c) => !headings.has(c.section)).map((c) =>
+    `Cannot cite docs/model.md §${c.section}: ${c.path} cites it and no heading has that ` +
+    `number; cite an existing section or add the heading`
+  );
+}
+
 /** `deno doc --lint mod.ts` in `root`: its errors as one message, or none. */
 export async function docLint(root: string): Promise<string[]> {
   const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
@@ -191,10 +219,13 @@ export async function docLint(root: string): Promise<string[]> {
 export async function checkBudgets(root: string): Promise<string[]> {
   const sources = await readSources(root);
   const imports = sources.flatMap(importsOf);
+  const model = await Deno.readTextFile(`${root}/docs/model.md`).catch(() => null);
   return [
     ...longFiles(sources),
     ...folderCycles(imports),
     ...privateImports(imports),
+    // `.ts` and `.md` files cite it (docs/model.md too: its own cross-references count).
+    ...danglingCitations(model, await readSources(root, "", /\.(ts|md)$/)),
     ...await docLint(root),
   ];
 }
@@ -204,5 +235,7 @@ if (import.meta.main) {
   const problems = await checkBudgets(root);
   for (const p of problems) console.error(p);
   if (problems.length > 0) Deno.exit(1);
-  console.log("budgets hold: file lengths, folder cycles, private imports, deno doc --lint");
+  console.log(
+    "budgets hold: file lengths, folder cycles, private imports, model.md citations, doc lint",
+  );
 }

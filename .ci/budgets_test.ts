@@ -84,6 +84,18 @@ Deno.test("an undocumented export of mod.ts fails deno doc --lint", async () => 
   assert.match(found[0], /^Cannot pass deno doc --lint mod\.ts \(exit 1\):.*mod\.ts/);
 });
 
+Deno.test("a docs/model.md citation of a missing section fails, naming file and section", async () => {
+  const model = "# Model\n\n## 4. Attention\n\n### 4.2 Blocks\n\n## 9. Weights\n";
+  const cites = "/** As docs/model.md §4.2, §9 and §9.3 say; model.md §4 to §5. */\nexport {};\n";
+  const found = await problems({ ...CLEAN, "docs/model.md": model, "lib/a/cite.ts": cites });
+  assert.deepEqual(found, [
+    "Cannot cite docs/model.md §9.3: lib/a/cite.ts cites it and no heading has that number; " +
+    "cite an existing section or add the heading",
+    "Cannot cite docs/model.md §5: lib/a/cite.ts cites it and no heading has that number; " +
+    "cite an existing section or add the heading",
+  ]);
+});
+
 Deno.test("imports are read from static, re-export, bare and dynamic forms", () => {
   const text = [
     "import {",

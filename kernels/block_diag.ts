@@ -1,5 +1,5 @@
 /**
- * Block-diagonal placement for CA-MTL's conditional attention (spec §3.4): the modulated
+ * Block-diagonal placement for CA-MTL's conditional attention (docs/model.md §4.2): the modulated
  * matrix `Â` `[B, L, c]` is cut along its rows into chunks of `c` rows, the chunks are placed
  * on the diagonal, and the result is cropped to its top-left `T × T` (T ≤ L, the batch's
  * padded length):

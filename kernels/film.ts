@@ -1,8 +1,8 @@
 /**
  * FiLM modulation, `out[b, r, d] = (1 + γ[b, d]) · x[b, r, d] + β[b, d]`, where each example's
- * generator output `gb[b] = [γ[b] | β[b]]` is `[2D]` (Perez et al. 2018, "FiLM"; CA-MTL §3.1).
- * `x` is either per example `[B, R, D]` or shared by the batch `[R, D]` (a parameter such as a
- * layer norm gain or the conditional-attention matrix), selected by `shared`.
+ * generator output `gb[b] = [γ[b] | β[b]]` is `[2D]` (Perez et al. 2018, "FiLM"; docs/model.md
+ * §2.2). `x` is either per example `[B, R, D]` or shared by the batch `[R, D]` (a parameter such as
+ * a layer norm gain or the conditional-attention matrix), selected by `shared`.
  *
  * | kernel | bindings | writes |
  * |---|---|---|

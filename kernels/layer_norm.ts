@@ -1,6 +1,6 @@
 /**
  * Layer normalisation over the last axis, with a plain `[C]` gain or a per-example `[B, C]`
- * gain (CA-MTL's conditional layer norm, spec §3.5):
+ * gain (CA-MTL's conditional layer norm, docs/model.md §5):
  *
  *   y[r, j] = (x[r, j] − μ_r) · ρ_r · g[⌊r / T⌋, j] + b[j],  ρ_r = 1 / √(σ²_r + eps)
  *

@@ -4,7 +4,7 @@
  *   y[b, h, q, :] = softmax(x[b, h, q, :] + bias[b, q, :] + mask[b, :])
  *
  * x is `[B, NH, Tq, Tk]` (rows of N = Tk), `bias` `[B, Tq, Tk]` is CA-MTL's conditional attention
- * matrix shared by every head (spec §3.4), `mask` `[B, Tk]` is 0 for tokens and −10000 for
+ * matrix shared by every head (docs/model.md §4.1), `mask` `[B, Tk]` is 0 for tokens and −10000 for
  * padding. Without bias and mask this is a plain row softmax of any `[R, N]`. Each row keeps a
  * running maximum and the sum of exp(v − max) rescaled whenever the maximum grows (the online
  * softmax of Milakov and Gimelshein, 2018), so ±80 logits and all-masked rows stay finite with

@@ -1,5 +1,5 @@
 /**
- * Hyperbolic tangent, the activation of BERT's pooler (spec §3.9):
+ * Hyperbolic tangent, the activation of BERT's pooler (docs/model.md §8.1):
  *
  *   y = tanh(x),   dx = dy · (1 − y²)
  *

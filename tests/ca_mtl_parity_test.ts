@@ -1,5 +1,5 @@
 /**
- * CA-MTL against a PyTorch reference written from the spec's equations
+ * CA-MTL against a PyTorch reference written from the equations of docs/model.md §2 to §8
  * (tests/fixtures/make_fixtures.py, `make_ca_mtl`): a tiny base stack (H = 32, 4 layers,
  * L = 16, so 2 attention blocks of 8) with every parameter randomised, a mixed batch of three
  * tasks (2 classes, 3 classes, regression) with padding. Logits and entropies must match

@@ -1,6 +1,6 @@
 /**
  * Building models from checkpoints: `BertModel.fromPretrained`, CA-MTL on BERT weights mapped
- * as the spec's 3.10 says, and a saved CA-MTL folder reloading as CA-MTL.
+ * as docs/model.md §9.2 says, and a saved CA-MTL folder reloading as CA-MTL.
  */
 import assert from "node:assert/strict";
 import { readSafetensors } from "../lib/io/safetensors.ts";

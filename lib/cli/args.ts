@@ -1,7 +1,8 @@
 /**
- * Command-line arguments of `deno task train`, compatible with the released `run.py`, which
- * parses CaMtlArguments, MultiTaskDataArguments and MultiTaskTrainingArguments with the
- * transformers 2.11 `HfArgumentParser` (spec section 7; the flag table is `flags.ts`, the settings it yields `train_args.ts`):
+ * Command-line arguments of `deno task train`, compatible with the released `run.py`, which parses
+ * CaMtlArguments, MultiTaskDataArguments and MultiTaskTrainingArguments with the transformers 2.11
+ * `HfArgumentParser` (docs/model.md §16.1; the flag table is `flags.ts`, the settings it yields
+ * `train_args.ts`):
  *
  * - `--flag value` and `--flag=value`; booleans are bare switches (`--do_train`), as 2.11's
  *   `store_true`; `--tasks a b c` takes values up to the next flag; a repeated flag's last

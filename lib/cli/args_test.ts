@@ -14,7 +14,7 @@ const REQUIRED = [
   "out",
 ];
 
-// Spec section 7 and decisions 8 and 15, written out independently of the flag table.
+// docs/model.md §16.1, §12.1 and §14.1, written out independently of the flag table.
 const SPEC_DEFAULTS: Record<string, unknown> = {
   freeze_encoder_layers: null,
   tasks: ["cola", "mnli", "rte", "wnli", "qqp", "sts-b", "sst-2", "qnli", "mrpc"],
@@ -77,7 +77,7 @@ function assertUsage(fn: () => unknown, ...parts: string[]): void {
   });
 }
 
-Deno.test("the flag table holds exactly the spec's flags, with camelCase fields", () => {
+Deno.test("the flag table holds run.py's flags (model.md §16.1), with camelCase fields", () => {
   const names = FLAGS.map((f) => f.name).sort();
   assert.deepEqual(names, [...Object.keys(SPEC_DEFAULTS), ...SPEC_REQUIRED].sort());
   for (const f of FLAGS) assert.equal(f.key, camel(f.name), f.name);
@@ -87,7 +87,7 @@ Deno.test("the flag table holds exactly the spec's flags, with camelCase fields"
   );
 });
 
-Deno.test("parseArgs() gives every spec default when only the required flags are set", () => {
+Deno.test("parseArgs() gives every documented default when only the required flags are set", () => {
   const args = parseArgs(REQUIRED);
   for (const [name, value] of Object.entries(SPEC_DEFAULTS)) {
     assert.deepEqual(field(args, name), value, name);
@@ -300,7 +300,7 @@ Deno.test("--per_gpu_* alone is an alias; with --per_device_* it is a conflict",
   );
 });
 
-Deno.test("the sampling flags pick the sampler of spec decision 8", () => {
+Deno.test("the sampling flags pick the sampler of docs/model.md §12.1", () => {
   const mode = (...flags: string[]) => parseArgs([...REQUIRED, ...flags]).samplingMode;
   assert.equal(mode(), "sequential");
   assert.equal(mode("--uniform_mt_sampling"), "uniform");

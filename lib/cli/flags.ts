@@ -1,7 +1,8 @@
 /**
- * The one table of `deno task train` flags (spec section 7 plus this port's additions), each
- * with its HF 2.11 default, checks and help line; the demo's values; and what works on one
- * row: reading a value, naming the closest flag. `args.ts` parses, `help.ts` lays out `--help`.
+ * The one table of `deno task train` flags (docs/model.md §16.1: run.py's, plus this port's
+ * additions), each with its HF 2.11 default, checks and help line; the demo's values; and what
+ * works on one row: reading a value, naming the closest flag. `args.ts` parses, `help.ts` lays out
+ * `--help`.
  *
  * @module
  */

@@ -18,7 +18,7 @@ export interface TrainArgs {
   help: boolean;
   /** Flags given explicitly (command line or JSON file), without dashes. */
   given: string[];
-  /** What supplies training batches (spec decision 8), from the three sampling flags. */
+  /** What supplies training batches (docs/model.md §12.1), from the three sampling flags. */
   samplingMode: SamplingMode;
   /** `--verbose`: the CLI prints stack traces with errors. */
   verbose: boolean;
@@ -32,7 +32,7 @@ export interface TrainArgs {
   freezeEncoderLayers: string | null;
   /** Null only in the demo: the generated synthetic suite. */
   dataDir: string | null;
-  /** In task-id order; `--tasks` absent gives the 9 GLUE tasks of spec decision 15. */
+  /** In task-id order; `--tasks` absent gives the 9 GLUE tasks of docs/model.md §14.1. */
   tasks: string[];
   /** `--overwrite_cache`: rebuild the cached features instead of reading them. */
   overwriteCache: boolean;
@@ -192,7 +192,7 @@ export function finishArgs(args: TrainArgs, has: ReadonlySet<string>): TrainArgs
   return args;
 }
 
-/** Spec decision 8. */
+/** The sampler the flags ask for (docs/model.md §12.1). */
 function samplingModeOf(args: TrainArgs): SamplingMode {
   const chosen = args.mtSampling;
   if (args.useMtUncertainty) {

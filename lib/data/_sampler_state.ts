@@ -56,7 +56,7 @@ export interface SamplerStats {
   candidateFraction?: number;
   /**
    * Distinct training examples used for updates over all training examples; under
-   * MT-Uncertainty this is the paper's "% of data used" as far as the spec can tell.
+   * MT-Uncertainty this is the paper's "% of data used" as far as docs/model.md §12.5 can tell.
    */
   dataFraction: number;
 }

@@ -1,10 +1,10 @@
 /**
  * On-disk cache of {@linkcode FeatureSet}s, so that a run tokenizes each split once.
  *
- * Key (spec decision 10): task, task id, split, vocabulary hash, casing, max_seq_length. The
+ * Key (docs/model.md §14.5): task, task id, split, vocabulary hash, casing, max_seq_length. The
  * key is in the file name (so a changed key misses) and in the header (checked on load, so a
  * renamed or colliding file is not trusted). The original keyed on the tokenizer class and
- * length only and reused task ids from the file (spec 6.4); this one does not.
+ * length only and reused task ids from the file (docs/model.md §14.5); this one does not.
  *
  * The file format is `cache_format.ts`.
  *
@@ -91,7 +91,7 @@ export interface LoadedFeatures {
  * @example
  * ```ts ignore
  * const { features, fromCache } = await loadGlueFeatures({
- *   dataDir: "../shared/data/glue", task: "rte", taskId: 2, split: "dev",
+ *   dataDir: "data/glue", task: "rte", taskId: 2, split: "dev",
  *   tokenizer, maxSeqLength: 128, cacheDir: "/tmp/camtl-cache",
  * });
  * ```

@@ -1,14 +1,14 @@
 /**
  * Where a task's split is on disk. `--data_dir` may be laid out three ways, tried in this order:
  *
- * 1. a data root with one folder per family, as the shared data is:
+ * 1. a data root with one folder per family (the layout of the test data, `$CAMTL_DATA`):
  *    `glue/RTE/train.tsv`, `superglue/RTE/train.jsonl`, `wnut17/wnut17train.conll`,
  *    `squad_v1.1/dev-v1.1.json`, `mrqa/dev/SQuAD.jsonl.gz`;
  * 2. a folder of task folders, as `download_glue_data.py` writes GLUE (`RTE/train.tsv`,
  *    `CB/val.jsonl`; the folder-less families keep their folder: `wnut17/...`);
  * 3. the task's own folder (`--data_dir .../superglue/CB`), holding the split files.
  *
- * So one run can mix families (`--data_dir ../shared/data --tasks rte cb copa wnut17 squad`),
+ * So one run can mix families (`--data_dir data --tasks rte cb copa wnut17 squad`),
  * and where a name exists in two families the file names keep them apart (GLUE's RTE is
  * `train.tsv`, SuperGLUE's `train.jsonl`).
  *
@@ -102,8 +102,8 @@ async function listing(dir: string): Promise<string> {
  * @throws {DataError} When no candidate exists, listing the paths tried and what `dataDir` holds.
  * @example
  * ```ts ignore
- * await taskDataPath("../shared/data", "cb", "dev"); // "../shared/data/superglue/CB/val.jsonl"
- * await taskDataPath("../shared/data/glue", "rte", "dev"); // "../shared/data/glue/RTE/dev.tsv"
+ * await taskDataPath("data", "cb", "dev"); // "data/superglue/CB/val.jsonl"
+ * await taskDataPath("data/glue", "rte", "dev"); // "data/glue/RTE/dev.tsv"
  * ```
  */
 export async function taskDataPath(dataDir: string, task: string, split: string): Promise<string> {

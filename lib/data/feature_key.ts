@@ -1,5 +1,5 @@
 /**
- * What identifies a feature set: the cache key of spec decision 10 (task, task id, split,
+ * What identifies a feature set: the cache key of docs/model.md §14.5 (task, task id, split,
  * vocabulary hash, casing, max_seq_length, and for span extraction the window settings).
  *
  * @module
@@ -7,7 +7,7 @@
 
 import type { FeatureTokenizer } from "./features.ts";
 
-/** What identifies a feature set: the cache key of spec decision 10. */
+/** What identifies a feature set: the cache key of docs/model.md §14.5. */
 export interface FeatureKey {
   /** Registered task name (a GLUE task or one added with `registerTask`). */
   task: string;

@@ -1,11 +1,11 @@
 /**
  * Examples → model features: token ids, token types, length (the attention mask is 1 on the
- * first `length` positions), label and task id (spec section 6.3).
+ * first `length` positions), label and task id (docs/model.md §14.3).
  *
  * A {@linkcode FeatureSet} holds one split of one task compactly: every example's unpadded
  * ids laid end to end in one `Int32Array`, token types in a `Uint8Array`, and an offsets table
  * (`offsets[i]..offsets[i+1]` is example i). Padding happens per batch in `loader.ts`
- * (dynamic padding, spec decision 5). Labels keep their task's dtype (decision 9): class
+ * (dynamic padding, docs/model.md §14.3). Labels keep their task's dtype (§14.4): class
  * indices in an `Int32Array`, STS-B scores in a `Float32Array` (the original's
  * `torch.float`), never rounded to integers.
  *

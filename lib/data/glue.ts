@@ -233,7 +233,7 @@ export async function* readGlueExamples(options: ReadGlueOptions): AsyncGenerato
  * @example Loading RTE dev
  * ```ts ignore
  * import { loadGlueExamples } from "./glue.ts";
- * const { examples } = await loadGlueExamples({ dataDir: "../shared/data/glue", task: "rte", split: "dev" });
+ * const { examples } = await loadGlueExamples({ dataDir: "data/glue", task: "rte", split: "dev" });
  * console.log(examples.length); // 277
  * ```
  * @throws {RangeError|DataError} As {@linkcode readGlueExamples}.

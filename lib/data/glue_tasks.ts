@@ -1,6 +1,6 @@
 /**
  * The GLUE task table: names, folders, files, columns and label lists, as transformers 2.x
- * GLUE processors define them (spec section 6.2). Readers live in `glue.ts`.
+ * GLUE processors define them (docs/model.md §14.2). Readers live in `glue.ts`.
  *
  * @module
  */
@@ -22,8 +22,8 @@ export type GlueTaskName =
 export type GlueSplit = "train" | "dev" | "test";
 
 /**
- * The default `--tasks` list in the released order, which fixes task ids 0..8 (spec decision
- * 15). `mnli-mm` is not a training task: it is evaluated with MNLI's head.
+ * The default `--tasks` list in the released order, which fixes task ids 0..8 (docs/model.md
+ * §14.1). `mnli-mm` is not a training task: it is evaluated with MNLI's head.
  */
 export const GLUE_TASKS: readonly GlueTaskName[] = Object.freeze(
   [
@@ -119,7 +119,7 @@ function layouts(
 const STD: [string, string, string] = ["train.tsv", "dev.tsv", "test.tsv"];
 const PAIR_LAST = { textA: 1, textB: 2, label: -1 };
 
-/** Column layout of every task and split (spec section 6.2, later transformers 2.x). */
+/** Column layout of every task and split (docs/model.md §14.2, later transformers 2.x). */
 export const GLUE_LAYOUTS: Readonly<Record<GlueTaskName, Readonly<Record<GlueSplit, GlueLayout>>>> =
   Object.freeze({
     "cola": layouts(STD, { textA: 3, textB: null, label: 1 }, { textA: 1, textB: null }, {

@@ -12,7 +12,7 @@ import {
 import { SYNTHETIC, writeGlueFile, writeSyntheticGlue } from "./_synthetic_glue.ts";
 
 const GLUE = "glue";
-// Data rows per split, from shared/data/PROVENANCE.md.
+// Data rows per split, as the test data's PROVENANCE.md (in `$CAMTL_DATA`) lists them.
 const COUNTS: Record<string, Partial<Record<GlueSplit, number>>> = {
   "cola": { train: 8551, dev: 1043, test: 1063 },
   "sst-2": { train: 67349, dev: 872, test: 1821 },

@@ -1,7 +1,7 @@
 /**
- * Batches: examples from one or more tasks padded to the batch's own longest sequence
- * (dynamic padding, spec decision 5), as flat row-major `Int32Array`s, plus the task ids and
- * the labels of each task kept in that task's dtype (spec decision 9, 9.2 item 13).
+ * Batches: examples from one or more tasks padded to the batch's own longest sequence (dynamic
+ * padding, docs/model.md §4.4, §14.3), as flat row-major `Int32Array`s, plus the task ids and the
+ * labels of each task kept in that task's dtype (docs/model.md §14.4).
  *
  * Heads beyond sequence classification find their targets in their task's slice: token tags
  * padded to the batch's length, answer start and end positions, marked spans; a

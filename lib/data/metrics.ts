@@ -1,6 +1,6 @@
 /**
  * The metrics GLUE reports, with the keys of transformers 2.x `glue_compute_metrics`
- * (spec section 6.6): accuracy, binary F1 (positive class 1), Matthews correlation, Pearson
+ * (docs/model.md §14.6): accuracy, binary F1 (positive class 1), Matthews correlation, Pearson
  * and Spearman correlation (ties get their average rank), and the combined `acc_and_f1` and
  * `corr`. All sums run in float64.
  *

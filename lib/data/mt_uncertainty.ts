@@ -1,5 +1,6 @@
 /**
- * MT-Uncertainty sampling exactly as the released code does it (spec section 5.3):
+ * MT-Uncertainty sampling exactly as the released code does it (docs/model.md §12.5,
+ * §12.6):
  *
  * 1. take the next batch of every task (a spent task reshuffles and restarts): T·b candidates;
  * 2. run the model on them without gradients (the caller's `scorer`) to get each task's logits;
@@ -226,7 +227,7 @@ export interface MtUncertaintyStep {
 }
 
 /**
- * Epoch length of the MT-Uncertainty loader (spec 5.2/5.4):
+ * Epoch length of the MT-Uncertainty loader (docs/model.md §12.8):
  * `int(p · max_t ceil(n_t/b) · T)`, or with `--uniform_mt_sampling`
  * `int(p · max_t ceil(n_t/b) · T / b)`, in the original's order of operations.
  */
@@ -256,7 +257,7 @@ export function mtUncertaintyEpochSteps(
 export class MtUncertaintySampler extends BaseSampler {
   /** Always `mt-uncertainty`. */
   readonly mode: SamplingMode = "mt-uncertainty";
-  /** Spec 5.2/5.4, see {@linkcode mtUncertaintyEpochSteps}. */
+  /** docs/model.md §12.8, see {@linkcode mtUncertaintyEpochSteps}. */
   readonly stepsPerEpoch: number;
   /** The score form and whether STS-B borrows MRPC scores. */
   readonly scoreOptions: Readonly<MtUncertaintyScoreOptions>;

@@ -12,7 +12,7 @@ import { syntheticFeatures } from "../../tests/_util/synthetic_features.ts";
 import { registerTask } from "./tasks.ts";
 
 /*
- * Worked example (spec 5.3), four tasks in --tasks order, three candidates each:
+ * Worked example (docs/model.md §12.7), four tasks in --tasks order, three candidates each:
  *
  *   task   C  logits                              Ĥ = H(softmax)/(ln C + 1e-5)      H̄_t
  *   rte    2  [0,0] [3,-3] [-3,3]                 0.99998557 0.02497475 0.02497475  0.34997835
@@ -213,7 +213,7 @@ Deno.test("MtUncertaintySampler restarts spent tasks and is deterministic for a 
   assert.equal(s.candidatesUsed, 20 * 4);
 });
 
-Deno.test("MT-Uncertainty epoch length follows spec 5.4 and refuses a wrong scorer", async () => {
+Deno.test("MT-Uncertainty epoch length (model.md §12.8); a wrong scorer is refused", async () => {
   // GLUE train sizes in the default task order; MNLI (392,702) sets the batch count.
   const sizes = [8551, 392702, 2490, 635, 363846, 5749, 67349, 104743, 3668];
   assert.equal(mtUncertaintyEpochSteps(sizes, { batchSize: 8 }), 441792);

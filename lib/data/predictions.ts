@@ -1,7 +1,7 @@
 /**
  * Test-set predictions in GLUE submission format, as the released trainer writes them
- * (spec 5.7): a header `index<TAB>prediction`, then one line per example with its position
- * and the predicted label string (classification) or the score with 3 decimals (STS-B).
+ * (docs/model.md §13.3): a header `index<TAB>prediction`, then one line per example with its
+ * position and the predicted label string (classification) or the score with 3 decimals (STS-B).
  *
  * @module
  */

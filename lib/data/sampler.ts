@@ -2,7 +2,7 @@
  * What every multi-task sampler shares: the interface a training loop or a notebook drives
  * (`nextBatch()`, async iteration over one epoch, `stats()`), epoch bookkeeping, per-task
  * counts; the per-task shuffled streams the samplers draw from are `task_stream.ts`. The four samplers are in
- * `samplers.ts` and `mt_uncertainty.ts` (spec sections 5.2-5.4, decision 8).
+ * `samplers.ts` and `mt_uncertainty.ts` (docs/model.md §12).
  *
  * Randomness comes only from the seed: each task's stream and the task choice have their own
  * seeded generator, so the same seed and the same calls give the same batches. `saveState()`
@@ -26,10 +26,13 @@ import type { FeatureSet } from "./features.ts";
 import { type Batch, type BatchItem, collateBatch } from "./loader.ts";
 import type { TaskStream } from "./task_stream.ts";
 
-/** The sampling modes of spec decision 8. */
+/** The sampling modes of docs/model.md §12.1. */
 export type SamplingMode = "sequential" | "uniform" | "proportional" | "mt-uncertainty";
 
-/** This port's default mode (spec decision 8): tasks take turns, one epoch = every example once. */
+/**
+ * This port's default mode (docs/model.md §12.1): tasks take turns, one epoch = every example
+ * once.
+ */
 export const DEFAULT_SAMPLING_MODE: SamplingMode = "sequential";
 
 export {
@@ -46,7 +49,7 @@ export {
 export interface MultiTaskSampler extends AsyncIterable<Batch> {
   /** Which of the four samplers this is. */
   readonly mode: SamplingMode;
-  /** Batches per epoch (spec 5.2/5.4 for MT-Uncertainty). */
+  /** Batches per epoch (docs/model.md §12.8 for MT-Uncertainty). */
   readonly stepsPerEpoch: number;
   /**
    * The next training batch, or null once the epoch is over; the call after a null starts

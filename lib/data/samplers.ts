@@ -1,5 +1,5 @@
 /**
- * The three label-free samplers (spec decision 8, section 5.2):
+ * The three label-free samplers (docs/model.md §12.1 to §12.4):
  *
  * - {@linkcode SequentialSampler} (the default): tasks in `--tasks` order, one batch each in
  *   turn; a task drops out when its data runs out; an epoch is every example once.
@@ -243,7 +243,7 @@ export type CreateSamplerOptions =
   & Partial<Omit<MtUncertaintySamplerOptions, keyof SamplerOptions>>;
 
 /**
- * Builds the sampler for a mode (spec decision 8). Every sampler yields padded multi-task
+ * Builds the sampler for a mode (docs/model.md §12.1). Every sampler yields padded multi-task
  * {@linkcode Batch}es through `nextBatch()` or `for await` (one epoch), counts what it drew
  * (`stats()`), and saves and restores its exact position (`saveState()`, `loadState()`).
  *

@@ -6,10 +6,10 @@
  *
  * @example Features of a mixed set of tasks
  * ```ts ignore
- * const tokenizer = await BertTokenizer.fromFolder("../shared/data/bert-base-uncased");
+ * const tokenizer = await BertTokenizer.fromFolder("data/bert-base-uncased");
  * for (const [taskId, task] of ["rte", "cb", "copa", "wnut17", "squad"].entries()) {
  *   const { features } = await loadTaskFeatures({
- *     dataDir: "../shared/data", task, taskId, split: "dev", tokenizer, maxSeqLength: 128,
+ *     dataDir: "data", task, taskId, split: "dev", tokenizer, maxSeqLength: 128,
  *     docStride: 64, cacheDir: "/tmp/camtl-cache",
  *   });
  *   console.log(task, headKind(task), features.size);

@@ -1,7 +1,7 @@
 /**
  * A task's loss from its logits: cross-entropy over integer classes, or MSE for a one-output
- * (regression) head, as the released decoder does. Labels keep their own dtype (decision 9):
- * regression targets are never truncated.
+ * (regression) head, as the released decoder does. Labels keep their own dtype (docs/model.md
+ * §14.4): regression targets are never truncated.
  *
  * @module
  */

@@ -1,6 +1,6 @@
 /**
  * `blockDiag`: CA-MTL's conditional attention matrix from the modulated block matrix, cropped
- * to the batch's sequence length (spec §3.4, decision 5).
+ * to the batch's sequence length (docs/model.md §4.2, §4.4).
  *
  * @module
  */

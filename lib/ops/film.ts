@@ -1,6 +1,6 @@
 /**
- * `film`: `(1 + γ) ⊙ x + β` with `[γ | β]` given per example (CA-MTL §3.1). The generator is a
- * plain `Linear` whose output `gb` `[B, 2D]` feeds this op.
+ * `film`: `(1 + γ) ⊙ x + β` with `[γ | β]` given per example (docs/model.md §2.2). The generator is
+ * a plain `Linear` whose output `gb` `[B, 2D]` feeds this op.
  *
  * @module
  */

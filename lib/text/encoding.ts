@@ -3,7 +3,7 @@
  * "longest first" to a maximum length and optionally padded.
  *
  * Token types are 0 for `[CLS]`, A and the first `[SEP]`, and 1 for B and its `[SEP]`
- * (CAMTL_SPEC §6.3). Truncation follows HF's `longest_first` strategy: tokens are removed
+ * (docs/model.md §14.3). Truncation follows HF's `longest_first` strategy: tokens are removed
  * one at a time from the end of the longer sequence, and from B when both are equally long.
  *
  * @module

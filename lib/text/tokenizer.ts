@@ -1,6 +1,6 @@
 /**
  * `BertTokenizer`: text → WordPiece tokens → BERT model inputs, as Hugging Face's
- * (slow, Python) `BertTokenizer` produces them for CA-MTL (CAMTL_SPEC §6.3).
+ * (slow, Python) `BertTokenizer` produces them for CA-MTL (docs/model.md §14.3).
  *
  * The pipeline: special tokens written in the text (`[SEP]`, …) are split out and kept
  * whole; the rest goes through {@linkcode BasicTokenizer} and then {@linkcode WordPiece}.

@@ -1,6 +1,6 @@
 /**
- * Evaluation and prediction (spec §5.7): each dev or test set in order, one task at a time,
- * the model in eval mode and without gradients; predictions are the argmax for classification
+ * Evaluation and prediction (docs/model.md §13.3): each dev or test set in order, one task at a
+ * time, the model in eval mode and without gradients; predictions are the argmax for classification
  * and the raw output for regression.
  *
  * @module

@@ -1,5 +1,5 @@
 /**
- * `runTraining`: what `deno task train` does, as a library call (spec §7.5): check the
+ * `runTraining`: what `deno task train` does, as a library call (docs/model.md §16.2): check the
  * arguments against the model, acquire the adapter, build the tokenizer, features and model,
  * freeze, train (or resume), save, evaluate and predict, and write the usual output files.
  * It never prints; the CLI follows it through hooks.

@@ -1,7 +1,7 @@
 /**
- * The learning-rate schedule of CA-MTL's trainer (spec §5.5): linear warm-up from 0 to the peak
- * over `warmupProportion · totalSteps` steps, then linear decay to 0 at `totalSteps` — HF's
- * `get_linear_schedule_with_warmup` with the warm-up given as a fraction.
+ * The learning-rate schedule of CA-MTL's trainer (docs/model.md §13.2): linear warm-up from 0 to
+ * the peak over `warmupProportion · totalSteps` steps, then linear decay to 0 at `totalSteps` —
+ * HF's `get_linear_schedule_with_warmup` with the warm-up given as a fraction.
  *
  * @module
  */

@@ -1,11 +1,11 @@
 /**
- * `Trainer`: multi-task training of a `CaMtl` model as the released trainer runs it (spec §5):
- * a sampler picks each batch (sequential, uniform, proportional or MT-Uncertainty), AdamW with
- * the no-decay groups, linear warm-up then decay, global-norm clipping, gradient accumulation,
+ * `Trainer`: multi-task training of a `CaMtl` model as the released trainer runs it (docs/model.md
+ * §13): a sampler picks each batch (sequential, uniform, proportional or MT-Uncertainty), AdamW
+ * with the no-decay groups, linear warm-up then decay, global-norm clipping, gradient accumulation,
  * logging, evaluation, checkpoints every `saveSteps` and exact resumption. With `fp16`, forward
- * passes run under autocast (f16 matmul operands, f32 accumulation; `lib/autograd/autocast.ts`)
- * and a dynamic loss scaler guards the gradients (`lib/optim/grad_scaler.ts`), as apex AMP O1
- * does for transformers 2.11's `--fp16`.
+ * passes run under autocast (f16 matmul operands, f32 accumulation; `lib/autograd/autocast.ts`) and
+ * a dynamic loss scaler guards the gradients (`lib/optim/grad_scaler.ts`), as apex AMP O1 does for
+ * transformers 2.11's `--fp16`.
  *
  * The library never prints: progress, logs and evaluations reach the caller through events.
  *
@@ -115,7 +115,7 @@ export class Trainer {
   globalStep = 0;
   epoch = 0;
   logHistory: LogRecord[] = [];
-  /** Best value so far of each task's metric keys (decision 11), labelled as such in logs. */
+  /** Best so far of each task's metric keys (docs/model.md §13.4), labelled as such in logs. */
   best: Record<string, Record<string, number>> = {};
 
   constructor(
@@ -155,7 +155,7 @@ export class Trainer {
     const named = model.namedParameters().filter(([, p]) => p.trainable);
     this.paramNames = named.map(([n]) => n);
     this.#params = named.map(([, p]) => p.value);
-    // No weight decay for biases and LayerNorm gains (HF 2.11 groups, spec §5.5).
+    // No weight decay for biases and LayerNorm gains (HF 2.11 groups, docs/model.md §13.2).
     this.optimizer = new AdamW(groupParameters(model, { weightDecay: options.weightDecay }), {
       lr: options.learningRate,
       eps: options.adamEpsilon,

@@ -1,6 +1,6 @@
 /**
- * CA-MTL's task-conditioned modules (spec §3.1–3.6), keyed as the released PyTorch code keys
- * them:
+ * CA-MTL's task-conditioned modules (docs/model.md §2 to §6), keyed as the released PyTorch code
+ * keys them:
  *
  * - `FilmGenerator` (key `gb_weights`): the hypernetwork `[γ | β] = W z + b`, bias zero.
  * - `ConditionalLayerNorm` (`weight`, `ln_weight_modulation.gb_weights.*`, `bias`): layer norm
@@ -54,7 +54,7 @@ export class FilmGenerator extends Module {
   }
 }
 
-/** Conditional layer norm: only the gain is conditioned (decision 3). */
+/** Conditional layer norm: only the gain is conditioned (docs/model.md §5). */
 export class ConditionalLayerNorm extends Module {
   readonly weight: Parameter;
   readonly lnWeightModulation: FilmGenerator;
@@ -80,7 +80,7 @@ export class ConditionalLayerNorm extends Module {
   }
 }
 
-/** Conditional bottleneck adapter (decision 2: linear down/up, no activation). */
+/** Conditional bottleneck adapter (docs/model.md §6: linear down/up, no activation). */
 export class ConditionalBottleneck extends Module {
   readonly embTransf: Linear;
   readonly hiddenModulation: FilmGenerator;
@@ -106,7 +106,8 @@ export class ConditionalBottleneck extends Module {
 /**
  * The block geometry of conditional attention: N = C div L blocks of c = ⌈L/N⌉ rows.
  *
- * @throws {RangeError} when C is not a multiple of L (decision 6), naming the lengths that work.
+ * @throws {RangeError} when C is not a multiple of L (docs/model.md §4.3), naming the lengths
+ *   that work.
  */
 export function blockGeometry(
   hidden: number,

@@ -66,7 +66,7 @@ gpuTest("CBDA with A = 0 and a zero generator adds nothing to attention", async 
   plain.dispose();
 });
 
-gpuTest("new modules start as the spec's 3.10 says", async (gpu) => {
+gpuTest("new modules start as docs/model.md §9.1 says", async (gpu) => {
   const model = new CaMtl({
     architecture: "CA-MTL-base",
     bert: caMtlTinyBert(60),

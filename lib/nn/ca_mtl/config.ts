@@ -1,8 +1,8 @@
 /**
  * CA-MTL model configuration: the BERT config, the architecture, the task list and the
  * max_seq_length the conditional attention is sized for. Presets give the BERT sizes of
- * `bert-base-cased` and `bert-large-cased` (decision 16) and `CA-MTL-tiny`, this project's small
- * random-init config for demos and tests.
+ * `bert-base-cased` and `bert-large-cased` (docs/model.md §9.3) and `CA-MTL-tiny`, this project's
+ * small random-init config for demos and tests.
  *
  * @module
  */

@@ -1,6 +1,6 @@
 /**
- * `freezeEncoderLayers`: the released `--freeze_encoder_layers START-END` rule (spec §3.11),
- * applied to the encoder's parameters (names relative to `bert.`):
+ * `freezeEncoderLayers`: the released `--freeze_encoder_layers START-END` rule (docs/model.md
+ * §11.1), applied to the encoder's parameters (names relative to `bert.`):
  *
  * 1. a name starting with `encoder.layer` has its layer index read from its last `.<digits>.`
  *    group; it is frozen iff START ≤ index ≤ END and it contains none of
@@ -9,7 +9,7 @@
  * 3. everything else (task embedding, task transformation, alignment, pooler, the large
  *    model's `encoder.adapter_layer.*`, the heads) stays trainable.
  *
- * Works on the plain BERT baseline too (decision 13).
+ * Works on the plain BERT baseline too (docs/model.md §7.4, §11.1).
  *
  * @module
  */

@@ -1,5 +1,5 @@
 /**
- * CA-MTL's encoder stacks (spec §3.7–3.8).
+ * CA-MTL's encoder stacks (docs/model.md §7.1, §7.2).
  *
  * - base: layers 0…NL/2−1 plain + CBDA, then CLN layers up to the last, whose top layer is built
  *   fresh under new keys (`new_attention`, `new_intermediate`, `new_output`, `adapter`) and whose

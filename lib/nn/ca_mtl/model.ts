@@ -1,6 +1,6 @@
 /**
  * `CaMtl`: one encoder shared by every task, a task embedding that conditions it, and one head
- * per task (spec §3.9). Keys: `bert.task_type_embeddings`, `bert.conditional_alignment`,
+ * per task (docs/model.md §8). Keys: `bert.task_type_embeddings`, `bert.conditional_alignment`,
  * `bert.embeddings`, `bert.encoder`, `bert.pooler`, `decoders.N.model`. With the `bert`
  * architecture the encoder is a plain `BertModel` (the hard-sharing baseline) and task ids only
  * pick the head.
@@ -248,7 +248,7 @@ export class CaMtl extends Module {
   /**
    * Encodes the batch, runs each present task's head on its own rows (tasks in ascending id),
    * and, when every task slice has labels, returns the unweighted mean of the per-task mean
-   * losses (spec §5.1).
+   * losses (docs/model.md §8.2).
    */
   forward(batch: TaskBatch | Batch): CaMtlOutput {
     const gpu = this.decoders.items[0].model.weight.value.gpu;

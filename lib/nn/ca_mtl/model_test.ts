@@ -12,7 +12,7 @@ function build(architecture: CaMtlConfig["architecture"]) {
   return new CaMtl({ architecture, bert, tasks: TASKS, maxSeqLength: 128 });
 }
 
-Deno.test("CA-MTL-base has the spec's 128,065,570 parameters, 58,273,756 frozen under 0-4", () => {
+Deno.test("CA-MTL-base: 128,065,570 parameters, 58,273,756 frozen by 0-4 (model.md §10.2)", () => {
   const model = build("CA-MTL-base");
   assert.equal(model.countParameters().total, 128_065_570);
   freezeEncoderLayers(model.bert, "0-4", 12);

@@ -1,13 +1,13 @@
 /**
- * Building a multi-task model from a name or a folder (decision 16):
+ * Building a multi-task model from a name or a folder (docs/model.md §9.2, §9.3):
  *
  * - `CA-MTL-base` / `CA-MTL-large`: the CA-MTL encoder on `bert-base-cased` / `bert-large-cased`
- *   weights, mapped as spec §3.10 says (base layer 11 is built fresh under new keys, so the
+ *   weights, mapped as docs/model.md §9.2 says (base layer 11 is built fresh under new keys, so the
  *   checkpoint's layer 11 is reported unused; CLN gains and biases load from the LayerNorms they
  *   replace because the keys match; every new tensor keeps its initialisation);
  * - `CA-MTL-tiny`: this project's small random-init config;
  * - a folder saved by camtl: rebuilt with the architecture and tasks its `config.json` records
- *   (decision 12), every tensor loaded;
+ *   (docs/model.md §15.2), every tensor loaded;
  * - any other name: a plain BERT encoder with per-task heads (the hard-sharing baseline).
  *
  * @module
@@ -34,8 +34,8 @@ import { CaMtl } from "./model.ts";
 export const CAMTL_CONFIG_KEY = "camtl";
 
 /**
- * Keys a BERT checkpoint does not have: CA-MTL's new modules (which keep their spec §3.10
- * initialisation), the task heads, and the pooler (absent from token-classification models).
+ * Keys a BERT checkpoint does not have: CA-MTL's new modules (which keep their initialisation,
+ * docs/model.md §9.1), the task heads, and the pooler (absent from token-classification models).
  */
 export const NEW_MODULE_KEYS: readonly RegExp[] = Object.freeze([
   /task_type_embeddings|conditional_alignment|task_transformation/,
@@ -71,7 +71,7 @@ export interface LoadCaMtlOptions {
   vocabSource?: string;
   /**
    * The encoder to build on a BERT checkpoint named by path or hub id (default: the plain
-   * `bert` baseline); `CA-MTL-base` maps its weights as spec §3.10 says.
+   * `bert` baseline); `CA-MTL-base` maps its weights as docs/model.md §9.2 says.
    */
   architecture?: Architecture;
   /**

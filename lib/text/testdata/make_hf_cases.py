@@ -2,14 +2,18 @@
 that Hugging Face's slow (Python) BertTokenizer gives them, for bert-base-cased and bert-base-uncased, with and
 without the NFC step that transformers >= 4.30 added to BasicTokenizer.
 
-Run: python3 lib/text/testdata/make_hf_cases.py [SHARED_DATA_DIR]
+Run: python3 lib/text/testdata/make_hf_cases.py [DATA_DIR]  (default: $CAMTL_DATA, the folder
+holding bert-base-cased/ and bert-base-uncased/)
 Needs transformers 4.x (with slow tokenizers). If importing the package fails (for example
 because huggingface_hub is missing), the BasicTokenizer and WordpieceTokenizer classes are
 loaded from the installed source files alone.
 """
 import ast, json, os, random, re, sys, types, unicodedata
 
-DATA = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "../../../../shared/data")
+DATA = sys.argv[1] if len(sys.argv) > 1 else os.environ.get("CAMTL_DATA")
+if not DATA:
+    sys.exit("Cannot find the vocabularies: pass the data folder (holding bert-base-cased/ and "
+             "bert-base-uncased/) as the argument, or set CAMTL_DATA to it")
 OUT = os.path.join(os.path.dirname(__file__), "hf_slow_cases.json")
 
 
