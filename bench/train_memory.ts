@@ -22,6 +22,7 @@ import { getTask } from "../lib/data/tasks.ts";
 import { caMtlTinyBert } from "../lib/nn/ca_mtl/config.ts";
 import { CaMtl } from "../lib/nn/ca_mtl/model.ts";
 import { Trainer } from "../lib/train/trainer.ts";
+import { tinyOptions } from "../tests/_util/tiny_trainer.ts";
 import { demoData } from "../lib/train/run_data.ts";
 import { breakdown, breakdownLines, formatBytes } from "./_memory.ts";
 
@@ -66,49 +67,39 @@ const marks: Record<number, Mark> = {};
 let peakSinceStart = 0, examples = 0;
 // The range of per-step peaks after step 10: batches mix tasks differently, so heads differ.
 let lowStepPeak = Infinity, highStepPeak = 0;
-const trainer = new Trainer(gpu, model, { train: data.train, dev: [] }, {
-  outputDir: await Deno.makeTempDir(),
-  perDeviceTrainBatchSize: batch,
-  perDeviceEvalBatchSize: 64,
-  learningRate: 1e-3,
-  weightDecay: 0.01,
-  adamEpsilon: 1e-8,
-  maxGradNorm: 1,
-  numTrainEpochs: 1,
-  maxSteps: steps,
-  warmupProportion: 0.1,
-  gradientAccumulationSteps: 1,
-  loggingSteps: 50,
-  loggingFirstStep: false,
-  saveSteps: 0,
-  saveTotalLimit: null,
-  evaluateDuringTraining: false,
-  seed: 12,
-  samplingMode: "mt-uncertainty",
-  uniformMtSampling: false,
-  percentOfMaxDataSize: 1,
-  mtUncertaintyScore: "code",
-  modelConfig: {},
-}, {
-  onStep: (step) => {
-    const s = gpu.pool.stats();
-    peakSinceStart = Math.max(peakSinceStart, s.peakLiveBytes);
-    if (step > 10) {
-      lowStepPeak = Math.min(lowStepPeak, s.peakLiveBytes);
-      highStepPeak = Math.max(highStepPeak, s.peakLiveBytes);
-    }
-    if (step === 10 || step === steps) {
-      marks[step] = {
-        live: s.liveBytes,
-        stepPeak: s.peakLiveBytes,
-        peakSinceStart,
-        reserved: s.reservedBytes,
-        created: s.created,
-      };
-    }
-    gpu.pool.resetPeak();
+const trainer = new Trainer(
+  gpu,
+  model,
+  { train: data.train, dev: [] },
+  tinyOptions(await Deno.makeTempDir(), {
+    perDeviceTrainBatchSize: batch,
+    perDeviceEvalBatchSize: 64,
+    maxSteps: steps,
+    warmupProportion: 0.1,
+    loggingSteps: 50,
+    seed: 12,
+  }),
+  {
+    onStep: (step) => {
+      const s = gpu.pool.stats();
+      peakSinceStart = Math.max(peakSinceStart, s.peakLiveBytes);
+      if (step > 10) {
+        lowStepPeak = Math.min(lowStepPeak, s.peakLiveBytes);
+        highStepPeak = Math.max(highStepPeak, s.peakLiveBytes);
+      }
+      if (step === 10 || step === steps) {
+        marks[step] = {
+          live: s.liveBytes,
+          stepPeak: s.peakLiveBytes,
+          peakSinceStart,
+          reserved: s.reservedBytes,
+          created: s.created,
+        };
+      }
+      gpu.pool.resetPeak();
+    },
   },
-});
+);
 const t0 = performance.now();
 gpu.pool.resetPeak();
 await trainer.train();

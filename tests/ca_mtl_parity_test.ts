@@ -100,7 +100,7 @@ gpuTest(
       inputs: uploadBatch(gpu, hostBatch(ref)),
       taskIds,
       tasks: withLabels(taskIds, labels, model.config.tasks.map((t) => t.numLabels)),
-    });
+    }, { entropy: true });
     const logits: number[] = [], entropy: number[] = [];
     for (const t of [...out.logits.keys()].sort()) {
       logits.push(...await out.logits.get(t)!.readFloat());

@@ -29,7 +29,7 @@ export interface TaskSlice {
   labels: LabelArray | null;
   /** Multiple choice: rows per example; `rows` holds each example's choices consecutively. */
   choices?: number;
-  /** Token classification: `[n_t, S]` tag ids, `IGNORE_INDEX` (-100) on ignored tokens and padding. */
+  /** Token classification: `[n_t, T]` tag ids, `IGNORE_INDEX` (-100) on ignored tokens and padding. */
   tokenLabels?: Int32Array;
   /** Span extraction: `[n_t]` gold start token of each row (0 = `[CLS]`: no answer in it). */
   startPositions?: Int32Array;
@@ -41,17 +41,17 @@ export interface TaskSlice {
   spans?: Int32Array;
 }
 
-/** A padded batch of B examples with S = the longest of them. */
+/** A padded batch of B examples with T = the longest of them. */
 export interface Batch {
   /** B, the number of rows (examples; a multiple-choice example has one row per choice). */
   size: number;
-  /** S, the padded sequence length: the longest example in the batch. */
+  /** T, the padded sequence length: the longest example in the batch. */
   seqLen: number;
-  /** `[B, S]` token ids, padded with the tokenizer's pad id. */
+  /** `[B, T]` token ids, padded with the tokenizer's pad id. */
   inputIds: Int32Array;
-  /** `[B, S]` segment ids, 0 on padding. */
+  /** `[B, T]` segment ids, 0 on padding. */
   tokenTypeIds: Int32Array;
-  /** `[B, S]` 1 on real tokens, 0 on padding. */
+  /** `[B, T]` 1 on real tokens, 0 on padding. */
   attentionMask: Int32Array;
   /** `[B]` task id of each row. */
   taskIds: Int32Array;
@@ -73,7 +73,7 @@ export interface BatchItem {
  * Pads and packs examples into a {@linkcode Batch}, rows in the order given.
  *
  * @param items The examples; they may come from different tasks.
- * @returns The batch, `S` = the longest example.
+ * @returns The batch, `T` = the longest example.
  * @throws {RangeError} When `items` is empty or an index is out of range.
  * @throws {TypeError} When two feature sets share a task id but are different sets.
  *
@@ -92,19 +92,19 @@ export interface BatchItem {
  */
 export function collateBatch(items: readonly BatchItem[]): Batch {
   if (items.length === 0) throw new RangeError("Cannot collate a batch: there are no examples");
-  let S = 0, B = 0;
+  let T = 0, B = 0;
   for (const { features, index } of items) {
     if (!(index >= 0 && index < features.size)) {
       throw new RangeError(
         `Cannot collate a batch: example ${index} of "${features.task}" is outside [0, ${features.size})`,
       );
     }
-    S = Math.max(S, features.length(index));
+    T = Math.max(T, features.length(index));
     B += features.choices;
   }
-  const inputIds = new Int32Array(B * S);
-  const tokenTypeIds = new Int32Array(B * S);
-  const attentionMask = new Int32Array(B * S);
+  const inputIds = new Int32Array(B * T);
+  const tokenTypeIds = new Int32Array(B * T);
+  const attentionMask = new Int32Array(B * T);
   const taskIds = new Int32Array(B);
   const exampleIds = new Int32Array(B);
   const byTask = new Map<number, { set: FeatureSet; rows: number[]; examples: number[] }>();
@@ -122,9 +122,9 @@ export function collateBatch(items: readonly BatchItem[]): Batch {
     for (let c = 0; c < f.choices; c++, r++) {
       const k = index * f.choices + c;
       const a = f.offsets[k], len = f.offsets[k + 1] - a;
-      const row = r * S;
+      const row = r * T;
       inputIds.set(f.inputIds.subarray(a, a + len), row);
-      if (f.padId !== 0) inputIds.fill(f.padId, row + len, row + S);
+      if (f.padId !== 0) inputIds.fill(f.padId, row + len, row + T);
       for (let j = 0; j < len; j++) tokenTypeIds[row + j] = f.tokenTypeIds[a + j];
       attentionMask.fill(1, row, row + len);
       taskIds[r] = f.taskId;
@@ -138,10 +138,10 @@ export function collateBatch(items: readonly BatchItem[]): Batch {
       task: set.task,
       rows: Int32Array.from(rows),
       labels: gather(set.labels, examples),
-      ...sliceExtras(set, examples, S),
+      ...sliceExtras(set, examples, T),
     }),
   );
-  return { size: B, seqLen: S, inputIds, tokenTypeIds, attentionMask, taskIds, exampleIds, tasks };
+  return { size: B, seqLen: T, inputIds, tokenTypeIds, attentionMask, taskIds, exampleIds, tasks };
 }
 
 function gather<T extends LabelArray>(source: T | null | undefined, examples: number[]): T | null {
@@ -154,16 +154,16 @@ function gather<T extends LabelArray>(source: T | null | undefined, examples: nu
   return out;
 }
 
-/** The head-specific targets of one task's examples in a batch of length S. */
-function sliceExtras(set: FeatureSet, examples: number[], S: number): Partial<TaskSlice> {
+/** The head-specific targets of one task's examples in a batch of length T. */
+function sliceExtras(set: FeatureSet, examples: number[], T: number): Partial<TaskSlice> {
   const x = set.extras;
   if (x === null) return {};
   const out: Partial<TaskSlice> = {};
   if (set.choices > 1) out.choices = set.choices;
   if (x.tokenLabels) {
-    const labels = new Int32Array(examples.length * S).fill(IGNORE_INDEX);
+    const labels = new Int32Array(examples.length * T).fill(IGNORE_INDEX);
     examples.forEach((e, i) => {
-      labels.set(x.tokenLabels!.subarray(set.offsets[e], set.offsets[e + 1]), i * S);
+      labels.set(x.tokenLabels!.subarray(set.offsets[e], set.offsets[e + 1]), i * T);
     });
     out.tokenLabels = labels;
   }

@@ -18,7 +18,7 @@ async function tinyBert(gpu: Gpu): Promise<BertModel> {
   return new BertModel(await readBertConfig(CONFIG)).materialize(gpu, 1);
 }
 
-/** A `[B, S]` batch of id 5, type 0, every token real, with `edit` applied. */
+/** A `[B, T]` batch of id 5, type 0, every token real, with `edit` applied. */
 function batch(B: number, S: number, edit: (ids: Int32Array, types: Int32Array) => void) {
   const inputIds = new Int32Array(B * S).fill(5), tokenTypeIds = new Int32Array(B * S);
   edit(inputIds, tokenTypeIds);

@@ -159,7 +159,10 @@ export interface CaMtlOutput {
   logits: Map<number, Tensor>;
   /** Task id → positions of its examples in the batch. */
   rows: Map<number, Int32Array>;
-  /** Task id → normalised entropy `[n_t]` (entropy / ln k_t; 0 for regression), no gradient. */
+  /**
+   * Task id → normalised entropy `[n_t]` (entropy / ln k_t; 0 for regression), no gradient;
+   * filled only when the forward was asked for it (`{ entropy: true }`): training never reads it.
+   */
   entropy: Map<number, Tensor>;
   /** Mean over the tasks present of each task's mean loss (when labels were given). */
   loss?: Tensor;
@@ -248,14 +251,18 @@ export class CaMtl extends Module {
   /**
    * Encodes the batch, runs each present task's head on its own rows (tasks in ascending id),
    * and, when every task slice has labels, returns the unweighted mean of the per-task mean
-   * losses (docs/model.md §8.2).
+   * losses (docs/model.md §8.2). With `{ entropy: true }` it also returns each task's
+   * normalised entropies, which cost a kernel a task and which training does not need.
    */
-  forward(batch: TaskBatch | Batch): CaMtlOutput {
+  forward(batch: TaskBatch | Batch, options: { entropy?: boolean } = {}): CaMtlOutput {
     const gpu = this.decoders.items[0].model.weight.value.gpu;
-    return forwardScope(gpu, () => this.#forward(asTaskBatch(gpu, batch)));
+    return forwardScope(
+      gpu,
+      () => this.#forward(asTaskBatch(gpu, batch), options.entropy ?? false),
+    );
   }
 
-  #forward(batch: TaskBatch): CaMtlOutput {
+  #forward(batch: TaskBatch, withEntropy: boolean): CaMtlOutput {
     const { inputs, taskIds } = batch;
     const B = inputs.batchSize;
     if (taskIds.length !== B) {
@@ -288,7 +295,9 @@ export class CaMtl extends Module {
       const logits = this.decoders.items[t].forward(own);
       out.logits.set(t, logits);
       out.rows.set(t, rows);
-      out.entropy.set(t, noGradSync(() => normalizedEntropy(logits, { eps: 1e-5 })));
+      if (withEntropy) {
+        out.entropy.set(t, noGradSync(() => normalizedEntropy(logits, { eps: 1e-5 })));
+      }
       if (labels) {
         const loss = taskLoss(logits, labels, { task: this.config.tasks[t].name });
         out.taskLosses.set(t, loss);
