@@ -13,7 +13,6 @@
  * @module
  */
 
-import { SeededRng } from "./rng.ts";
 import {
   encodeBits,
   readSamplerState,
