@@ -22,7 +22,7 @@ export const MAX_LINES = 400;
 /** Folders never read: dependencies, run outputs, generated fixtures, VCS data. */
 const SKIPPED = new Set([".git", "node_modules", "runs", ".out", "tmp", "fixtures"]);
 
-/** One `.ts` file: its path from the root (with `/`) and its text. */
+/** One source file (`.ts`, or `.md` for citations): its path from the root and its text. */
 interface Source {
   path: string;
   text: string;
@@ -217,7 +217,8 @@ export async function docLint(root: string): Promise<string[]> {
 
 /** Every budget broken under `root`, one message each; empty when all hold. */
 export async function checkBudgets(root: string): Promise<string[]> {
-  const sources = await readSources(root);
+  const texts = await readSources(root, "", /\.(ts|md)$/);
+  const sources = texts.filter((s) => s.path.endsWith(".ts"));
   const imports = sources.flatMap(importsOf);
   const model = await Deno.readTextFile(`${root}/docs/model.md`).catch(() => null);
   return [
@@ -225,7 +226,7 @@ export async function checkBudgets(root: string): Promise<string[]> {
     ...folderCycles(imports),
     ...privateImports(imports),
     // `.ts` and `.md` files cite it (docs/model.md too: its own cross-references count).
-    ...danglingCitations(model, await readSources(root, "", /\.(ts|md)$/)),
+    ...danglingCitations(model, texts),
     ...await docLint(root),
   ];
 }

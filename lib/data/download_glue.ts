@@ -288,7 +288,7 @@ export function formatMrpc(
   devIds: Uint8Array,
 ): { train: string; dev: string; test: string } {
   const devKeys = new Set(
-    pythonLines(devIds, "dev_ids.tsv").map((l) => l.replace(PY_STRIP, "").split("\t").join("\t")),
+    pythonLines(devIds, "dev_ids.tsv").map((l) => l.replace(PY_STRIP, "")),
   );
   const testLines = pythonLines(test, "msr_paraphrase_test.txt");
   let testOut = "index\t#1 ID\t#2 ID\t#1 String\t#2 String\n";

@@ -12,7 +12,7 @@
 
 import { IGNORE_INDEX } from "./feature_extras.ts";
 import type { FeatureSet, LabelArray } from "./features.ts";
-import { SeededRng } from "./rng.ts";
+import { TaskStream } from "./task_stream.ts";
 
 /** The rows of a batch that belong to one task, with their labels. */
 export interface TaskSlice {
@@ -242,13 +242,9 @@ export function* trainBatches(
   }
   const perEpoch = Math.ceil(features.size / batchSize);
   const total = steps ?? Math.ceil(perEpoch * epochs);
-  const rng = new SeededRng(seed, features.taskId);
-  let order = rng.permutation(features.size);
-  for (let i = 0; i < total; i++) {
-    const at = (i % perEpoch) * batchSize;
-    if (i > 0 && at === 0) order = rng.shuffle(order);
-    yield collateIndices(features, order.subarray(at, Math.min(features.size, at + batchSize)));
-  }
+  // The samplers' per-task stream: seeded by (seed, task id), reshuffled each pass.
+  const stream = new TaskStream(features, seed, features.taskId);
+  for (let i = 0; i < total; i++) yield collateIndices(features, stream.take(batchSize, true));
 }
 
 /**
