@@ -21,7 +21,8 @@ import type { Gpu } from "../gpu/device.ts";
 import { dispatch } from "../gpu/dispatch.ts";
 import { assertDType, type DType, empty, Tensor } from "./tensor.ts";
 
-const sameShape = (x: readonly number[], y: readonly number[]) =>
+/** True when two shapes are equal, dimension by dimension. */
+export const sameShape = (x: readonly number[], y: readonly number[]): boolean =>
   x.length === y.length && x.every((d, i) => d === y[i]);
 
 /**

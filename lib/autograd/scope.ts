@@ -59,20 +59,13 @@ export class Scope {
     return this.#owned.size;
   }
 
-  /** Whether `end()` was called. */
-  get closed(): boolean {
-    return this.#closed;
-  }
-
   /** Releases every owned tensor and closes the scope. */
   end(): void {
     if (this.#closed) return;
     this.#closed = true;
     for (const t of this.#owned) t.dispose();
     this.#owned.clear();
-    const stack = stacks.get(this.#gpu);
-    const i = stack?.lastIndexOf(this) ?? -1;
-    if (stack && i >= 0) stack.splice(i, 1);
+    this.detach();
   }
 
   /** Takes this scope off its device's stack without freeing anything (see `forwardScope`). */

@@ -7,13 +7,10 @@
  */
 
 import { pad4, reduceTo, scaleForward } from "../../kernels/elementwise.ts";
-import { binary } from "../autograd/accumulate.ts";
+import { binary, sameShape } from "../autograd/accumulate.ts";
 import { defineOp, type Op } from "../autograd/op.ts";
 import { assertDType, empty, type Tensor } from "../autograd/tensor.ts";
 import { dispatch } from "../gpu/dispatch.ts";
-
-const sameShape = (x: readonly number[], y: readonly number[]) =>
-  x.length === y.length && x.every((d, i) => d === y[i]);
 
 /**
  * Sums `t` over its broadcast dimensions down to `shape` (returns `t` itself when the shapes

@@ -13,9 +13,6 @@ import { dispatch } from "../gpu/dispatch.ts";
 import { zeros } from "../autograd/accumulate.ts";
 import { type Parameters, parameterTensors, type ParamGroup } from "./params.ts";
 
-/** One parameter and its weight decay (0 for biases and LayerNorm weights in BERT recipes). */
-export type AdamWParam = ParamGroup;
-
 /**
  * Optimizer hyper-parameters; `betas`, `eps` and `weightDecay` default to (0.9, 0.999), 1e-8
  * and 0.
@@ -56,9 +53,9 @@ export interface AdamWState {
 }
 
 /** `{ param, weightDecay }` entries as given; anything else through `parameterTensors`. */
-function asGroups(params: readonly AdamWParam[] | Parameters, weightDecay: number): AdamWParam[] {
+function asGroups(params: readonly ParamGroup[] | Parameters, weightDecay: number): ParamGroup[] {
   if (Array.isArray(params) && params.every((p) => p && typeof p === "object" && "param" in p)) {
-    return params as AdamWParam[];
+    return params as ParamGroup[];
   }
   return parameterTensors(params as Parameters, "create AdamW").map((param) => ({
     param,
