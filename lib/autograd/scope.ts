@@ -19,7 +19,7 @@
  */
 
 import type { Gpu } from "../gpu/device.ts";
-import { looseFreer, type Tensor } from "./tensor.ts";
+import type { Tensor } from "./tensor.ts";
 
 const stacks = new WeakMap<Gpu, Scope[]>();
 
@@ -49,7 +49,7 @@ export class Scope {
       const stack = stacks.get(this.#gpu) ?? [];
       const i = stack.indexOf(this);
       if (i > 0) stack[i - 1].track(t);
-      else trackLoose(t, looseFreer(t));
+      else t.loosen();
     }
     return t;
   }

@@ -66,14 +66,6 @@ function checkShape(shape: readonly number[], what: string): void {
   }
 }
 
-/** Builds the freer of a tensor's current storage (set by `Tensor`'s static block). */
-let freerOf: (t: Tensor) => () => void;
-
-/** The function that frees `t`'s storage when the collector finds `t` unreachable. */
-export function looseFreer(t: Tensor): () => void {
-  return freerOf(t);
-}
-
 /**
  * A GPU array with autograd bookkeeping: row-major data of one {@linkcode DType} in a pool
  * buffer of one {@linkcode Gpu}, with the gradient and the producing op when autograd records.
@@ -95,13 +87,6 @@ export function looseFreer(t: Tensor): () => void {
  * ```
  */
 export class Tensor {
-  static {
-    freerOf = (t) => {
-      if (!t.#storage) return () => {};
-      return storageFreer(t.gpu, t.#storage);
-    };
-  }
-
   /** A process-wide serial number, shown by `console.log` and in error messages. */
   readonly id: number = nextId++;
   /** The device whose buffer holds the data. */
@@ -163,8 +148,18 @@ export class Tensor {
     if (!this.persistent) {
       const scope = currentScope(gpu);
       if (scope) scope.track(this);
-      else trackLoose(this, storageFreer(gpu, this.#storage));
+      else this.loosen();
     }
+  }
+
+  /**
+   * Hands this tensor to its device's loose set (made outside any scope, or kept out of the
+   * outermost one): freed by `dispose()`, `releaseTemporaries` or the garbage collector.
+   *
+   * @internal
+   */
+  loosen(): void {
+    if (this.#storage) trackLoose(this, storageFreer(this.gpu, this.#storage));
   }
 
   /** The GPU buffer; throws once the tensor has been disposed. */
