@@ -6,8 +6,14 @@
  */
 
 import { writeTextAtomic } from "../io/atomic.ts";
-import { type MatchOptions, matchStateDict, saveSafetensors } from "../io/checkpoint.ts";
+import {
+  loadStateDict,
+  type MatchOptions,
+  matchStateDict,
+  saveSafetensors,
+} from "../io/checkpoint.ts";
 import { hostTensorFromFloat32, type StateDict, toFloat32 } from "../io/host_tensor.ts";
+import { blameConfig } from "./matching_parts.ts";
 import type { Module } from "./module.ts";
 
 /** What a load did: keys loaded, model keys left at their initialisation, checkpoint keys unused. */
@@ -73,4 +79,27 @@ export async function saveModelFolder(
   await Deno.mkdir(dir, { recursive: true });
   await saveSafetensors(`${dir}/model.safetensors`, await readModelWeights(module));
   await writeTextAtomic(`${dir}/config.json`, JSON.stringify(config, null, 2) + "\n");
+}
+
+/**
+ * Loads the weights file of a model folder into `model` (materialized). On failure the model is
+ * freed, so a refused checkpoint leaks no GPU memory; with `configFile`, mis-shaped keys are
+ * reported as a disagreement between the weights and that `config.json`.
+ *
+ * @throws {CheckpointError} on an unreadable file, missing keys that are not allowed, or
+ *   mis-shaped keys
+ */
+export async function loadFolderWeights(
+  model: Module,
+  folder: string,
+  options: Omit<MatchOptions, "file">,
+  configFile?: string,
+): Promise<LoadReport> {
+  try {
+    const { stateDict, file } = await loadStateDict(folder);
+    return loadModelWeights(model, stateDict, { ...options, file });
+  } catch (e) {
+    model.dispose();
+    throw configFile ? blameConfig(e, configFile) : e;
+  }
 }

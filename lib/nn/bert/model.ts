@@ -9,11 +9,9 @@ import { forwardScope } from "../../autograd/scope.ts";
 import type { Tensor } from "../../autograd/tensor.ts";
 import type { Batch } from "../../data/loader.ts";
 import { type BertConfig, bertConfigToJson, readBertConfig } from "../../io/config.ts";
-import { loadStateDict as readWeights } from "../../io/checkpoint.ts";
 import { locateModel, type LocateOptions, type ResolvedModel } from "../../io/hub.ts";
 import type { Gpu } from "../../gpu/device.ts";
-import { loadModelWeights, type LoadReport, saveModelFolder } from "../state_dict.ts";
-import { blameConfig } from "../matching_parts.ts";
+import { loadFolderWeights, type LoadReport, saveModelFolder } from "../state_dict.ts";
 import { reshape } from "../../ops/reshape.ts";
 import { slice } from "../../ops/slice.ts";
 import { tanh } from "../../ops/tanh.ts";
@@ -177,18 +175,11 @@ export class BertModel extends Module {
     const configFile = `${folder}/config.json`;
     const config = await readBertConfig(configFile);
     const model = new BertModel(config, { seed: options.seed }).materialize(gpu, options.seed);
-    try {
-      const { stateDict, file } = await readWeights(folder);
-      const report = loadModelWeights(model, stateDict, {
-        file,
-        optionalPrefix: "bert.",
-        allowMissing: [/^pooler\./],
-      });
-      return { model: model.eval(), report, origin };
-    } catch (e) {
-      model.dispose();
-      throw blameConfig(e, configFile);
-    }
+    const report = await loadFolderWeights(model, folder, {
+      optionalPrefix: "bert.",
+      allowMissing: [/^pooler\./],
+    }, configFile);
+    return { model: model.eval(), report, origin };
   }
 
   /**

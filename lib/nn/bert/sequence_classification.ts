@@ -10,13 +10,12 @@
 import type { Tensor } from "../../autograd/tensor.ts";
 import { forwardScope } from "../../autograd/scope.ts";
 import type { Gpu } from "../../gpu/device.ts";
-import { loadStateDict } from "../../io/checkpoint.ts";
 import { type BertConfig, bertConfigToJson, readBertConfig } from "../../io/config.ts";
 import { locateModel, type LocateOptions, type ResolvedModel } from "../../io/hub.ts";
 import { taskLoss } from "../loss.ts";
 import { Dropout, Linear } from "../layers.ts";
 import { Module } from "../module.ts";
-import { loadModelWeights, type LoadReport, saveModelFolder } from "../state_dict.ts";
+import { loadFolderWeights, type LoadReport, saveModelFolder } from "../state_dict.ts";
 import { type BertBatch, BertModel, toBertInputs } from "./model.ts";
 
 /** Labels of a batch: class ids (`Int32Array`) or regression targets (`Float32Array`). */
@@ -122,9 +121,8 @@ export class BertForSequenceClassification extends Module {
     const numLabels = options.numLabels ?? configLabels(config) ?? 2;
     const model = new BertForSequenceClassification(config, { numLabels, seed: options.seed })
       .materialize(gpu, options.seed);
-    const { stateDict, file } = await loadStateDict(folder);
-    const report = loadModelWeights(model, stateDict, {
-      file,
+    // No config blame: the head's size may come from `numLabels`, not from config.json.
+    const report = await loadFolderWeights(model, folder, {
       optionalPrefix: "bert.",
       allowMissing: [/^bert\.pooler\./, /^classifier\./],
     });

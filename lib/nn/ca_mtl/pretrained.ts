@@ -14,12 +14,11 @@
  */
 
 import type { Gpu } from "../../gpu/device.ts";
-import { loadStateDict as readWeights } from "../../io/checkpoint.ts";
 import { type BertConfig, bertConfigFromJson, bertConfigToJson } from "../../io/config.ts";
 import { locateModel, type LocateOptions, type ResolvedModel } from "../../io/hub.ts";
 import { CheckpointError } from "../../io/errors.ts";
-import { loadModelWeights, type LoadReport } from "../state_dict.ts";
-import { blameConfig, checkVocabularyFits } from "../matching_parts.ts";
+import { loadFolderWeights, type LoadReport } from "../state_dict.ts";
+import { checkVocabularyFits } from "../matching_parts.ts";
 import {
   type Architecture,
   BASE_CHECKPOINT,
@@ -234,20 +233,13 @@ export async function loadCaMtl(
     maxSeqLength: saved?.max_seq_length ?? options.maxSeqLength,
   };
   const model = new CaMtl(config, { seed }).materialize(gpu, seed);
-  try {
-    const { stateDict, file } = await readWeights(folder);
-    // A camtl checkpoint must hold every tensor; a BERT checkpoint leaves the new modules and
-    // the heads at their initialisation.
-    const report = saved
-      ? loadModelWeights(model, stateDict, { file })
-      : loadModelWeights(model, stateDict, {
-        file,
-        optionalPrefix: "bert.",
-        allowMissing: [...NEW_MODULE_KEYS],
-      });
-    return { model, report, folder, origin };
-  } catch (e) {
-    model.dispose();
-    throw blameConfig(e, configFile);
-  }
+  // A camtl checkpoint must hold every tensor; a BERT checkpoint leaves the new modules and
+  // the heads at their initialisation.
+  const report = await loadFolderWeights(
+    model,
+    folder,
+    saved ? {} : { optionalPrefix: "bert.", allowMissing: [...NEW_MODULE_KEYS] },
+    configFile,
+  );
+  return { model, report, folder, origin };
 }
