@@ -21,6 +21,7 @@ import { parseArgs } from "node:util";
 import { requestGpu } from "../lib/gpu/device.ts";
 import type { RowKernels } from "../lib/gpu/kernel_choice.ts";
 import { byGrid, formatSummary, summarizeTimings } from "../lib/gpu/profiler.ts";
+import { statsSince } from "../lib/gpu/recorder.ts";
 import { camtlImpl } from "./peers/camtl.ts";
 import type { Case, LayerShape } from "./peers/timing.ts";
 
@@ -79,10 +80,11 @@ const work: Case = values.case === "layer"
 await work.run(); // compile every pipeline
 await work.run();
 const t0 = performance.now();
-const before = gpu.recorder.stats.dispatches;
+const before = { ...gpu.recorder.stats };
 for (let i = 0; i < reps; i++) await work.run();
 const wall = (performance.now() - t0) / reps;
-const dispatches = (gpu.recorder.stats.dispatches - before) / reps;
+const counts = statsSince(before, gpu.recorder.stats);
+const per = (n: number) => n / reps;
 
 gpu.recorder.startProfile();
 for (let i = 0; i < reps; i++) await work.run();
@@ -101,8 +103,14 @@ const what = values.case === "layer"
 const dims = `B=${shape.B} T=${shape.T} H=${shape.H} NH=${shape.heads} FFN=${shape.ffn}`;
 console.log(`${what}, ${dims}, on "${gpu.adapter.description}" (${gpu.rowKernels} rows)`);
 console.log(
-  `wall ${wall.toFixed(1)} ms per rep (unprofiled, mean of ${reps}); ${dispatches} dispatches; ` +
-    `device ${device.toFixed(1)} ms per rep while profiled`,
+  `wall ${wall.toFixed(1)} ms per rep (unprofiled, mean of ${reps}); ${
+    per(counts.dispatches)
+  } dispatches; device ${device.toFixed(1)} ms per rep while profiled`,
+);
+console.log(
+  `per rep: ${per(counts.submits)} submits, ${per(counts.syncs)} waits for the device ` +
+    `(${per(counts.waitMs).toFixed(1)} ms), ${per(counts.uploadBytes)} bytes uploaded, ` +
+    `${per(counts.readbackBytes)} read back, ${per(counts.uniformBytes)} of uniforms`,
 );
 console.log(formatSummary(summary));
 gpu.destroy();

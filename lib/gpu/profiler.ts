@@ -117,9 +117,8 @@ export class Profiler {
 }
 
 /**
- * Sums `timings` by `key` (default: the kernel's name; a key such as
- * ``(t) => `${t.name} ${t.grid.join("x")}` `` keeps launches of different sizes apart), largest
- * total first. The timings come from `gpu.recorder.stopProfile()`.
+ * Sums `timings` by `key` (default: the kernel's name; {@linkcode byGrid} keeps launches of
+ * different sizes apart), largest total first. The timings come from `gpu.recorder.stopProfile()`.
  *
  * @example A kernel table
  * ```ts
