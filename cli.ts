@@ -1,7 +1,8 @@
 /**
  * `deno task train`: the command line of the released `run.py`, on camtl's library. It parses
- * the flags, drives the run (`runTraining` on parsed flags) and is the only code that prints: a progress bar (plain
- * lines when stderr is not a terminal), the logged values, and where the outputs went.
+ * the flags, runs them (`runParsedArgs`, what `runTraining` does on parsed flags) and is the only
+ * code that prints: a progress bar (plain lines when stderr is not a terminal), the logged values,
+ * and where the outputs went.
  *
  * Errors are one line: usage mistakes exit 2, other failures exit 1; `--verbose` adds the
  * stack trace.

@@ -173,11 +173,11 @@ export interface TrainingConfig extends RunHooks {
    */
   maxSteps?: number;
   /**
-   * Accepted and ignored, as in the released code: `warmupProportion` sets the warm-up.
+   * Refused unless 0: the released trainer warms up over `warmupProportion` instead.
    * `--warmup_steps`; default 0.
    */
   warmupSteps?: number;
-  /** Folder for the step logs. `--logging_dir`; default runs/<MonDD_HH-MM-SS>_<host>. */
+  /** Folder for TensorBoard event files. `--logging_dir`; default runs/<MonDD_HH-MM-SS>_<host>. */
   loggingDir?: string | null;
   /** Also log the first step. `--logging_first_step`; default false. */
   loggingFirstStep?: boolean;
