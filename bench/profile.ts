@@ -7,6 +7,7 @@
  * ```sh
  * deno task bench:profile                      # layer, B=8 T=128 H=256 NH=4 FFN=1024
  * deno task bench:profile --case step          # 4-layer training step with AdamW
+ * deno task bench:profile --case classifier    # small BERT classifier on SST-2 batches
  * deno task bench:profile --by-grid            # keep launches of different sizes apart
  * deno task bench:profile --row-kernels workgroup   # softmax/layer norm as on a GPU
  * ```
@@ -22,7 +23,8 @@ import { requestGpu } from "../lib/gpu/device.ts";
 import type { RowKernels } from "../lib/gpu/kernel_choice.ts";
 import { byGrid, formatSummary, summarizeTimings } from "../lib/gpu/profiler.ts";
 import { statsSince } from "../lib/gpu/recorder.ts";
-import { camtlImpl } from "./peers/camtl.ts";
+import { camtlImpl, classifierCase } from "./peers/camtl.ts";
+import { CLASSIFIER, classifierBatches } from "./peers/classifier_batches.ts";
 import type { Case, LayerShape } from "./peers/timing.ts";
 
 const { values } = parseArgs({
@@ -57,8 +59,8 @@ const shape: LayerShape = {
   ffn: positive("ffn"),
 };
 const reps = positive("reps");
-if (values.case !== "layer" && values.case !== "step") {
-  console.error(`error: --case must be "layer" or "step", got "${values.case}"`);
+if (!["layer", "step", "classifier"].includes(values.case!)) {
+  console.error(`error: --case must be "layer", "step" or "classifier", got "${values.case}"`);
   Deno.exit(2);
 }
 const rowKernels = values["row-kernels"];
@@ -75,6 +77,8 @@ if (!gpu.hasTimestamps) {
 const impl = camtlImpl(gpu);
 const work: Case = values.case === "layer"
   ? await impl.bertLayer(shape)
+  : values.case === "classifier"
+  ? classifierCase(gpu, CLASSIFIER, await classifierBatches(8))
   : await impl.trainStep!({ ...shape, layers: positive("layers"), classes: 2, vocab: 1000 });
 
 await work.run(); // compile every pipeline
@@ -99,8 +103,12 @@ const summary = summarizeTimings(timings, values["by-grid"] ? byGrid : undefined
 const device = summary.reduce((a, s) => a + s.totalMs, 0);
 const what = values.case === "layer"
   ? `BERT layer forward+backward`
+  : values.case === "classifier"
+  ? "small classifier training step (SST-2 batches)"
   : `${values.layers}-layer training step`;
-const dims = `B=${shape.B} T=${shape.T} H=${shape.H} NH=${shape.heads} FFN=${shape.ffn}`;
+const dims = values.case === "classifier"
+  ? `B=32 T<=64 H=128 L=2 NH=2 V=30522`
+  : `B=${shape.B} T=${shape.T} H=${shape.H} NH=${shape.heads} FFN=${shape.ffn}`;
 console.log(`${what}, ${dims}, on "${gpu.adapter.description}" (${gpu.rowKernels} rows)`);
 console.log(
   `wall ${wall.toFixed(1)} ms per rep (unprofiled, mean of ${reps}); ${

@@ -21,6 +21,11 @@ import { matmul } from "../../lib/ops/matmul.ts";
 import { sum } from "../../lib/ops/reduce.ts";
 import { AdamW } from "../../lib/optim/adamw.ts";
 import { Rng } from "../../tests/_util/rng.ts";
+import { BertForSequenceClassification } from "../../lib/nn/bert/sequence_classification.ts";
+import { clipGradNorm } from "../../lib/optim/clip.ts";
+import { groupParameters } from "../../lib/optim/params.ts";
+import type { Batch } from "../../lib/data/loader.ts";
+import type { ClassifierShape } from "./classifier_batches.ts";
 import type { Case, Impl, LayerShape, StepShape } from "./timing.ts";
 
 /** A BERT config with the benchmark's sizes and dropout off. */
@@ -59,6 +64,36 @@ export function hostBatch(
 
 /** AdamW settings every implementation uses (decay on every parameter). */
 export const ADAMW = { lr: 1e-4, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01 };
+
+/**
+ * The small classifier's training step as a library user writes it (notebook 02's loop):
+ * forward with the loss, backward, clip to norm 1, AdamW with decay groups, zero grad; dropout
+ * 0.1 as in a BERT config. One batch per rep, cycling through `batches`; the rep ends when the
+ * device has finished.
+ */
+export function classifierCase(gpu: Gpu, s: ClassifierShape, batches: readonly Batch[]): Case {
+  const config = { ...benchConfig(s, s.layers, s.vocab), hiddenDropoutProb: 0.1 };
+  config.attentionProbsDropoutProb = 0.1;
+  const model = new BertForSequenceClassification(config, { numLabels: s.classes, seed: 1 })
+    .materialize(gpu, 1);
+  model.train();
+  const opt = new AdamW(groupParameters(model, { weightDecay: 0.01 }), { lr: 1e-4 });
+  let next = 0;
+  return {
+    async run() {
+      const batch = batches[next++ % batches.length];
+      backward(model.forward(batch).loss!);
+      clipGradNorm(model, 1.0);
+      opt.step();
+      zeroGrad(model);
+      await gpu.sync();
+    },
+    dispose() {
+      opt.dispose();
+      model.dispose();
+    },
+  };
+}
 
 /** camtl on `gpu`. */
 export function camtlImpl(gpu: Gpu): Impl {

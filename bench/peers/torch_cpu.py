@@ -44,8 +44,9 @@ def parse_args(argv):
     p.add_argument("--warmup", type=int, default=2)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--check", metavar="FILE")
+    p.add_argument("--batches", metavar="FILE", help="the classifier's batches, as JSON")
     a = p.parse_args(argv)
-    unknown = set(a.bench.split(",")) - {"matmul", "layer", "step"}
+    unknown = set(a.bench.split(",")) - {"matmul", "layer", "step", "classifier"}
     if unknown or a.reps < 1 or a.warmup < 0 or a.threads < 1:
         p.error(f"cannot run: --bench has {sorted(unknown)} or --reps/--warmup/--threads is out of range")
     a.reps = max(5, a.reps)
@@ -109,7 +110,7 @@ def init_layer(H, ffn, gen, prefix=""):
     return p
 
 
-def layer_forward(p, x, mask_bias, heads, prefix=""):
+def layer_forward(p, x, mask_bias, heads, prefix="", dropout=0.0):
     """HF BertLayer on x [B, T, H] with the additive mask bias [B, T]; returns [B, T, H]."""
     B, T, H = x.shape
     hs = H // heads
@@ -127,10 +128,11 @@ def layer_forward(p, x, mask_bias, heads, prefix=""):
     k = split(lin("attention.self.key", x))
     v = split(lin("attention.self.value", x))
     scores = q @ k.transpose(-1, -2) / math.sqrt(hs) + mask_bias[:, None, None, :]
-    ctx = (torch.softmax(scores, dim=-1) @ v).transpose(1, 2).reshape(B, T, H)
-    a = norm("attention.output.LayerNorm", lin("attention.output.dense", ctx) + x)
+    probs = F.dropout(torch.softmax(scores, dim=-1), dropout)
+    ctx = (probs @ v).transpose(1, 2).reshape(B, T, H)
+    a = norm("attention.output.LayerNorm", F.dropout(lin("attention.output.dense", ctx), dropout) + x)
     u = F.gelu(lin("intermediate.dense", a))  # exact erf GELU (approximate="none")
-    return norm("output.LayerNorm", lin("output.dense", u) + a)
+    return norm("output.LayerNorm", F.dropout(lin("output.dense", u), dropout) + a)
 
 
 def init_model(L, H, heads, ffn, V, K, gen):
@@ -150,8 +152,12 @@ def init_model(L, H, heads, ffn, V, K, gen):
     return p
 
 
-def model_loss(p, ids, token_types, mask_bias, labels, L, heads):
-    """BertModel (embeddings, L layers, tanh pooler on [CLS]), a linear head, mean CE."""
+def model_loss(p, ids, token_types, mask_bias, labels, L, heads, dropout=0.0):
+    """BertModel (embeddings, L layers, tanh pooler on [CLS]), a linear head, mean CE.
+
+    ``dropout`` > 0 applies HF BERT's dropouts (embeddings, attention probabilities, both
+    sublayer outputs, the head's input) in training mode.
+    """
     B, T = ids.shape
     H = p["embeddings.word_embeddings.weight"].shape[1]
     # padding_idx=0, as HF BertEmbeddings and camtl: the [PAD] row gets no gradient.
@@ -159,10 +165,11 @@ def model_loss(p, ids, token_types, mask_bias, labels, L, heads):
          + p["embeddings.position_embeddings.weight"][:T]
          + F.embedding(token_types, p["embeddings.token_type_embeddings.weight"]))
     h = F.layer_norm(e, (H,), p["embeddings.LayerNorm.weight"], p["embeddings.LayerNorm.bias"], EPS_LN)
+    h = F.dropout(h, dropout)
     for i in range(L):
-        h = layer_forward(p, h, mask_bias, heads, f"encoder.layer.{i}.")
+        h = layer_forward(p, h, mask_bias, heads, f"encoder.layer.{i}.", dropout)
     pooled = torch.tanh(F.linear(h[:, 0], p["pooler.dense.weight"], p["pooler.dense.bias"]))
-    logits = F.linear(pooled, p["classifier.weight"], p["classifier.bias"])
+    logits = F.linear(F.dropout(pooled, dropout), p["classifier.weight"], p["classifier.bias"])
     return F.cross_entropy(logits, labels)
 
 
@@ -235,6 +242,46 @@ def step_case(gen):
     return run
 
 
+CLASSIFIER_BENCH = "classifier_step[L=2,B=32,T<=64,H=128,V=30522,K=2,sst-2]"
+CLASSIFIER = {"L": 2, "H": 128, "heads": 2, "ffn": 512, "V": 30522, "K": 2, "dropout": 0.1}
+
+
+def classifier_case(gen):
+    """A library user's step: forward with dropout 0.1, backward, clip to 1, AdamW, zero grad.
+
+    Decay 0.01 except biases and LayerNorm weights (as camtl's groupParameters and HF's
+    examples group them); one batch of ``--batches`` per call, cycling.
+    """
+    s = CLASSIFIER
+    with open(ARGS.batches) as f:
+        batches = []
+        for b in json.load(f):
+            shape = (b["B"], b["T"])
+            mask = torch.tensor(b["mask"], dtype=torch.float32).reshape(shape)
+            batches.append((torch.tensor(b["ids"]).reshape(shape),
+                            torch.tensor(b["types"]).reshape(shape),
+                            (1 - mask) * -10000.0, torch.tensor(b["labels"])))
+    p = {k: t.requires_grad_() for k, t in init_model(
+        s["L"], s["H"], s["heads"], s["ffn"], s["V"], s["K"], gen).items()}
+    no_decay = [q for k, q in p.items() if k.endswith(".bias") or "LayerNorm" in k]
+    decay = [q for k, q in p.items() if not (k.endswith(".bias") or "LayerNorm" in k)]
+    opts = [AdamW(decay, **ADAMW), AdamW(no_decay, **{**ADAMW, "weight_decay": 0.0})]
+    params = list(p.values())
+    state = {"next": 0}
+
+    def run():
+        ids, types, mask_bias, labels = batches[state["next"] % len(batches)]
+        state["next"] += 1
+        model_loss(p, ids, types, mask_bias, labels, s["L"], s["heads"], s["dropout"]).backward()
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        for o in opts:
+            o.step()
+        for q in params:
+            q.grad = None
+
+    return run
+
+
 def time_case(bench, run):
     for _ in range(ARGS.warmup):
         run()
@@ -264,6 +311,10 @@ def bench_all():
         s = LAYER
         time_case(f"bert_layer_fwd_bwd[B={s['B']},T={s['T']},H={s['H']},NH={s['heads']},"
                   f"I={s['ffn']}]", layer_case(gen))
+    if "classifier" in wanted:
+        if not ARGS.batches:
+            raise SystemExit("Cannot run the classifier: --batches FILE is missing")
+        time_case(CLASSIFIER_BENCH, classifier_case(gen))
     if "step" in wanted:
         s = STEP
         time_case(f"train_step[L={s['L']},B={s['B']},T={s['T']},H={s['H']},V={s['V']},"
