@@ -1,7 +1,13 @@
 /**
  * Batches: examples from one or more tasks padded to the batch's own longest sequence (dynamic
- * padding, docs/model.md §4.4, §14.3), as flat row-major `Int32Array`s, plus the task ids and the
- * labels of each task kept in that task's dtype (docs/model.md §14.4).
+ * padding, docs/model.md §4.4, §14.3), rounded up to a multiple of {@linkcode PAD_MULTIPLE}
+ * tokens, as flat row-major `Int32Array`s, plus the task ids and the labels of each task kept in
+ * that task's dtype (docs/model.md §14.4).
+ *
+ * The rounding is Hugging Face's `DataCollatorWithPadding(pad_to_multiple_of=8)`: the extra
+ * positions are padding (mask 0), so no output at a real position changes, but attention, softmax
+ * and layer norm then run on their vec4 kernels, which need a length divisible by 4
+ * (docs/performance.md). It never pads past the sets' `maxSeqLength`.
  *
  * Heads beyond sequence classification find their targets in their task's slice: token tags
  * padded to the batch's length, answer start and end positions, marked spans; a
@@ -13,6 +19,27 @@
 import { IGNORE_INDEX } from "./feature_extras.ts";
 import type { FeatureSet, LabelArray } from "./features.ts";
 import { TaskStream } from "./task_stream.ts";
+
+/** Batches are padded to a multiple of this many tokens unless a caller asks otherwise. */
+export const PAD_MULTIPLE = 8;
+
+/** Options of {@linkcode collateBatch}. */
+export interface CollateOptions {
+  /**
+   * Round the padded length up to a multiple of this (default {@linkcode PAD_MULTIPLE}; 1 pads
+   * to the longest example exactly), unless that would pass the sets' `maxSeqLength`.
+   */
+  padToMultipleOf?: number;
+}
+
+/** The longest length `longest` rounded up to `multiple`, or itself past `limit`. */
+export function paddedLength(longest: number, multiple: number, limit: number): number {
+  if (!Number.isInteger(multiple) || multiple < 1) {
+    throw new RangeError(`Cannot collate a batch: padToMultipleOf is ${multiple}`);
+  }
+  const rounded = Math.ceil(longest / multiple) * multiple;
+  return rounded <= limit ? rounded : longest;
+}
 
 /** The rows of a batch that belong to one task, with their labels. */
 export interface TaskSlice {
@@ -73,7 +100,9 @@ export interface BatchItem {
  * Pads and packs examples into a {@linkcode Batch}, rows in the order given.
  *
  * @param items The examples; they may come from different tasks.
- * @returns The batch, `T` = the longest example.
+ * @param options `padToMultipleOf` (default 8).
+ * @returns The batch, `T` = the longest example rounded up to `padToMultipleOf` (within
+ *   `maxSeqLength`).
  * @throws {RangeError} When `items` is empty or an index is out of range.
  * @throws {TypeError} When two feature sets share a task id but are different sets.
  *
@@ -86,13 +115,19 @@ export interface BatchItem {
  *   offsets: new Int32Array([0, 3, 5]), inputIds: new Int32Array([101, 7, 102, 101, 102]),
  *   tokenTypeIds: new Uint8Array(5), labels: new Int32Array([1, 0]), skipped: 0, padId: 0,
  * });
- * const b = collateBatch([{ features: set, index: 1 }, { features: set, index: 0 }]);
+ * const b = collateBatch([{ features: set, index: 1 }, { features: set, index: 0 }], {
+ *   padToMultipleOf: 1,
+ * });
  * if (b.seqLen !== 3 || b.inputIds.join() !== "101,102,0,101,7,102") throw new Error();
+ * if (collateBatch([{ features: set, index: 0 }]).seqLen !== 8) throw new Error(); // 3 → 8
  * ```
  */
-export function collateBatch(items: readonly BatchItem[]): Batch {
+export function collateBatch(
+  items: readonly BatchItem[],
+  { padToMultipleOf = PAD_MULTIPLE }: CollateOptions = {},
+): Batch {
   if (items.length === 0) throw new RangeError("Cannot collate a batch: there are no examples");
-  let T = 0, B = 0;
+  let T = 0, B = 0, limit = Infinity;
   for (const { features, index } of items) {
     if (!(index >= 0 && index < features.size)) {
       throw new RangeError(
@@ -101,7 +136,9 @@ export function collateBatch(items: readonly BatchItem[]): Batch {
     }
     T = Math.max(T, features.length(index));
     B += features.choices;
+    limit = Math.min(limit, features.key.maxSeqLength);
   }
+  T = paddedLength(T, padToMultipleOf, limit);
   const inputIds = new Int32Array(B * T);
   const tokenTypeIds = new Int32Array(B * T);
   const attentionMask = new Int32Array(B * T);
@@ -180,15 +217,20 @@ function sliceExtras(set: FeatureSet, examples: number[], T: number): Partial<Ta
 }
 
 /** Collates examples `indices` of one feature set. */
-export function collateIndices(features: FeatureSet, indices: ArrayLike<number>): Batch {
+export function collateIndices(
+  features: FeatureSet,
+  indices: ArrayLike<number>,
+  options: CollateOptions = {},
+): Batch {
   const items: BatchItem[] = new Array(indices.length);
   for (let i = 0; i < indices.length; i++) items[i] = { features, index: indices[i] };
-  return collateBatch(items);
+  return collateBatch(items, options);
 }
 
 /**
  * Evaluation batches of one task, in file order (the original's sequential eval sampler),
- * each padded to its own longest example; the last batch may be smaller.
+ * each padded to its own longest example (rounded up as {@linkcode collateBatch} does); the last
+ * batch may be smaller.
  *
  * @param features One task's dev or test features.
  * @param batchSize Examples per batch (`--per_device_eval_batch_size`, 8 by default).

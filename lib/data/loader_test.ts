@@ -4,6 +4,8 @@ import {
   collateBatch,
   evalBatches,
   evalBatchesByTask,
+  PAD_MULTIPLE,
+  paddedLength,
   trainBatches,
 } from "./loader.ts";
 import { syntheticFeatures } from "../../tests/_util/synthetic_features.ts";
@@ -17,7 +19,7 @@ Deno.test("collateBatch() pads to the batch's longest example and keeps labels p
     { features: stsb, index: 0 },
     { features: cola, index: 11 },
   ];
-  const b = collateBatch(items);
+  const b = collateBatch(items, { padToMultipleOf: 1 });
   const lens = items.map(({ features, index }) => features.length(index));
   assert.equal(b.seqLen, Math.max(...lens));
   assert.deepEqual(Array.from(b.taskIds), [5, 0, 5, 0]);
@@ -58,11 +60,33 @@ Deno.test("evalBatches() goes through one task in order, last batch short", () =
   for (const b of batches) {
     let longest = 0;
     for (const i of b.exampleIds) longest = Math.max(longest, set.length(i));
-    assert.equal(b.seqLen, longest);
+    assert.equal(b.seqLen, paddedLength(longest, PAD_MULTIPLE, set.key.maxSeqLength));
+    assert.equal(b.seqLen % 8 === 0 || b.seqLen === longest, true);
   }
   const both = [...evalBatchesByTask([set, syntheticFeatures("mnli", 1, 3)], 8)];
   assert.deepEqual(both.map((x) => x.features.task), ["rte", "rte", "rte", "mnli"]);
   assert.throws(() => [...evalBatches(set, 0)], RangeError);
+});
+
+Deno.test("collateBatch() rounds the length up to a multiple of 8 with padding, never past maxSeqLength", () => {
+  const set = syntheticFeatures("rte", 2, 6, 30);
+  for (let i = 0; i < set.size; i++) {
+    const exact = collateBatch([{ features: set, index: i }], { padToMultipleOf: 1 });
+    const b = collateBatch([{ features: set, index: i }]);
+    const n = set.length(i);
+    assert.equal(exact.seqLen, n);
+    assert.equal(b.seqLen, Math.ceil(n / 8) * 8 <= 30 ? Math.ceil(n / 8) * 8 : n);
+    // The real tokens are the same; every added position is padding with mask 0.
+    for (const name of ["inputIds", "tokenTypeIds", "attentionMask"] as const) {
+      assert.deepEqual([...b[name].subarray(0, n)], [...exact[name]]);
+      assert.ok(b[name].subarray(n).every((v) => v === 0), name);
+    }
+  }
+  assert.equal(paddedLength(13, 8, 64), 16);
+  assert.equal(paddedLength(16, 8, 64), 16);
+  assert.equal(paddedLength(61, 8, 62), 61);
+  assert.equal(paddedLength(13, 4, 64), 16);
+  assert.throws(() => paddedLength(13, 0, 64), /padToMultipleOf is 0/);
 });
 
 Deno.test("collateBatch() rejects empty batches, bad indices and clashing task ids", () => {
