@@ -11,7 +11,7 @@
  *
  * | kernel | bindings | writes |
  * |---|---|---|
- * | `dropout_forward` | inp → out | out = inp · mask · scale (also the backward, on dy) |
+ * | `dropout_forward`, `dropout_forward_vec4` | inp → out | out = inp · mask · scale (also the backward, on dy) |
  *
  * 1-D over n elements (`grid1d`); overwrites its output.
  *
@@ -26,24 +26,44 @@ import { HASH_RNG, uniform24Ref } from "./_rng.ts";
 const LEVELS = 1 << 24;
 
 /**
- * `out = keep ? inp · scale : 0` with keep = `uniform24(i, seed, offset) ≥ threshold`. The
- * backward is the same dispatch on dy.
+ * `out = keep ? inp · scale : 0` with keep = `uniform24(i, seed, offset) ≥ threshold`, over `n`
+ * f32 elements (`dropout_forward`) or `n` vec4s (`dropout_forward_vec4`, for sizes that are
+ * multiples of 4: element 4j + c hashes its own index, so the mask is the same). The backward is
+ * the same dispatch on dy.
  */
-export const dropoutForward = defineKernel({
-  name: "dropout_forward",
-  bindings: { inp: "read", out: "write" },
-  uniforms: { n: "u32", seed: "u32", offset: "u32", threshold: "u32", scale: "f32" },
-  overrides: { WG: 256 },
-  grid: ({ n }, { WG }) => grid1d(n, WG),
-  wgsl: /* wgsl */ `${FLAT_INDEX}${HASH_RNG}
+function dropoutKernel(width: 1 | 4) {
+  const type = width === 4 ? "vec4<f32>" : "f32";
+  const body = width === 4
+    ? /* wgsl */ `let e = 4u * i;
+  let keep = vec4<bool>(
+    uniform24(e, u.seed, u.offset) >= u.threshold,
+    uniform24(e + 1u, u.seed, u.offset) >= u.threshold,
+    uniform24(e + 2u, u.seed, u.offset) >= u.threshold,
+    uniform24(e + 3u, u.seed, u.offset) >= u.threshold,
+  );
+  out[i] = select(vec4f(), inp[i] * u.scale, keep);`
+    : /* wgsl */ `let keep = uniform24(i, u.seed, u.offset) >= u.threshold;
+  out[i] = select(0.0, inp[i] * u.scale, keep);`;
+  return defineKernel({
+    name: width === 4 ? "dropout_forward_vec4" : "dropout_forward",
+    bindings: { inp: { access: "read", type }, out: { access: "write", type } },
+    uniforms: { n: "u32", seed: "u32", offset: "u32", threshold: "u32", scale: "f32" },
+    overrides: { WG: 256 },
+    grid: ({ n }, { WG }) => grid1d(n, WG),
+    wgsl: /* wgsl */ `${FLAT_INDEX}${HASH_RNG}
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let i = flat_index(gid, nwg);
   if (i >= u.n) { return; }
-  let keep = uniform24(i, u.seed, u.offset) >= u.threshold;
-  out[i] = select(0.0, inp[i] * u.scale, keep);
+  ${body}
 }`,
-});
+  });
+}
+
+/** Dropout over `n` f32 elements (also its own backward, on dy). */
+export const dropoutForward = dropoutKernel(1);
+/** Dropout over `n` vec4s, with the mask `dropout_forward` would draw. */
+export const dropoutForwardVec4 = dropoutKernel(4);
 
 /** Dropout's random stream: probability, seed and offset. */
 export interface DropoutParams {

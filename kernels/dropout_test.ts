@@ -23,18 +23,26 @@ Deno.test("pcg3dRef() wraps 32-bit arithmetic as WGSL u32 does", () => {
   assert.equal(uniform24Ref(0, 0, 0), 2611992518 >>> 8);
 });
 
-gpuTest("dropout() keeps exactly the elements of the float64 reference mask", async (gpu) => {
-  const params = { p: 0.1, seed: 1234, offset: 5 };
-  const x = Float64Array.from({ length: N }, (_, i) => Math.fround(Math.sin(i) + 2));
-  const y = await dropout({ x: fromArray(gpu, x, [N]) }, params).read();
-  const ref = dropoutForwardRef(x, params);
-  // Masks are integer hashes, so zeros must agree exactly; kept values carry two f32 roundings
-  // (of the scale 1/(1 − p) and of the product), 2⁻²³ relative at most.
-  for (let i = 0; i < N; i++) {
-    if ((y[i] === 0) !== (ref[i] === 0)) assert.fail(`mask differs at ${i}: ${y[i]} vs ${ref[i]}`);
-  }
-  assertAllClose(y, ref, { atol: 0, rtol: 2 ** -23, label: "dropout" });
-});
+// N takes the scalar kernel; 4 · 50_001 (not a multiple of the 256-wide workgroup) the vec4 one.
+for (const n of [N, 4 * 50_001]) {
+  gpuTest(
+    `dropout() keeps exactly the elements of the float64 reference mask, n=${n}`,
+    async (gpu) => {
+      const params = { p: 0.1, seed: 1234, offset: 5 };
+      const x = Float64Array.from({ length: n }, (_, i) => Math.fround(Math.sin(i) + 2));
+      const y = await dropout({ x: fromArray(gpu, x, [n]) }, params).read();
+      const ref = dropoutForwardRef(x, params);
+      // Masks are integer hashes, so zeros must agree exactly; kept values carry two f32 roundings
+      // (of the scale 1/(1 − p) and of the product), 2⁻²³ relative at most.
+      for (let i = 0; i < n; i++) {
+        if ((y[i] === 0) !== (ref[i] === 0)) {
+          assert.fail(`mask differs at ${i}: ${y[i]} vs ${ref[i]}`);
+        }
+      }
+      assertAllClose(y, ref, { atol: 0, rtol: 2 ** -23, label: "dropout" });
+    },
+  );
+}
 
 for (const p of [0.1, 0.5]) {
   gpuTest(`dropout(p=${p}) keeps 1 − p of ${N} elements and preserves the mean`, async (gpu) => {

@@ -108,20 +108,26 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
 });
 
 /** `out = value` for the first `n` elements. */
-export const fill = defineKernel({
-  name: "fill",
-  bindings: { out: "write" },
-  uniforms: { n: "u32", value: "f32" },
-  overrides: { WG: 256 },
-  grid: ({ n }, { WG }) => grid1d(n, WG),
-  wgsl: /* wgsl */ `${FLAT_INDEX}
+export const fill = fillKernel(1);
+/** `out[i] = value` over `n` vec4s (sizes that are multiples of 4). */
+export const fillVec4 = fillKernel(4);
+
+function fillKernel(width: 1 | 4) {
+  return defineKernel({
+    name: width === 4 ? "fill_vec4" : "fill",
+    bindings: { out: { access: "write", type: width === 4 ? "vec4<f32>" : "f32" } },
+    uniforms: { n: "u32", value: "f32" },
+    overrides: { WG: 256 },
+    grid: ({ n }, { WG }) => grid1d(n, WG),
+    wgsl: /* wgsl */ `${FLAT_INDEX}
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let i = flat_index(gid, nwg);
   if (i >= u.n) { return; }
-  out[i] = u.value;
+  out[i] = ${width === 4 ? "vec4f(u.value)" : "u.value"};
 }`,
-});
+  });
+}
 
 /**
  * `dst += s · src`, in place: the engine's gradient accumulation, over `n` f32 elements

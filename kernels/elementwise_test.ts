@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { binaryForwardRef, reduceToRef } from "./elementwise.ts";
-import { accumulateInto } from "../lib/autograd/accumulate.ts";
+import { accumulateInto, fillTensor, zeros } from "../lib/autograd/accumulate.ts";
 import { add, mul, reduceToShape, scale } from "../lib/ops/elementwise.ts";
 import { fromArray } from "../lib/autograd/tensor.ts";
 import { gpuTest } from "../tests/_util/gpu.ts";
@@ -87,3 +87,17 @@ gpuTest("add() rejects shapes that do not broadcast and int tensors", (gpu) => {
   const i = fromArray(gpu, [1, 2, 3], [3], { dtype: "i32" });
   assert.throws(() => add({ a, b: i }), TypeError);
 });
+
+gpuTest(
+  "fillTensor() and zeros() set every element, scalar and vec4 kernels alike",
+  async (gpu) => {
+    // 1, 7 and 1_031 take `fill`; 4, 1_028 and 4 · 70_001 take `fill_vec4` (none a multiple of
+    // the workgroup's 256 invocations).
+    for (const n of [1, 7, 1_031, 4, 1_028, 4 * 70_001]) {
+      const t = fromArray(gpu, new Rng(n).array(n), [n]);
+      fillTensor(t, -2.5);
+      assert.ok((await t.read()).every((v) => v === -2.5), `fill n=${n}`);
+      assert.ok((await zeros(gpu, [n]).read()).every((v) => v === 0), `zeros n=${n}`);
+    }
+  },
+);

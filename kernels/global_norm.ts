@@ -8,7 +8,7 @@
  *
  * | kernel | bindings | writes |
  * |---|---|---|
- * | `grad_clip_scale` | norm, grad | grad ← min(1, max_norm / (norm + 1e-6)) · grad, in place |
+ * | `grad_clip_scale`, `grad_clip_scale_vec4` | norm, grad | grad ← min(1, max_norm / (norm + 1e-6)) · grad, in place |
  *
  * See https://pytorch.org/docs/stable/generated/torch.nn.utils.clip_grad_norm_.html.
  *
@@ -21,14 +21,21 @@ import { FLAT_INDEX } from "./_wgsl.ts";
 /** PyTorch's guard against division by a zero norm. */
 export const CLIP_EPS = 1e-6;
 
-/** Scales `grad` in place by `min(1, max_norm / (norm[0] + 1e-6))`. */
-export const gradClipScale = defineKernel({
-  name: "grad_clip_scale",
-  bindings: { norm: "read", grad: "read_write" },
-  uniforms: { n: "u32", max_norm: "f32" },
-  overrides: { WG: 256 },
-  grid: ({ n }, { WG }) => grid1d(n, WG),
-  wgsl: /* wgsl */ `${FLAT_INDEX}
+/**
+ * Scales `grad` in place by `min(1, max_norm / (norm[0] + 1e-6))`: `n` f32 elements, or `n`
+ * vec4s (`grad_clip_scale_vec4`, for sizes that are multiples of 4).
+ */
+function gradClipKernel(width: 1 | 4) {
+  return defineKernel({
+    name: width === 4 ? "grad_clip_scale_vec4" : "grad_clip_scale",
+    bindings: {
+      norm: "read",
+      grad: { access: "read_write", type: width === 4 ? "vec4<f32>" : "f32" },
+    },
+    uniforms: { n: "u32", max_norm: "f32" },
+    overrides: { WG: 256 },
+    grid: ({ n }, { WG }) => grid1d(n, WG),
+    wgsl: /* wgsl */ `${FLAT_INDEX}
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let i = flat_index(gid, nwg);
@@ -36,7 +43,13 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
   let coef = min(1.0, u.max_norm / (norm[0] + ${CLIP_EPS}));
   grad[i] = coef * grad[i];
 }`,
-});
+  });
+}
+
+/** Scales `n` gradient elements in place by the clip coefficient of `norm[0]`. */
+export const gradClipScale = gradClipKernel(1);
+/** `grad_clip_scale` over `n` vec4s. */
+export const gradClipScaleVec4 = gradClipKernel(4);
 
 /** Reference: the L2 norm over every element of every array. */
 export function globalNormRef(arrays: ArrayLike<number>[]): number {

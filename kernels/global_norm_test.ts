@@ -8,8 +8,9 @@ import { gpuTest } from "../tests/_util/gpu.ts";
 import { assertAllClose } from "../tests/_util/allclose.ts";
 import { Rng } from "../tests/_util/rng.ts";
 
-// Sizes: single elements, not a multiple of the workgroup, and many workgroups per tensor.
-const SIZES = [1, 2, 769, 3 * 1024 + 5, 300_007];
+// Sizes: single elements, not a multiple of the workgroup, and many workgroups per tensor; the
+// multiples of 4 (not of the workgroup) take the vec4 kernels.
+const SIZES = [1, 2, 769, 3 * 1024 + 5, 300_007, 1_028, 4 * 1031, 300_004];
 
 // f32 sums of squares of ~3e5 values: 1e-5 relative is well above the rounding of the tree.
 const TOL = { atol: 1e-6, rtol: 1e-5 };

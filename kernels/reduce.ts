@@ -9,7 +9,7 @@
  *
  * | kernel | bindings | writes |
  * |---|---|---|
- * | `sum_partial` | inp → partial | partial[base + g] = Σ over workgroup g's share of inp (or inp²) |
+ * | `sum_partial`, `sum_partial_vec4` | inp → partial | partial[base + g] = Σ over workgroup g's share of inp (or inp²) |
  * | `sum_final` | partial → out | out[0] = s · Σ partial[0..count) (sqrt when `root`) |
  * | `sum_axis_rows` | inp → out | one workgroup per output `[o, i]` (tree over r) |
  * | `sum_axis_cols` | inp → out | one invocation per output `[o, i]` (loop over r) |
@@ -45,25 +45,48 @@ export function sumGroups(n: number, wg = 256): number {
   return Math.max(1, Math.min(ceilDiv(n, wg * 4), MAX_PARTIALS));
 }
 
-/** Per-workgroup partial sums of `inp` (or of its squares when `square` is 1). */
-export const sumPartial = defineKernel({
-  name: "sum_partial",
-  bindings: { inp: "read", partial: "write" },
-  uniforms: { n: "u32", base: "u32", groups: "u32", square: "u32" },
-  overrides: { WG: 256 },
-  grid: ({ groups }) => [groups, 1, 1],
-  wgsl: /* wgsl */ `${TREE_SUM}
+/**
+ * Per-workgroup partial sums of `inp` (or of its squares when `square` is 1): `n` f32 values
+ * (`sum_partial`), or `n` vec4s whose components are summed too (`sum_partial_vec4`, for sizes
+ * that are multiples of 4; launch it with {@linkcode sumGroupsVec4} groups).
+ */
+function sumPartialKernel(width: 1 | 4) {
+  const total = width === 4 ? "dot(acc, vec4f(1.0))" : "acc";
+  return defineKernel({
+    name: width === 4 ? "sum_partial_vec4" : "sum_partial",
+    bindings: {
+      inp: { access: "read", type: width === 4 ? "vec4<f32>" : "f32" },
+      partial: "write",
+    },
+    uniforms: { n: "u32", base: "u32", groups: "u32", square: "u32" },
+    overrides: { WG: 256 },
+    grid: ({ groups }) => [groups, 1, 1],
+    wgsl: /* wgsl */ `${TREE_SUM}
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
-  var acc = 0.0;
+  var acc = ${width === 4 ? "vec4f()" : "0.0"};
   for (var i = wid.x * WG + lid; i < u.n; i += u.groups * WG) {
     let x = inp[i];
     acc += select(x, x * x, u.square == 1u);
   }
-  let s = tree_sum(lid, acc);
+  let s = tree_sum(lid, ${total});
   if (lid == 0u) { partial[u.base + wid.x] = s; }
 }`,
-});
+  });
+}
+
+/** Per-workgroup partial sums of `n` f32 values (or of their squares). */
+export const sumPartial = sumPartialKernel(1);
+/** Per-workgroup partial sums of `n` vec4s, components included (or of their squares). */
+export const sumPartialVec4 = sumPartialKernel(4);
+
+/**
+ * Workgroups of `sum_partial_vec4` over `n4` vec4s: each invocation sums about 16 vec4s before
+ * the workgroup's tree, whose barriers are what a CPU adapter pays for.
+ */
+export function sumGroupsVec4(n4: number, wg = 256): number {
+  return Math.max(1, Math.min(ceilDiv(n4, wg * 16), MAX_PARTIALS));
+}
 
 /** `out[0] = scale · Σ partial[0..count)`, square-rooted when `root` is 1. One workgroup. */
 export const sumFinal = defineKernel({

@@ -15,6 +15,7 @@ import {
   broadcastShape,
   broadcastStrides,
   fill,
+  fillVec4,
   pad4,
 } from "../../kernels/elementwise.ts";
 import type { Gpu } from "../gpu/device.ts";
@@ -64,7 +65,13 @@ export function binary(a: Tensor, b: Tensor, op: 0 | 1, name: string): Tensor {
 /** Sets every element of `t` to `value`. */
 export function fillTensor(t: Tensor, value: number): Tensor {
   assertDType(t, "f32", "fill tensor", "t");
-  dispatch(fill, { out: t }, { n: t.size, value });
+  return fillAll(t, value);
+}
+
+/** One `fill` dispatch over `t` (vec4s when its size allows). */
+function fillAll(t: Tensor, value: number): Tensor {
+  if (t.size % 4 === 0) dispatch(fillVec4, { out: t }, { n: t.size / 4, value });
+  else dispatch(fill, { out: t }, { n: t.size, value });
   return t;
 }
 
@@ -74,9 +81,7 @@ export function zeros(
   shape: readonly number[],
   options: { persistent?: boolean; dtype?: DType } = {},
 ): Tensor {
-  const t = new Tensor(gpu, shape, options);
-  dispatch(fill, { out: t }, { n: t.size, value: 0 });
-  return t;
+  return fillAll(new Tensor(gpu, shape, options), 0);
 }
 
 /** `dst += s · src` in place (same size). */

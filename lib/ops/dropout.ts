@@ -4,7 +4,12 @@
  * @module
  */
 
-import { dropoutForward, type DropoutParams, dropoutUniforms } from "../../kernels/dropout.ts";
+import {
+  dropoutForward,
+  dropoutForwardVec4,
+  type DropoutParams,
+  dropoutUniforms,
+} from "../../kernels/dropout.ts";
 import { defineOp } from "../autograd/op.ts";
 import { assertDType, empty, type Tensor } from "../autograd/tensor.ts";
 import { dispatch } from "../gpu/dispatch.ts";
@@ -13,7 +18,13 @@ const ACTION = `run "dropout"`;
 
 function applyMask(t: Tensor, { p, seed, offset = 0 }: DropoutParams): Tensor {
   const out = empty(t.gpu, t.shape);
-  dispatch(dropoutForward, { inp: t, out }, { n: t.size, seed, offset, ...dropoutUniforms(p) });
+  const vec4 = t.size % 4 === 0;
+  dispatch(vec4 ? dropoutForwardVec4 : dropoutForward, { inp: t, out }, {
+    n: vec4 ? t.size / 4 : t.size,
+    seed,
+    offset,
+    ...dropoutUniforms(p),
+  });
   return out;
 }
 

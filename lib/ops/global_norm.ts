@@ -1,12 +1,18 @@
 /**
  * `globalNorm`: the L2 norm over every element of many tensors, as a `[1]` tensor on the GPU
- * (no readback), for gradient clipping and logging. Kernels: `sum_partial`/`sum_final` in
- * `kernels/reduce.ts`.
+ * (no readback), for gradient clipping and logging. Kernels: `sum_partial` (`sum_partial_vec4`
+ * for sizes that are multiples of 4) and `sum_final` in `kernels/reduce.ts`.
  *
  * @module
  */
 
-import { sumFinal, sumGroups, sumPartial } from "../../kernels/reduce.ts";
+import {
+  sumFinal,
+  sumGroups,
+  sumGroupsVec4,
+  sumPartial,
+  sumPartialVec4,
+} from "../../kernels/reduce.ts";
 import { assertDType, empty, type Tensor } from "../autograd/tensor.ts";
 import type { Gpu } from "../gpu/device.ts";
 import { dispatch } from "../gpu/dispatch.ts";
@@ -35,14 +41,20 @@ export function globalNorm(tensors: Tensor[], gpu?: Gpu): Tensor {
     if (t.gpu !== device) {
       throw new TypeError(`Cannot run "globalNorm": "tensors[${i}]" lives on another device`);
     }
-    const g = sumGroups(t.size);
+    const g = t.size % 4 === 0 ? sumGroupsVec4(t.size / 4) : sumGroups(t.size);
     total += g;
     return g;
   });
   const partial = empty(device, [total]);
   let base = 0;
   tensors.forEach((t, i) => {
-    dispatch(sumPartial, { inp: t, partial }, { n: t.size, base, groups: groups[i], square: 1 });
+    const vec4 = t.size % 4 === 0;
+    dispatch(vec4 ? sumPartialVec4 : sumPartial, { inp: t, partial }, {
+      n: vec4 ? t.size / 4 : t.size,
+      base,
+      groups: groups[i],
+      square: 1,
+    });
     base += groups[i];
   });
   const out = empty(device, [1]);

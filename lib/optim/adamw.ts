@@ -1,13 +1,14 @@
 /**
  * `AdamW`: the optimizer of Hugging Face transformers 2.11 (`correct_bias=True`), with one
- * fused in-place `adamw_update` dispatch per parameter (`kernels/adamw.ts`). The moments m and
+ * fused in-place `adamw_update` dispatch per parameter (`kernels/adamw.ts`; its vec4 form when
+ * the size is a multiple of 4). The moments m and
  * v live on the GPU for the life of the optimizer; the learning rate is a uniform, so a
  * scheduler may change it every step at no cost.
  *
  * @module
  */
 
-import { adamwParams, adamwUpdate } from "../../kernels/adamw.ts";
+import { adamwParams, adamwUpdate, adamwUpdateVec4 } from "../../kernels/adamw.ts";
 import { assertDType, type Tensor } from "../autograd/tensor.ts";
 import { dispatch } from "../gpu/dispatch.ts";
 import { zeros } from "../autograd/accumulate.ts";
@@ -162,7 +163,8 @@ export class AdamW {
       const m = this.#m[i] ??= zeros(param.gpu, param.shape, { persistent: true });
       const v = this.#v[i] ??= zeros(param.gpu, param.shape, { persistent: true });
       const step = ++this.#steps[i];
-      const uniforms = adamwParams(param.size, {
+      const vec4 = param.size % 4 === 0;
+      const uniforms = adamwParams(vec4 ? param.size / 4 : param.size, {
         lr,
         beta1: this.beta1,
         beta2: this.beta2,
@@ -170,7 +172,7 @@ export class AdamW {
         weightDecay,
         step,
       });
-      dispatch(adamwUpdate, { param, grad, m, v }, uniforms);
+      dispatch(vec4 ? adamwUpdateVec4 : adamwUpdate, { param, grad, m, v }, uniforms);
     });
   }
 

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { gradClipScale } from "../../kernels/global_norm.ts";
+import { gradClipScale, gradClipScaleVec4 } from "../../kernels/global_norm.ts";
 import type { Tensor } from "../autograd/tensor.ts";
 import { forwardScope } from "../autograd/scope.ts";
 import { dispatch } from "../gpu/dispatch.ts";
@@ -42,7 +42,11 @@ export function clipGradNorm(params: Parameters, maxNorm: number): Tensor {
     const grads = tensors.flatMap((p) => (p.grad ? [p.grad] : []));
     const norm = globalNorm(grads, gpu);
     for (const grad of grads) {
-      dispatch(gradClipScale, { norm, grad }, { n: grad.size, max_norm: maxNorm });
+      const vec4 = grad.size % 4 === 0;
+      dispatch(vec4 ? gradClipScaleVec4 : gradClipScale, { norm, grad }, {
+        n: vec4 ? grad.size / 4 : grad.size,
+        max_norm: maxNorm,
+      });
     }
     return norm;
   });
