@@ -16,18 +16,13 @@
  */
 
 import { fromArray, type Tensor } from "../../autograd/tensor.ts";
-import { outsideMessage } from "../../gpu/faults.ts";
-import { IGNORE_INDEX } from "../../data/feature_extras.ts";
 import type { TaskSlice } from "../../data/loader.ts";
-import { crossEntropy } from "../../ops/cross_entropy.ts";
-import { add, scale } from "../../ops/elementwise.ts";
 import { gatherRows } from "../../ops/gather.ts";
 import { matmul } from "../../ops/matmul.ts";
-import { sum } from "../../ops/reduce.ts";
 import { reshape } from "../../ops/reshape.ts";
-import { concat, slice } from "../../ops/slice.ts";
+import { concat } from "../../ops/slice.ts";
 import { Dropout, Linear } from "../layers.ts";
-import { taskLoss } from "../loss.ts";
+import { spanExtractionLoss, taskLoss, tokenClassificationLoss } from "../loss.ts";
 import { Module } from "../module.ts";
 import type { SeedStream } from "../seeds.ts";
 import type { ResolvedTaskSpec } from "./config.ts";
@@ -101,22 +96,6 @@ export abstract class TaskHead extends Module {
 function ownRows(x: Tensor, { rows }: TaskRows): Tensor {
   if (rows.length === x.shape[0] && rows.every((r, i) => r === i)) return x;
   return gatherRows({ x }, { index: fromArray(x.gpu, rows, [rows.length], { dtype: "i32" }) });
-}
-
-/**
- * Mean cross-entropy of the `keep` rows of `logits` `[N, K]` against `labels`, PyTorch's
- * `ignore_index` reduction: rows outside `keep` count neither in the sum nor in the mean. With
- * no row kept the loss is 0 (PyTorch returns NaN), so one empty slice cannot spoil a batch.
- */
-function keptCrossEntropy(logits: Tensor, keep: number[], labels: number[]): Tensor {
-  const gpu = logits.gpu;
-  if (keep.length === 0) return scale({ a: sum({ x: logits }, {}) }, { s: 0 });
-  const kept = keep.length === logits.shape[0]
-    ? logits
-    : gatherRows({ x: logits }, { index: fromArray(gpu, keep, [keep.length], { dtype: "i32" }) });
-  return crossEntropy({ logits: kept }, {
-    labels: fromArray(gpu, labels, [labels.length], { dtype: "i32" }),
-  });
 }
 
 /**
@@ -212,31 +191,11 @@ export class TokenClassificationHead extends DropoutClassifierHead {
     return this.classifier.forward(this.dropout.forward(ownRows(sequence, slice)));
   }
 
-  /** Cross-entropy averaged over the tokens whose label is not -100. */
+  /** Cross-entropy averaged over the tokens whose label is not -100 (docs/model.md §8.4). */
   override loss(logits: Tensor, { tokenLabels }: TaskRows): Tensor | null {
-    if (!tokenLabels) return null;
-    const [n, T, k] = logits.shape;
-    if (tokenLabels.length !== n * T) {
-      throw new TypeError(
-        `${this.cannot("use the token labels")}: ${tokenLabels.length} labels for ${n} rows ` +
-          `of ${T} tokens; pad them to the batch's length with ${IGNORE_INDEX}`,
-      );
-    }
-    const keep: number[] = [], labels: number[] = [];
-    tokenLabels.forEach((v, i) => {
-      if (v === IGNORE_INDEX) return;
-      if (!(v >= 0 && v < k)) {
-        const what = { action: "use", tensor: `token labels of "${this.task.name}"` };
-        const position = `[${Math.floor(i / T)}, ${i % T}]`;
-        throw new RangeError(
-          outsideMessage({ ...what, limitName: "num_labels" }, { value: v, position, limit: k }) +
-            `; a token without a label is ${IGNORE_INDEX}`,
-        );
-      }
-      keep.push(i);
-      labels.push(v);
-    });
-    return keptCrossEntropy(reshape(logits, [n * T, k]), keep, labels);
+    return tokenLabels
+      ? tokenClassificationLoss(logits, tokenLabels, { task: this.task.name })
+      : null;
   }
 }
 
@@ -258,32 +217,10 @@ export class SpanExtractionHead extends TaskHead {
     return this.qaOutputs.forward(ownRows(sequence, slice));
   }
 
-  /**
-   * (CE(start) + CE(end)) / 2 with HF's rule: positions clamped to [0, T], and a position
-   * equal to T (outside the window) left out of its mean.
-   */
+  /** (CE(start) + CE(end)) / 2 under HF's clamping rule (docs/model.md §8.5). */
   override loss(logits: Tensor, { startPositions, endPositions }: TaskRows): Tensor | null {
     if (!startPositions || !endPositions) return null;
-    const [n, T] = logits.shape;
-    const sides = [startPositions, endPositions].map((positions, side) => {
-      if (positions.length !== n) {
-        throw new TypeError(
-          `${this.cannot("use the answer positions")}: ${positions.length} ${
-            side ? "end" : "start"
-          } positions for ${n} rows`,
-        );
-      }
-      const keep: number[] = [], labels: number[] = [];
-      positions.forEach((p, i) => {
-        const clamped = Math.min(Math.max(p, 0), T);
-        if (clamped === T) return;
-        keep.push(i);
-        labels.push(clamped);
-      });
-      const one = reshape(slice({ x: logits }, { axis: 2, start: side, end: side + 1 }), [n, T]);
-      return keptCrossEntropy(one, keep, labels);
-    });
-    return scale({ a: add({ a: sides[0], b: sides[1] }) }, { s: 0.5 });
+    return spanExtractionLoss(logits, startPositions, endPositions, { task: this.task.name });
   }
 }
 
