@@ -83,8 +83,13 @@ export abstract class TaskHead extends Module {
   /** The task's logits (shapes in the module doc). */
   abstract forward(inputs: HeadInputs): Tensor;
 
-  /** The task's mean loss `[1]`, or null when the slice carries no targets. */
-  abstract loss(logits: Tensor, slice: TaskRows): Tensor | null;
+  /**
+   * The task's mean loss `[1]`, or null when the slice carries no targets; here, of the
+   * slice's `labels` (cross-entropy over classes or choices, MSE for one output).
+   */
+  loss(logits: Tensor, { labels }: TaskRows): Tensor | null {
+    return labels ? taskLoss(logits, labels, { task: this.task.name }) : null;
+  }
 
   /** A message prefix naming the task. */
   protected cannot(what: string): string {
@@ -146,17 +151,13 @@ export class ClassificationHead extends TaskHead {
         throw new RangeError(
           `${this.cannot("pool the marked spans")}: span ${k % S} of row ${
             Math.floor(k / S)
-          } is [${start}, ${end}); it must be a non-empty token range inside [0, ${T})`,
+          } is [${start}, ${end}); a span is [start, end) with 0 <= start < end <= T = ${T}`,
         );
       }
       weights.fill(1 / (end - start), k * T + start, k * T + end);
     }
     const a = fromArray(sequence.gpu, weights, [n, S, T]);
     return reshape(matmul({ a, b: sequence }), [n, S * C]);
-  }
-
-  override loss(logits: Tensor, { labels }: TaskRows): Tensor | null {
-    return labels ? taskLoss(logits, labels, { task: this.task.name }) : null;
   }
 }
 
@@ -236,18 +237,14 @@ export class MultipleChoiceHead extends DropoutClassifierHead {
   /** @returns scores `[n_t / k_t, k_t]`, k_t = the slice's `choices` (else `numLabels`) */
   override forward({ pooled, slice }: HeadInputs): Tensor {
     const choices = slice.choices ?? this.task.numLabels, n = slice.rows.length;
-    if (n % choices !== 0) {
+    if (!(Number.isInteger(choices) && choices >= 2) || n % choices !== 0) {
       throw new TypeError(
         `${this.cannot("score the choices")}: ${n} rows are not whole examples of ${choices} ` +
-          `choices (each example's choices are consecutive rows)`,
+          `choices (at least 2, each example's choices in consecutive rows)`,
       );
     }
     const scores = this.classifier.forward(this.dropout.forward(ownRows(pooled, slice)));
     return reshape(scores, [n / choices, choices]);
-  }
-
-  override loss(logits: Tensor, { labels }: TaskRows): Tensor | null {
-    return labels ? taskLoss(logits, Int32Array.from(labels), { task: this.task.name }) : null;
   }
 }
 

@@ -216,6 +216,15 @@ gpuTest("a task without its targets or spans is refused with the reason", (gpu) 
     () => model.forward({ ...batch, tasks: tags }),
     new RegExp(`token labels of "wnut17": value ${TAGS} at \\[0, 3\\] is outside \\[0, ${TAGS}\\)`),
   );
+  const wide = batch.tasks.map((s) =>
+    s.taskId === 4 ? { ...s, spans: s.spans!.map((v, i) => i === 3 ? 99 : v) } : s
+  );
+  assert.throws(
+    () => model.forward({ ...batch, tasks: wide }),
+    new RegExp(
+      `span 1 of row 0 is \\[5, 99\\); a span is \\[start, end\\) with 0 <= start < end <= T = ${batch.seqLen}`,
+    ),
+  );
   const odd = batch.tasks.map((s) => s.taskId === 3 ? { ...s, rows: s.rows.subarray(0, 3) } : s);
   assert.throws(
     () => model.forward({ ...batch, tasks: odd }),
