@@ -12,7 +12,7 @@ import { readModelWeights, saveModelFolder } from "../state_dict.ts";
 import { caMtlTinyBert, checkSavedTasks, resolveTaskSpec } from "./config.ts";
 import { freezeEncoderLayers } from "./freeze.ts";
 import { CaMtl, type CaMtlEncoderModel, taskRowsOf } from "./model.ts";
-import { caMtlConfigToJson, loadCaMtl } from "./pretrained.ts";
+import { caMtlConfigToJson, loadCaMtl, savedCaMtlFromJson } from "./pretrained.ts";
 import { gpuTest } from "../../../tests/_util/gpu.ts";
 import { Rng } from "../../../tests/_util/rng.ts";
 
@@ -332,6 +332,20 @@ Deno.test("a task's head kind comes from the registry unless given, and must fit
       ),
     /saved with heads for wnut17 \(\d+ labels, token-classification\)/,
   );
+});
+
+Deno.test("a saved head record is checked, and one without a kind takes the registry's", () => {
+  const record = (tasks: unknown[]) => ({
+    camtl: { architecture: "CA-MTL-base", tasks, max_seq_length: 64 },
+  });
+  const read = (tasks: unknown[]) => savedCaMtlFromJson(record(tasks), "m/config.json");
+  assert.throws(
+    () => read([{ name: "qa", numLabels: 3, head: "span-extraction" }]),
+    /Cannot read the camtl record of "m\/config.json": "tasks\[0\]" does not describe a head: .*numLabels is 3; a span-extraction head has 2/,
+  );
+  assert.throws(() => read([{ name: "x", numLabels: 2, head: "tagging" }]), /"tasks\[0\].head"/);
+  const old = read([{ name: "squad", numLabels: 2 }])!;
+  assert.equal(resolveTaskSpec(old.tasks[0]).head, "span-extraction");
 });
 
 Deno.test("taskRowsOf groups rows by task for unlabelled scoring", () => {

@@ -146,6 +146,11 @@ export function savedCaMtlFromJson(json: unknown, file: string): SavedCaMtl | nu
     ) {
       fail(`"tasks[${i}].markedSpans" is ${JSON.stringify(markedSpans)}, expected a count`);
     }
+    try {
+      resolveTaskSpec(t as TaskSpec);
+    } catch (e) {
+      fail(`"tasks[${i}]" does not describe a head: ${(e as Error).message}`);
+    }
     names.add(name as string);
   });
   if (!Number.isSafeInteger(maxSeqLength) || (maxSeqLength as number) < 1) {
