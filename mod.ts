@@ -104,6 +104,10 @@ export {
   type SequenceClassifierOutput,
 } from "./lib/nn/bert/sequence_classification.ts";
 export {
+  BertForTokenClassification,
+  type TokenClassifierOutput,
+} from "./lib/nn/bert/token_classification.ts";
+export {
   type Architecture,
   BERT_BASE_CASED,
   BERT_LARGE_CASED,

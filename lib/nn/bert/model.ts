@@ -125,21 +125,28 @@ export class BertModel extends Module {
    */
   readonly layers: ModuleList<BertLayer<LayerNorm>>;
   /**
-   * The tanh pooler on [CLS] (keys `pooler.dense.*`).
+   * The tanh pooler on [CLS] (keys `pooler.dense.*`); null when built with
+   * `addPoolingLayer: false`.
    *
    * @internal
    */
-  readonly pooler: BertPooler;
+  readonly pooler: BertPooler | null;
 
   /**
    * Declares the model (no GPU memory until `materialize`).
    *
    * @param config The architecture.
-   * @param options `seed` of a new dropout stream (default 42), or a `seeds` stream to share.
+   * @param options `seed` of a new dropout stream (default 42), or a `seeds` stream to share;
+   *   `addPoolingLayer: false` builds no pooler, as transformers' token-classification model
+   *   does (then only `encode` runs).
    */
   constructor(
     config: BertConfig,
-    { seed = 42, seeds }: { seed?: number; seeds?: SeedStream } = {},
+    { seed = 42, seeds, addPoolingLayer = true }: {
+      seed?: number;
+      seeds?: SeedStream;
+      addPoolingLayer?: boolean;
+    } = {},
   ) {
     super();
     this.config = config;
@@ -151,7 +158,7 @@ export class BertModel extends Module {
     );
     const encoder = this.child("encoder", new Encoder(layers));
     this.layers = encoder.layer;
-    this.pooler = this.child("pooler", new BertPooler(config));
+    this.pooler = addPoolingLayer ? this.child("pooler", new BertPooler(config)) : null;
   }
 
   /**
@@ -187,13 +194,30 @@ export class BertModel extends Module {
    * intermediates are freed as soon as nothing needs them (see `forwardScope`).
    */
   forward(batch: BertBatch): BertOutput {
+    const pooler = this.pooler;
+    if (!pooler) {
+      throw new TypeError(
+        "Cannot pool [CLS]: this BertModel was built without a pooler (addPoolingLayer: false); " +
+          "call encode() for the hidden states",
+      );
+    }
     const gpu = this.embeddings.wordEmbeddings.weight.value.gpu;
     return forwardScope(gpu, () => {
-      const { inputs } = toBertInputs(gpu, batch);
-      let h = this.embeddings.forward(inputs);
-      for (const layer of this.layers.items) h = layer.forward(h, inputs.maskBias);
-      return { sequence: h, pooled: this.pooler.forward(h) };
+      const sequence = this.#encode(toBertInputs(gpu, batch).inputs);
+      return { sequence, pooled: pooler.forward(sequence) };
     });
+  }
+
+  /** The last hidden states `[B, T, C]` of a batch, without the pooler. */
+  encode(batch: BertBatch): Tensor {
+    const gpu = this.embeddings.wordEmbeddings.weight.value.gpu;
+    return forwardScope(gpu, () => this.#encode(toBertInputs(gpu, batch).inputs));
+  }
+
+  #encode(inputs: BertInputs): Tensor {
+    let h = this.embeddings.forward(inputs);
+    for (const layer of this.layers.items) h = layer.forward(h, inputs.maskBias);
+    return h;
   }
 
   /** Writes `model.safetensors` and `config.json` into `dir`, as transformers lays them out. */

@@ -10,13 +10,14 @@
 import type { Tensor } from "../../autograd/tensor.ts";
 import { forwardScope } from "../../autograd/scope.ts";
 import type { Gpu } from "../../gpu/device.ts";
-import { type BertConfig, bertConfigToJson, readBertConfig } from "../../io/config.ts";
-import { locateModel, type LocateOptions, type ResolvedModel } from "../../io/hub.ts";
+import type { BertConfig } from "../../io/config.ts";
+import type { ResolvedModel } from "../../io/hub.ts";
 import { taskLoss } from "../loss.ts";
-import { Dropout, Linear } from "../layers.ts";
-import { Module } from "../module.ts";
-import { loadFolderWeights, type LoadReport, saveModelFolder } from "../state_dict.ts";
-import { type BertBatch, BertModel, toBertInputs } from "./model.ts";
+import type { LoadReport } from "../state_dict.ts";
+import { BertClassifierModel, type SequenceClassificationOptions } from "./classifier_model.ts";
+import { type BertBatch, toBertInputs } from "./model.ts";
+
+export type { SequenceClassificationOptions } from "./classifier_model.ts";
 
 /** Labels of a batch: class ids (`Int32Array`) or regression targets (`Float32Array`). */
 export type Labels = Int32Array | Float32Array;
@@ -27,25 +28,6 @@ export interface SequenceClassifierOutput {
   logits: Tensor;
   /** Mean loss `[1]`, when labels were given. */
   loss?: Tensor;
-}
-
-/** Options of {@linkcode BertForSequenceClassification.fromPretrained}. */
-export interface SequenceClassificationOptions {
-  /** Number of classes (1: regression). Default: the config's `num_labels`, else 2. */
-  numLabels?: number;
-  /** Seed of fresh weights (the classifier, when the checkpoint has none) and of dropout. */
-  seed?: number;
-  /** Where to look for a hub id in the cache (see `locateModel`); nothing is downloaded. */
-  resolve?: LocateOptions;
-}
-
-/** The number of labels a `config.json` declares: `num_labels`, else `id2label`'s size. */
-function configLabels(config: BertConfig): number | undefined {
-  const n = config.extra.num_labels;
-  if (typeof n === "number" && Number.isInteger(n) && n > 0) return n;
-  const map = config.extra.id2label;
-  if (map && typeof map === "object") return Object.keys(map).length || undefined;
-  return undefined;
 }
 
 /**
@@ -63,41 +45,19 @@ function configLabels(config: BertConfig): number | undefined {
  * zeroGrad(model);
  * ```
  */
-export class BertForSequenceClassification extends Module {
-  /** The encoder, keyed `bert`. */
-  readonly bert: BertModel;
-  /** Dropout on the pooled vector (`hidden_dropout_prob`). */
-  readonly dropout: Dropout;
-  /** The head, keyed `classifier`: `[numLabels, C]`. */
-  readonly classifier: Linear;
-  /** Number of outputs: 1 for regression. */
-  readonly numLabels: number;
-
+export class BertForSequenceClassification extends BertClassifierModel {
   /**
    * Declares the model; call `materialize(gpu, seed)` or use `fromPretrained`.
    *
    * @throws {RangeError} when `numLabels` is not a positive integer
    */
   constructor(config: BertConfig, { numLabels = 2, seed = 42 } = {}) {
-    super();
-    if (!Number.isInteger(numLabels) || numLabels < 1) {
-      throw new RangeError(
-        `Cannot build BertForSequenceClassification: numLabels is ${numLabels}, expected an ` +
-          `integer >= 1 (1 for regression)`,
-      );
-    }
-    this.numLabels = numLabels;
-    this.bert = this.child("bert", new BertModel(config, { seed }));
-    this.dropout = this.child("dropout", new Dropout(config.hiddenDropoutProb, this.bert.seeds));
-    this.classifier = this.child(
-      "classifier",
-      new Linear(config.hiddenSize, numLabels, { std: config.initializerRange }),
-    );
-  }
-
-  /** The BERT configuration. */
-  get config(): BertConfig {
-    return this.bert.config;
+    super(config, numLabels, seed, {
+      architecture: "BertForSequenceClassification",
+      minLabels: 1,
+      hint: "1 for regression",
+      pooler: true,
+    });
   }
 
   /**
@@ -115,18 +75,12 @@ export class BertForSequenceClassification extends Module {
     nameOrPath: string,
     options: SequenceClassificationOptions = {},
   ): Promise<{ model: BertForSequenceClassification; report: LoadReport; origin: ResolvedModel }> {
-    const origin = await locateModel(nameOrPath, options.resolve);
-    const { folder } = origin;
-    const config = await readBertConfig(`${folder}/config.json`);
-    const numLabels = options.numLabels ?? configLabels(config) ?? 2;
-    const model = new BertForSequenceClassification(config, { numLabels, seed: options.seed })
-      .materialize(gpu, options.seed);
-    // No config blame: the head's size may come from `numLabels`, not from config.json.
-    const report = await loadFolderWeights(model, folder, {
-      optionalPrefix: "bert.",
-      allowMissing: [/^bert\.pooler\./, /^classifier\./],
-    });
-    return { model: model.eval(), report, origin };
+    return await BertClassifierModel.loadHead(
+      gpu,
+      nameOrPath,
+      options,
+      (config, numLabels, seed) => new BertForSequenceClassification(config, { numLabels, seed }),
+    );
   }
 
   /**
@@ -145,22 +99,5 @@ export class BertForSequenceClassification extends Module {
       const y = labels ?? own;
       return y ? { logits, loss: taskLoss(logits, y) } : { logits };
     });
-  }
-
-  /**
-   * Writes `model.safetensors` and `config.json` (with `architectures` and `num_labels`) into
-   * `dir`, the layout `fromPretrained` and transformers read.
-   */
-  async savePretrained(dir: string): Promise<void> {
-    const config: Record<string, unknown> = {
-      ...bertConfigToJson(this.config),
-      architectures: ["BertForSequenceClassification"],
-      num_labels: this.numLabels,
-    };
-    if (configLabels(this.config) !== this.numLabels) {
-      delete config.id2label; // names for another head size would mislabel this one
-      delete config.label2id;
-    }
-    await saveModelFolder(dir, this, config);
   }
 }

@@ -9,16 +9,65 @@
 
 import type { BertConfig } from "../../io/config.ts";
 import { CheckpointError } from "../../io/errors.ts";
+import { getTask, HEAD_KINDS, type HeadKind, knownTasks } from "../../data/tasks.ts";
 
 /** Which encoder a model uses. `bert` is the plain hard-sharing multi-task baseline. */
 export type Architecture = "CA-MTL-base" | "CA-MTL-large" | "bert";
 
-/** A task head: its name and the number of outputs (1 = regression). */
+/** A task head: its name, its size and what it computes (docs/model.md §8.1). */
 export interface TaskSpec {
   /** The task's name, e.g. `"sst-2"` (`CaMtl.taskId` looks it up). */
   name: string;
-  /** Outputs of the head: the number of classes, or 1 for regression (STS-B). */
+  /**
+   * The head's size: the number of classes (1 for regression, STS-B), of tags for token
+   * classification, of choices for multiple choice; 2 (start, end) for span extraction.
+   */
   numLabels: number;
+  /** What the head computes; default: the registered task's kind, else `classification`. */
+  head?: HeadKind;
+  /**
+   * Classification heads that pool this many marked token spans beside [CLS] (WiC, WSC);
+   * default: the registered task's `markedSpans` (when `head` is the task's own); 0 for none.
+   */
+  markedSpans?: number;
+}
+
+/** A {@linkcode TaskSpec} whose head kind is known. */
+export type ResolvedTaskSpec = TaskSpec & { head: HeadKind };
+
+/**
+ * `spec` with its head kind (and marked spans) filled from the task registry where absent,
+ * checked against its size.
+ *
+ * @throws {RangeError} for an unknown head kind, a span-extraction head whose size is not 2,
+ *   fewer than 2 choices, or marked spans on a head that is not classification
+ */
+export function resolveTaskSpec(spec: TaskSpec): ResolvedTaskSpec {
+  const known = knownTasks().includes(spec.name) ? getTask(spec.name) : null;
+  const head = spec.head ?? known?.head ?? "classification";
+  const ownHead = head === (known?.head ?? "classification");
+  const markedSpans = spec.markedSpans ?? (ownHead ? known?.markedSpans : undefined);
+  const fail = (why: string) =>
+    new RangeError(`Cannot build the head of task "${spec.name}": ${why}`);
+  if (!HEAD_KINDS.includes(head)) {
+    throw fail(`head "${head}" is not one of ${HEAD_KINDS.join(", ")}`);
+  }
+  if (!Number.isSafeInteger(spec.numLabels) || spec.numLabels < 1) {
+    throw fail(`numLabels is ${spec.numLabels}; it is a positive integer`);
+  }
+  if (head === "span-extraction" && spec.numLabels !== 2) {
+    throw fail(`numLabels is ${spec.numLabels}; a span-extraction head has 2 (start and end)`);
+  }
+  if (head === "multiple-choice" && spec.numLabels < 2) {
+    throw fail(`numLabels is ${spec.numLabels}; a multiple-choice task has at least 2 choices`);
+  }
+  if (markedSpans) {
+    if (head !== "classification" || !Number.isSafeInteger(markedSpans) || markedSpans < 0) {
+      throw fail(`markedSpans is ${markedSpans}; it is a count, for classification heads`);
+    }
+    return { name: spec.name, numLabels: spec.numLabels, head, markedSpans };
+  }
+  return { name: spec.name, numLabels: spec.numLabels, head };
 }
 
 /** Everything needed to build a CA-MTL (or plain multi-task BERT) model. */
@@ -112,8 +161,18 @@ export const BASE_CHECKPOINT: Readonly<Record<string, string>> = Object.freeze({
 });
 
 function describe(tasks: readonly TaskSpec[]): string {
-  return tasks.map((t) => `${t.name} (${t.numLabels} label${t.numLabels === 1 ? "" : "s"})`)
-    .join(", ");
+  return tasks.map((spec) => {
+    const t = resolveTaskSpec(spec);
+    const kind = t.head === "classification" ? "" : `, ${t.head}`;
+    const spans = t.markedSpans ? `, ${t.markedSpans} marked spans` : "";
+    return `${t.name} (${t.numLabels} label${t.numLabels === 1 ? "" : "s"}${kind}${spans})`;
+  }).join(", ");
+}
+
+function sameHead(a: TaskSpec, b: TaskSpec): boolean {
+  const [x, y] = [resolveTaskSpec(a), resolveTaskSpec(b)];
+  return x.name === y.name && x.numLabels === y.numLabels && x.head === y.head &&
+    x.markedSpans === y.markedSpans;
 }
 
 /**
@@ -130,8 +189,7 @@ export function checkSavedTasks(
   configFile: string,
 ): void {
   if (asked.length === 0) return;
-  const same = saved.length === asked.length &&
-    saved.every((t, i) => t.name === asked[i].name && t.numLabels === asked[i].numLabels);
+  const same = saved.length === asked.length && saved.every((t, i) => sameHead(t, asked[i]));
   if (same) return;
   throw new CheckpointError(
     `Cannot use the model "${configFile}" for tasks ${describe(asked)}: it was saved with ` +

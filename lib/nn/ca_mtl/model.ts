@@ -1,7 +1,8 @@
 /**
  * `CaMtl`: one encoder shared by every task, a task embedding that conditions it, and one head
  * per task (docs/model.md §8). Keys: `bert.task_type_embeddings`, `bert.conditional_alignment`,
- * `bert.embeddings`, `bert.encoder`, `bert.pooler`, `decoders.N.model`. With the `bert`
+ * `bert.embeddings`, `bert.encoder`, `bert.pooler`, and per task `decoders.N.model`,
+ * `decoders.N.classifier` or `decoders.N.qa_outputs` by head kind (`heads.ts`). With the `bert`
  * architecture the encoder is a plain `BertModel` (the hard-sharing baseline) and task ids only
  * pick the head.
  *
@@ -13,19 +14,18 @@ import { forwardScope } from "../../autograd/scope.ts";
 import { fromArray, type Tensor } from "../../autograd/tensor.ts";
 import { normalizedEntropy } from "../../ops/cross_entropy.ts";
 import { add, scale } from "../../ops/elementwise.ts";
-import { gatherRows } from "../../ops/gather.ts";
 import type { Batch } from "../../data/loader.ts";
 import type { Gpu } from "../../gpu/device.ts";
 import { type BertInputs, uploadCollated } from "../bert/inputs.ts";
 import { BertEmbeddings } from "../bert/embeddings.ts";
 import { BertModel, BertPooler } from "../bert/model.ts";
-import { Dropout, Embedding, Linear, ModuleList } from "../layers.ts";
+import { Embedding, ModuleList } from "../layers.ts";
 import { Module } from "../module.ts";
 import { SeedStream } from "../seeds.ts";
 import { FilmGenerator } from "./conditional.ts";
-import type { CaMtlConfig, TaskSpec } from "./config.ts";
+import { type CaMtlConfig, resolveTaskSpec } from "./config.ts";
+import { makeHead, type TaskHead, type TaskRows } from "./heads.ts";
 import { CaMtlBaseEncoder, CaMtlLargeEncoder } from "./layers.ts";
-import { taskLoss } from "../loss.ts";
 
 /**
  * The CA-MTL encoder (`CaMtl.bert`, keys `bert.*`): BERT embeddings aligned to the task by a
@@ -94,34 +94,7 @@ export class CaMtlEncoderModel extends Module {
   }
 }
 
-/** One task head (`decoders.N`): dropout on the pooled [CLS], then `model`: C → k_t. */
-export class Decoder extends Module {
-  readonly task: TaskSpec;
-  readonly dropout: Dropout;
-  readonly model: Linear;
-
-  constructor(hidden: number, task: TaskSpec, seeds: SeedStream, std: number) {
-    super();
-    this.task = task;
-    this.dropout = this.child("dropout", new Dropout(0.1, seeds));
-    this.model = this.child("model", new Linear(hidden, task.numLabels, { std }));
-  }
-
-  /** @param pooled `[n, C]` @returns logits `[n, k_t]` */
-  forward(pooled: Tensor): Tensor {
-    return this.model.forward(this.dropout.forward(pooled));
-  }
-}
-
-/** The rows of one task in a batch and their labels (class indices or regression targets). */
-export interface TaskRows {
-  /** The task's position in the model's task list. */
-  taskId: number;
-  /** Row numbers in the batch, ascending. */
-  rows: Int32Array;
-  /** Labels of those rows, or null when unlabelled (test data, MT-Uncertainty scoring). */
-  labels: Int32Array | Float32Array | null;
-}
+export type { TaskRows } from "./heads.ts";
 
 /** A batch for the model: inputs, each example's task id, and optionally its task slices. */
 export interface TaskBatch {
@@ -155,13 +128,19 @@ export function taskRowsOf(taskIds: Int32Array): TaskRows[] {
 
 /** What a forward returns: logits and normalised entropies per task present, and the loss. */
 export interface CaMtlOutput {
-  /** Task id → logits `[n_t, k_t]` for that task's examples, in batch order. */
+  /**
+   * Task id → that task's logits, rows in batch order (docs/model.md §8.3): `[n_t, k_t]` for
+   * classification, `[n_t, T, k_t]` for token classification, `[n_t, T, 2]` (start, end) for
+   * span extraction, `[n_t / k_t, k_t]` (one row of choice scores per example) for multiple
+   * choice.
+   */
   logits: Map<number, Tensor>;
-  /** Task id → positions of its examples in the batch. */
+  /** Task id → positions of its rows in the batch (every choice row for multiple choice). */
   rows: Map<number, Int32Array>;
   /**
-   * Task id → normalised entropy `[n_t]` (entropy / ln k_t; 0 for regression), no gradient;
-   * filled only when the forward was asked for it (`{ entropy: true }`): training never reads it.
+   * Task id → normalised entropy of each row of a 2-D logits tensor (entropy / ln k_t; 0 for
+   * regression), no gradient: classification and multiple-choice heads only. Filled only when
+   * the forward was asked for it (`{ entropy: true }`): training never reads it.
    */
   entropy: Map<number, Tensor>;
   /** Mean over the tasks present of each task's mean loss (when labels were given). */
@@ -172,9 +151,9 @@ export interface CaMtlOutput {
 
 /**
  * CA-MTL (or the plain multi-task BERT baseline) with per-task heads: the shared encoder under
- * `bert.*`, conditioned on a task embedding, and one dropout + linear head per task under
- * `decoders.N.*`. A forward takes a batch that mixes tasks and runs each task's head on its
- * own rows.
+ * `bert.*`, conditioned on a task embedding, and one head per task under `decoders.N.*`
+ * (classification, token classification, span extraction or multiple choice). A forward takes a
+ * batch that mixes tasks and runs each task's head on its own rows.
  *
  * @example Build CA-MTL-tiny for two tasks and take one training step's loss
  * ```ts ignore
@@ -206,21 +185,23 @@ export class CaMtl extends Module {
    *
    * @internal
    */
-  readonly decoders: ModuleList<Decoder>;
+  readonly decoders: ModuleList<TaskHead>;
 
   /**
    * Declares the model (no GPU memory until `materialize`).
    *
-   * @param config The architecture, BERT sizes, tasks and max_seq_length.
+   * @param config The architecture, BERT sizes, tasks and max_seq_length; `config.tasks` is
+   *   kept with each head kind resolved (`resolveTaskSpec`).
    * @param options `seed` of the dropout seed stream (default 42).
-   * @throws {RangeError} when the task list is empty.
+   * @throws {RangeError} when the task list is empty or a task's head does not fit its size.
    */
   constructor(config: CaMtlConfig, { seed = 42 }: { seed?: number } = {}) {
     super();
     if (config.tasks.length === 0) {
       throw new RangeError("Cannot build CA-MTL: the task list is empty");
     }
-    this.config = config;
+    const tasks = config.tasks.map(resolveTaskSpec);
+    this.config = { ...config, tasks };
     this.seeds = new SeedStream(seed);
     this.bert = this.child(
       "bert",
@@ -228,10 +209,11 @@ export class CaMtl extends Module {
         ? new BertModel(config.bert, { seeds: this.seeds })
         : new CaMtlEncoderModel(config, this.seeds),
     );
-    const C = config.bert.hiddenSize, std = config.bert.initializerRange;
+    const { hiddenSize: hidden, initializerRange: std, hiddenDropoutProb } = config.bert;
+    const sizes = { hidden, std, dropout: hiddenDropoutProb };
     this.decoders = this.child(
       "decoders",
-      new ModuleList(config.tasks.map((t) => new Decoder(C, t, this.seeds, std))),
+      new ModuleList(tasks.map((t) => makeHead(t, sizes, this.seeds))),
     );
   }
 
@@ -255,7 +237,7 @@ export class CaMtl extends Module {
    * normalised entropies, which cost a kernel a task and which training does not need.
    */
   forward(batch: TaskBatch | Batch, options: { entropy?: boolean } = {}): CaMtlOutput {
-    const gpu = this.decoders.items[0].model.weight.value.gpu;
+    const gpu = this.bert.embeddings.wordEmbeddings.weight.value.gpu;
     return forwardScope(
       gpu,
       () => this.#forward(asTaskBatch(gpu, batch), options.entropy ?? false),
@@ -277,9 +259,9 @@ export class CaMtl extends Module {
     }
     const gpu = inputs.inputIds.gpu;
     const ids = fromArray(gpu, taskIds, [B], { dtype: "i32" });
-    const pooled = this.bert instanceof BertModel
-      ? this.bert.forward(inputs).pooled
-      : this.bert.forward(inputs, ids).pooled;
+    const { sequence, pooled } = this.bert instanceof BertModel
+      ? this.bert.forward(inputs)
+      : this.bert.forward(inputs, ids);
     const slices = batch.tasks ?? taskRowsOf(taskIds);
     const out: CaMtlOutput = {
       logits: new Map(),
@@ -288,18 +270,16 @@ export class CaMtl extends Module {
       taskLosses: new Map(),
     };
     let total: Tensor | null = null;
-    for (const { taskId: t, rows, labels } of slices) {
-      const own = slices.length === 1 && rows.length === B ? pooled : gatherRows({ x: pooled }, {
-        index: fromArray(gpu, rows, [rows.length], { dtype: "i32" }),
-      });
-      const logits = this.decoders.items[t].forward(own);
+    for (const slice of slices) {
+      const t = slice.taskId, head = this.decoders.items[t];
+      const logits = head.forward({ sequence, pooled, slice });
       out.logits.set(t, logits);
-      out.rows.set(t, rows);
-      if (withEntropy) {
+      out.rows.set(t, slice.rows);
+      if (withEntropy && logits.shape.length === 2) {
         out.entropy.set(t, noGradSync(() => normalizedEntropy(logits, { eps: 1e-5 })));
       }
-      if (labels) {
-        const loss = taskLoss(logits, labels, { task: this.config.tasks[t].name });
+      const loss = head.loss(logits, slice);
+      if (loss) {
         out.taskLosses.set(t, loss);
         total = total ? add({ a: total, b: loss }) : loss;
       }

@@ -25,8 +25,10 @@ import {
   type CaMtlConfig,
   caMtlTinyBert,
   checkSavedTasks,
+  resolveTaskSpec,
   type TaskSpec,
 } from "./config.ts";
+import { HEAD_KINDS, type HeadKind } from "../../data/tasks.ts";
 import { CaMtl } from "./model.ts";
 
 /** The `config.json` key under which camtl records what it built. */
@@ -128,12 +130,26 @@ export function savedCaMtlFromJson(json: unknown, file: string): SavedCaMtl | nu
   if (!Array.isArray(tasks) || tasks.length === 0) fail(`"tasks" is not a non-empty list`);
   const names = new Set<string>();
   (tasks as unknown[]).forEach((t, i) => {
-    const { name, numLabels } = (t ?? {}) as Record<string, unknown>;
+    const { name, numLabels, head, markedSpans } = (t ?? {}) as Record<string, unknown>;
     if (typeof name !== "string" || name === "" || names.has(name)) {
       fail(`"tasks[${i}].name" is ${JSON.stringify(name)}, expected a new task name`);
     }
     if (!Number.isSafeInteger(numLabels) || (numLabels as number) < 1) {
       fail(`"tasks[${i}].numLabels" is ${JSON.stringify(numLabels)}, expected an integer ≥ 1`);
+    }
+    if (head !== undefined && !HEAD_KINDS.includes(head as HeadKind)) {
+      fail(`"tasks[${i}].head" is ${JSON.stringify(head)}, expected one of ${HEAD_KINDS}`);
+    }
+    if (
+      markedSpans !== undefined &&
+      !(Number.isSafeInteger(markedSpans) && (markedSpans as number) >= 0)
+    ) {
+      fail(`"tasks[${i}].markedSpans" is ${JSON.stringify(markedSpans)}, expected a count`);
+    }
+    try {
+      resolveTaskSpec(t as TaskSpec);
+    } catch (e) {
+      fail(`"tasks[${i}]" does not describe a head: ${(e as Error).message}`);
     }
     names.add(name as string);
   });
@@ -142,16 +158,21 @@ export function savedCaMtlFromJson(json: unknown, file: string): SavedCaMtl | nu
   }
   return {
     architecture: architecture as Architecture,
-    tasks: (tasks as TaskSpec[]).map(({ name, numLabels }) => ({ name, numLabels })),
+    tasks: (tasks as TaskSpec[]).map(({ name, numLabels, head, markedSpans }) => ({
+      name,
+      numLabels,
+      ...(head === undefined ? {} : { head }),
+      ...(markedSpans === undefined ? {} : { markedSpans }),
+    })),
     max_seq_length: maxSeqLength as number,
   };
 }
 
-/** `config.json` of a camtl model: HF BERT fields plus the camtl record. */
+/** `config.json` of a camtl model: HF BERT fields plus the camtl record (every head kind). */
 export function caMtlConfigToJson(config: CaMtlConfig): Record<string, unknown> {
   const saved: SavedCaMtl = {
     architecture: config.architecture,
-    tasks: config.tasks,
+    tasks: config.tasks.map(resolveTaskSpec),
     max_seq_length: config.maxSeqLength,
   };
   return {
