@@ -240,18 +240,18 @@ const segmentSumOf = (value: SegmentValue) =>
       out: { access: "write", type: value },
     },
     uniforms: { rows: "u32", d: "u32", pad: "i32" },
-    overrides: { WG: 64, CHUNK },
-    grid: ({ rows, d }, { WG }) => columnGrid(d, rows, WG),
+    overrides: { WG: 256, CHUNK },
+    // One invocation per (row, column), rows × columns laid flat: an embedding table has many
+    // rows of few columns, and a workgroup per row left most of its invocations idle.
+    grid: ({ rows, d }, { WG }) => grid1d(rows * d, WG),
     wgsl: /* wgsl */ `alias Val = ${value};
+${FLAT_INDEX}
 @compute @workgroup_size(WG)
-fn main(
-  @builtin(workgroup_id) wid: vec3u,
-  @builtin(num_workgroups) nwg: vec3u,
-  @builtin(local_invocation_index) lid: u32,
-) {
-  let r = wid.y + wid.z * nwg.y;
-  let c = wid.x * WG + lid;
-  if (r >= u.rows || c >= u.d) { return; }
+fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = flat_index(gid, nwg);
+  if (i >= u.rows * u.d) { return; }
+  let r = i / u.d;
+  let c = i % u.d;
   let s0 = starts[r];
   let s1 = starts[r + 1u];
   var acc = Val();
@@ -276,7 +276,7 @@ export const segmentPartial = segmentPartialOf("f32");
 export const segmentPartialVec4 = segmentPartialOf("vec4<f32>");
 /**
  * `out[r, c]`: the segment of row r summed in order (directly, or over its pieces). One
- * workgroup row per output row, one invocation per column.
+ * invocation per output element.
  */
 export const segmentSum = segmentSumOf("f32");
 /** `segment_sum` over vec4 columns (`d` counts vec4s; D a multiple of 4). */
