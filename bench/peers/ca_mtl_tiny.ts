@@ -57,7 +57,7 @@ export async function demoTrainData(): Promise<DemoTrainData> {
 }
 
 /** The demo's MT-Uncertainty sampler over `d` (`--seed 42`, b = 32). */
-function demoSampler(d: DemoTrainData, scorer: CandidateScorer): MtUncertaintySampler {
+export function demoSampler(d: DemoTrainData, scorer: CandidateScorer): MtUncertaintySampler {
   return new MtUncertaintySampler(d.sets, {
     batchSize: DEMO_STEP.batchSize,
     seed: DEMO_STEP.seed,
