@@ -29,6 +29,8 @@ import math
 import torch
 import torch.nn.functional as F
 
+BENCH = "ca_mtl_tiny_mtu_step[L=4,b=32 of 3x32,T<=64,H=128,demo]"
+
 
 def load(path):
     """The sizes, tasks and pools; each pool's arrays as tensors."""
@@ -55,7 +57,8 @@ def _shapes(cfg, tasks):
     out = [("bert.task_type_embeddings.weight", (len(tasks), H), "normal")]
 
     def linear(name, n_in, n_out):
-        out.extend([(f"{name}.weight", (n_out, n_in), "normal"), (f"{name}.bias", (n_out,), "zeros")])
+        out.append((f"{name}.weight", (n_out, n_in), "normal"))
+        out.append((f"{name}.bias", (n_out,), "zeros"))
 
     def norm(name, conditional):
         out.append((f"{name}.weight", (H,), "ones"))
@@ -161,7 +164,8 @@ def _layer(p, pre, h, mask_bias, zt, cfg, drop, top):
     ad = f"{pre}adapter"
     x = _film(p, f"{ad}.bottleneck.hidden_modulation",
               _linear(p, f"{ad}.bottleneck.emb_transf", zt), f)
-    x = _linear(p, f"{ad}.bottleneck.up_proj_layer", _linear(p, f"{ad}.bottleneck.down_proj_layer", x))
+    x = _linear(p, f"{ad}.bottleneck.down_proj_layer", x)
+    x = _linear(p, f"{ad}.bottleneck.up_proj_layer", x)
     return _norm(p, f"{ad}.condlayernorm", x + a, zt, eps)
 
 
@@ -191,7 +195,8 @@ def forward(p, spec, batch, train):
     for t in sorted(set(task_ids.tolist())):
         rows = (task_ids == t).nonzero().flatten()
         # The heads' dropout is 0.1 whatever the config says, as in camtl's Decoder.
-        out.append((t, rows, _linear(p, f"decoders.{t}.model", F.dropout(pooled[rows], 0.1, train))))
+        head = F.dropout(pooled[rows], 0.1, train)
+        out.append((t, rows, _linear(p, f"decoders.{t}.model", head)))
     return out
 
 
@@ -232,7 +237,7 @@ def mtu_scores(spec, heads, size):
 
 
 def mtu_step(p, spec, pool, train):
-    """Scores the pool without gradients, keeps the best b; returns (loss, selected rows, scores)."""
+    """Scores the pool without gradients, keeps the best b; returns (loss, selected, scores)."""
     with torch.no_grad():
         heads = forward(p, spec, pool, train)
     row_scores = mtu_scores(spec, heads, pool["ids"].shape[0])

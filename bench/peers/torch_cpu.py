@@ -311,9 +311,8 @@ def ca_mtl_case(gen):
     spec = torch_ca_mtl.load(ARGS.pools)
     p = {k: t.requires_grad_() for k, t in torch_ca_mtl.init_params(spec, gen).items()}
     pools = spec["pools"]
-    return user_step(
-        p, lambda i: torch_ca_mtl.mtu_step(p, spec, pools[i % len(pools)], True)[0],
-        spec["step"]["lr"])
+    return user_step(p, lambda i: torch_ca_mtl.mtu_step(p, spec, pools[i % len(pools)], True)[0],
+                     spec["step"]["lr"])
 
 
 def time_case(bench, run):
@@ -353,7 +352,7 @@ def bench_all():
     if "ca_mtl" in wanted:
         if not ARGS.pools:
             raise SystemExit("Cannot run CA-MTL-tiny: --pools FILE is missing")
-        time_case("ca_mtl_tiny_mtu_step[L=4,b=32 of 3x32,T<=64,H=128,demo]", ca_mtl_case(gen))
+        time_case(torch_ca_mtl.BENCH, ca_mtl_case(gen))
     if "step" in wanted:
         s = STEP
         time_case(f"train_step[L={s['L']},B={s['B']},T={s['T']},H={s['H']},V={s['V']},"
@@ -384,7 +383,8 @@ def check(path):
         labels = torch.tensor(spec["labels"])
         loss = model_loss(p, ids, types, mask_bias, labels, s["L"], s["heads"])
     else:
-        raise SystemExit(f'Cannot check "{path}": kind is {spec["kind"]!r}, expected "layer" or "step"')
+        raise SystemExit(f'Cannot check "{path}": kind is {spec["kind"]!r}, '
+                         'expected "layer", "step" or "ca_mtl"')
     loss.backward()
     out = {"loss": loss.item(), "grads": {k: t.grad.flatten().tolist() for k, t in p.items()}}
     if spec["kind"] == "step":
