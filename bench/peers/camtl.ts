@@ -8,13 +8,14 @@
 import { backward } from "../../lib/autograd/backward.ts";
 import { zeroGrad } from "../../lib/optim/zero_grad.ts";
 import { beginScope, withScope } from "../../lib/autograd/scope.ts";
-import { fromArray } from "../../lib/autograd/tensor.ts";
+import { fromArray, type Tensor } from "../../lib/autograd/tensor.ts";
 import type { Gpu } from "../../lib/gpu/device.ts";
 import type { BertConfig } from "../../lib/io/config.ts";
 import { uploadBatch } from "../../lib/nn/bert/inputs.ts";
 import { BertLayer, plainNorm } from "../../lib/nn/bert/layer.ts";
 import { BertModel } from "../../lib/nn/bert/model.ts";
 import { Linear } from "../../lib/nn/layers.ts";
+import type { Module } from "../../lib/nn/module.ts";
 import { SeedStream } from "../../lib/nn/seeds.ts";
 import { crossEntropy } from "../../lib/ops/cross_entropy.ts";
 import { matmul } from "../../lib/ops/matmul.ts";
@@ -76,12 +77,31 @@ export function classifierCase(gpu: Gpu, s: ClassifierShape, batches: readonly B
   config.attentionProbsDropoutProb = 0.1;
   const model = new BertForSequenceClassification(config, { numLabels: s.classes, seed: 1 })
     .materialize(gpu, 1);
-  model.train();
-  const opt = new AdamW(groupParameters(model, { weightDecay: 0.01 }), { lr: 1e-4 });
   let next = 0;
+  return userStepCase(gpu, model, () => batches[next++ % batches.length], { lr: 1e-4 });
+}
+
+/** A model a library user trains on collated batches (`BertForSequenceClassification`, `CaMtl`). */
+export interface BatchModel extends Module {
+  forward(batch: Batch): { loss?: Tensor | null };
+}
+
+/**
+ * A library user's step on `model` in training mode, one batch of `nextBatch()` per rep:
+ * forward with the loss, backward, clip to norm 1, AdamW (`lr`, decay 0.01 except biases and
+ * LayerNorm gains), zero grad; the rep ends when the device has finished.
+ */
+export function userStepCase(
+  gpu: Gpu,
+  model: BatchModel,
+  nextBatch: () => Batch | Promise<Batch>,
+  { lr }: { lr: number },
+): Case {
+  model.train();
+  const opt = new AdamW(groupParameters(model, { weightDecay: 0.01 }), { lr });
   return {
     async run() {
-      const batch = batches[next++ % batches.length];
+      const batch = await nextBatch();
       backward(model.forward(batch).loss!);
       clipGradNorm(model, 1.0);
       opt.step();

@@ -36,16 +36,21 @@ import { requestGpu } from "../../lib/gpu/device.ts";
 import { camtlImpl } from "./camtl.ts";
 import { jaxjsImpl, jaxjsSetup } from "./jaxjs.ts";
 import { tfjsImpl, tfjsSetup } from "./tfjs.ts";
-import { torchBench, torchSetup } from "./torch.ts";
+import { torchAvailable, torchBench } from "./torch.ts";
 import {
   type Case,
   type Impl,
   interleave,
-  type LayerShape,
+  jsonRow,
+  LAYER,
+  layerBench,
   loadAverage,
   parseArgs,
   type Stats,
-  type StepShape,
+  STEP,
+  stepBench,
+  TABLE_HEADER,
+  tableRow,
 } from "./timing.ts";
 
 const USAGE = "usage: deno task bench:peers [--reps N] [--warmup N] [--json] " +
@@ -90,23 +95,13 @@ if (wanted(`jaxjs-${jaxDevice}`)) {
   }
 }
 const used = impls.filter((i) => wanted(i.name));
-let torch = args.torch;
-if (torch) {
-  try {
-    log(`torch-cpu: torch ${await torchSetup()} on the CPU, 2 threads, in a child process`);
-  } catch (e) {
-    console.error(`torch-cpu left out: ${(e as Error).message}`);
-    torch = false;
-  }
-}
+const torch = args.torch && await torchAvailable(log);
 log(
   `adapter: "${adapter}"; load average ${loadAverage()}; ` +
     `${args.warmup} warm-ups, median of ${args.reps}`,
 );
 log("");
-log(
-  `${"bench".padEnd(48)} impl            median ms    min ms    max ms  vs camtl`,
-);
+log(TABLE_HEADER);
 
 let torchAdapter = "";
 
@@ -147,46 +142,24 @@ async function run(
   Object.assign(result, await torchRun(bench, kind));
   const base = result.camtl?.median;
   for (const [impl, s] of Object.entries(result)) {
-    if (args.json) {
-      console.log(JSON.stringify({
-        bench,
-        impl,
-        adapter: impl === "torch-cpu" ? torchAdapter : adapter,
-        median_ms: s.median,
-        min_ms: s.min,
-        max_ms: s.max,
-      }));
-    } else {
-      const ratio = base ? `${(s.median / base).toFixed(2)}×` : "—";
-      console.log(
-        `${bench.padEnd(48)} ${impl.padEnd(14)} ${s.median.toFixed(1).padStart(10)} ` +
-          `${s.min.toFixed(1).padStart(9)} ${s.max.toFixed(1).padStart(9)} ${ratio.padStart(9)}`,
-      );
-    }
+    console.log(
+      args.json
+        ? jsonRow(bench, impl, impl === "torch-cpu" ? torchAdapter : adapter, s)
+        : tableRow(bench, impl, s, base),
+    );
   }
 }
 
-const layer: LayerShape = { B: 8, T: 128, H: 256, heads: 4, ffn: 1024 };
 if (benches.includes("matmul")) {
   for (const S of [512, 1024]) {
     await run(`matmul_f32[${S}x${S}x${S}]`, "matmul", (i) => i.matmul(S));
   }
 }
 if (benches.includes("layer")) {
-  const { B, T, H, heads, ffn } = layer;
-  await run(
-    `bert_layer_fwd_bwd[B=${B},T=${T},H=${H},NH=${heads},I=${ffn}]`,
-    "layer",
-    (i) => i.bertLayer(layer),
-  );
+  await run(layerBench(LAYER), "layer", (i) => i.bertLayer(LAYER));
 }
 if (benches.includes("step")) {
-  const step: StepShape = { ...layer, layers: 4, classes: 2, vocab: 1000 };
-  await run(
-    `train_step[L=4,B=8,T=128,H=256,V=1000,K=2]`,
-    "step",
-    (i) => i.trainStep?.(step),
-  );
+  await run(stepBench(STEP), "step", (i) => i.trainStep?.(STEP));
 }
 log(`load average after: ${loadAverage()}`);
 // jax-js's Wasm worker threads would keep the process alive.

@@ -52,6 +52,54 @@ export interface Stats {
   max: number;
 }
 
+/** The layer benchmark's shape. */
+export const LAYER: LayerShape = { B: 8, T: 128, H: 256, heads: 4, ffn: 1024 };
+
+/** The training step's: 4 such layers, V = 1000, 2 classes. */
+export const STEP: StepShape = { ...LAYER, layers: 4, classes: 2, vocab: 1000 };
+
+/** The layer benchmark's name, as every side prints it. */
+export function layerBench({ B, T, H, heads, ffn }: LayerShape): string {
+  return `bert_layer_fwd_bwd[B=${B},T=${T},H=${H},NH=${heads},I=${ffn}]`;
+}
+
+/** The training step benchmark's name. */
+export function stepBench(s: StepShape): string {
+  return `train_step[L=${s.layers},B=${s.B},T=${s.T},H=${s.H},V=${s.vocab},K=${s.classes}]`;
+}
+
+const NAME_WIDTH = 56;
+
+/** The table's header line. */
+export const TABLE_HEADER = `${"bench".padEnd(NAME_WIDTH)} impl            median ms` +
+  "    min ms    max ms  vs camtl";
+
+/** One table row; the ratio is `s.median / base` (camtl's median; > 1: camtl is faster). */
+export function tableRow(bench: string, impl: string, s: Stats, base?: number): string {
+  const ratio = base ? `${(s.median / base).toFixed(2)}×` : "—";
+  return `${bench.padEnd(NAME_WIDTH)} ${impl.padEnd(14)} ${s.median.toFixed(1).padStart(10)} ` +
+    `${s.min.toFixed(1).padStart(9)} ${s.max.toFixed(1).padStart(9)} ${ratio.padStart(9)}`;
+}
+
+/** One JSON line: `{"bench","impl","adapter","median_ms","min_ms","max_ms"}` and `extra`. */
+export function jsonRow(
+  bench: string,
+  impl: string,
+  adapter: string,
+  s: Stats,
+  extra: Record<string, number> = {},
+): string {
+  return JSON.stringify({
+    bench,
+    impl,
+    adapter,
+    median_ms: s.median,
+    min_ms: s.min,
+    max_ms: s.max,
+    ...extra,
+  });
+}
+
 /** Median (upper middle for even counts), minimum and maximum. */
 export function stats(times: number[]): Stats {
   const t = [...times].sort((a, b) => a - b);

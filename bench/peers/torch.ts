@@ -1,9 +1,10 @@
 /**
- * The optional PyTorch-on-the-CPU side of the peer benchmark (`--torch`): runs
- * `torch_cpu.py` with Debian's `/usr/bin/python3` (python3-torch) in a child process, one
- * benchmark kind at a time, right after the WebGPU implementations have run that benchmark, and
- * reads back its JSON lines. It is not interleaved with them rep by rep (it is another
- * process), but it runs in the same invocation, under nearly the same machine load.
+ * The PyTorch-on-the-CPU side of the peer benchmarks: runs `torch_cpu.py` with Debian's
+ * `/usr/bin/python3` (python3-torch) in a child process, one benchmark kind at a time, and
+ * reads back its JSON lines. `bench:peers --torch` runs it right after the WebGPU
+ * implementations have run that benchmark; `bench:torch` alternates blocks of reps with
+ * camtl's. It is not interleaved rep by rep (it is another process), but it runs in the same
+ * invocation, under nearly the same machine load.
  *
  * @module
  */
@@ -20,6 +21,8 @@ export interface TorchResult {
   /** `cpu (N threads, BLAS …, torch …)`. */
   adapter: string;
   stats: Stats;
+  /** Every timed rep, in ms. */
+  times: number[];
 }
 
 /**
@@ -45,13 +48,33 @@ export async function torchSetup(): Promise<string> {
 }
 
 /**
- * Runs `torch_cpu.py --bench <kind>` (`matmul`, `layer` or `step`) with `threads` threads.
+ * Whether torch-cpu can run: logs its version with `log`, or says on stderr, in one line, why it
+ * is left out.
+ */
+export async function torchAvailable(log: (line: string) => void): Promise<boolean> {
+  try {
+    log(`torch-cpu: torch ${await torchSetup()} on the CPU, 2 threads, in a child process`);
+    return true;
+  } catch (e) {
+    console.error(`torch-cpu left out: ${(e as Error).message}`);
+    return false;
+  }
+}
+
+/**
+ * Runs `torch_cpu.py --bench <kind>` (`matmul`, `layer`, `step`, `classifier` or `ca_mtl`) with
+ * `threads` threads; `args` adds the input files (`--batches FILE`, `--pools FILE`).
  *
  * @throws {Error} with the script's stderr when it fails.
  */
 export async function torchBench(
   kind: string,
-  { reps, warmup, threads }: { reps: number; warmup: number; threads: number },
+  { reps, warmup, threads, args = [] }: {
+    reps: number;
+    warmup: number;
+    threads: number;
+    args?: string[];
+  },
 ): Promise<TorchResult[]> {
   const out = await new Deno.Command(TORCH_PYTHON, {
     args: [
@@ -64,6 +87,7 @@ export async function torchBench(
       String(warmup),
       "--threads",
       String(threads),
+      ...args,
     ],
   }).output();
   if (!out.success) {
@@ -76,6 +100,7 @@ export async function torchBench(
       bench: r.bench,
       adapter: r.adapter,
       stats: { median: r.median_ms, min: r.min_ms, max: r.max_ms },
+      times: r.times_ms,
     };
   });
 }

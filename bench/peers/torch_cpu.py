@@ -13,16 +13,21 @@ Benchmarks (names and shapes as `bench/peers/main.ts` prints them):
   their LayerNorm, 4 such layers, the tanh pooler on [CLS], a 2-class linear head, mean
   cross-entropy, and AdamW as Hugging Face transformers 2.11 and camtl's ``AdamW`` compute it
   (lr 1e-4, weight decay 0.01 on every parameter, bias-corrected step, decay after the update).
+- ``classifier_step[…]`` (``--batches FILE``) and ``ca_mtl_tiny_mtu_step[…]`` (``--pools FILE``,
+  ``torch_ca_mtl.py``): a library user's step (backward, clip to 1, AdamW without decay on
+  biases and LayerNorm gains, zero grad) on the small classifier or CA-MTL-tiny with MT-Uncertainty.
 
 Each benchmark runs ``--warmup`` untimed rounds, then ``--reps`` timed ones (at least 5), and
 prints one JSON line per benchmark, as ``main.ts --json`` does:
-``{"bench","impl":"torch-cpu","adapter":"cpu (2 threads, BLAS …)","median_ms","min_ms","max_ms"}``.
+``{"bench","impl":"torch-cpu","adapter":"cpu (2 threads, BLAS …)","median_ms","min_ms","max_ms"}``
+and ``times_ms``, every rep's time.
 Weights are N(0, 0.02) from torch's seeded generator, biases 0, gains 1; inputs are seeded
 uniform values in [-1, 1) (not camtl's exact values: times do not depend on them).
 
 ``--check FILE`` instead reads a layer or a training step with camtl's weights and inputs (the
 JSON that ``torch_cpu_test.ts`` writes) and prints the loss, every gradient and, for a step, the
-parameters after one AdamW update, so that the test can compare them with camtl's.
+parameters after one AdamW update, so that the test can compare them with camtl's (kind
+``ca_mtl``: ``torch_ca_mtl.check``'s loss, selection and scores).
 
 Run: ``/usr/bin/python3 bench/peers/torch_cpu.py [--bench matmul,layer,step] [--reps N]
 [--warmup N] [--threads N]`` or ``… --check FILE``.
@@ -45,8 +50,9 @@ def parse_args(argv):
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--check", metavar="FILE")
     p.add_argument("--batches", metavar="FILE", help="the classifier's batches, as JSON")
+    p.add_argument("--pools", metavar="FILE", help="CA-MTL-tiny's sizes, tasks and pools, as JSON")
     a = p.parse_args(argv)
-    unknown = set(a.bench.split(",")) - {"matmul", "layer", "step", "classifier"}
+    unknown = set(a.bench.split(",")) - {"matmul", "layer", "step", "classifier", "ca_mtl"}
     if unknown or a.reps < 1 or a.warmup < 0 or a.threads < 1:
         p.error(f"cannot run: --bench has {sorted(unknown)} or --reps/--warmup/--threads is out of range")
     a.reps = max(5, a.reps)
@@ -60,6 +66,8 @@ os.environ["OMP_NUM_THREADS"] = str(ARGS.threads)
 
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
+
+import torch_ca_mtl  # noqa: E402  (beside this file; imports torch)
 
 torch.set_num_threads(ARGS.threads)
 EPS_LN = 1e-12
@@ -189,6 +197,8 @@ class AdamW:
         step_size = self.lr * math.sqrt(1 - self.b2 ** self.t) / (1 - self.b1 ** self.t)
         for q, m, v in zip(self.params, self.m, self.v):
             g = q.grad
+            if g is None:  # never had a gradient (a head of a task not yet trained): skipped
+                continue
             m.mul_(self.b1).add_(g, alpha=1 - self.b1)
             v.mul_(self.b2).addcmul_(g, g, value=1 - self.b2)
             q.addcdiv_(m, v.sqrt().add_(self.eps), value=-step_size)
@@ -263,23 +273,46 @@ def classifier_case(gen):
                             (1 - mask) * -10000.0, torch.tensor(b["labels"])))
     p = {k: t.requires_grad_() for k, t in init_model(
         s["L"], s["H"], s["heads"], s["ffn"], s["V"], s["K"], gen).items()}
-    no_decay = [q for k, q in p.items() if k.endswith(".bias") or "LayerNorm" in k]
-    decay = [q for k, q in p.items() if not (k.endswith(".bias") or "LayerNorm" in k)]
-    opts = [AdamW(decay, **ADAMW), AdamW(no_decay, **{**ADAMW, "weight_decay": 0.0})]
+
+    def loss(i):
+        ids, types, mask_bias, labels = batches[i % len(batches)]
+        return model_loss(p, ids, types, mask_bias, labels, s["L"], s["heads"], s["dropout"])
+
+    return user_step(p, loss, ADAMW["lr"])
+
+
+def user_step(p, loss, lr):
+    """A library user's step on ``loss(i)`` (i counts calls): backward, clip to 1, AdamW, zero.
+
+    Decay 0.01 except biases and LayerNorm gains, by camtl's ``noDecay`` rule on the keys.
+    """
+    keep = [k for k in p if "bias" in k or "LayerNorm.weight" in k]
+    decay = [q for k, q in p.items() if k not in keep]
+    opts = [AdamW(decay, **{**ADAMW, "lr": lr}),
+            AdamW([p[k] for k in keep], **{**ADAMW, "lr": lr, "weight_decay": 0.0})]
     params = list(p.values())
     state = {"next": 0}
 
     def run():
-        ids, types, mask_bias, labels = batches[state["next"] % len(batches)]
+        loss(state["next"]).backward()
         state["next"] += 1
-        model_loss(p, ids, types, mask_bias, labels, s["L"], s["heads"], s["dropout"]).backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)
         for o in opts:
             o.step()
-        for q in params:
-            q.grad = None
+        for q in params:  # zeroed in place, as camtl's zeroGrad and torch 1.13's zero_grad()
+            if q.grad is not None:
+                q.grad.zero_()
 
     return run
+
+
+def ca_mtl_case(gen):
+    """CA-MTL-tiny's MT-Uncertainty step (``torch_ca_mtl.py``), cycling through ``--pools``."""
+    spec = torch_ca_mtl.load(ARGS.pools)
+    p = {k: t.requires_grad_() for k, t in torch_ca_mtl.init_params(spec, gen).items()}
+    pools = spec["pools"]
+    return user_step(p, lambda i: torch_ca_mtl.mtu_step(p, spec, pools[i % len(pools)], True)[0],
+                     spec["step"]["lr"])
 
 
 def time_case(bench, run):
@@ -298,6 +331,7 @@ def time_case(bench, run):
         "median_ms": times[len(times) // 2],
         "min_ms": times[0],
         "max_ms": times[-1],
+        "times_ms": times,
     }, separators=(",", ":")), flush=True)
 
 
@@ -315,6 +349,10 @@ def bench_all():
         if not ARGS.batches:
             raise SystemExit("Cannot run the classifier: --batches FILE is missing")
         time_case(CLASSIFIER_BENCH, classifier_case(gen))
+    if "ca_mtl" in wanted:
+        if not ARGS.pools:
+            raise SystemExit("Cannot run CA-MTL-tiny: --pools FILE is missing")
+        time_case(torch_ca_mtl.BENCH, ca_mtl_case(gen))
     if "step" in wanted:
         s = STEP
         time_case(f"train_step[L={s['L']},B={s['B']},T={s['T']},H={s['H']},V={s['V']},"
@@ -327,6 +365,10 @@ def check(path):
     """Loss and gradients (and, for a step, updated parameters) for camtl's weights and inputs."""
     with open(path) as f:
         spec = json.load(f)
+    if spec["kind"] == "ca_mtl":
+        pools = torch_ca_mtl.load(spec["pools"])
+        json.dump(torch_ca_mtl.check(pools, spec["params"]), sys.stdout)
+        return
     s = spec["shape"]
     p = {k: torch.tensor(v["data"], dtype=torch.float32).reshape(v["shape"]).requires_grad_()
          for k, v in spec["params"].items()}
@@ -341,7 +383,8 @@ def check(path):
         labels = torch.tensor(spec["labels"])
         loss = model_loss(p, ids, types, mask_bias, labels, s["L"], s["heads"])
     else:
-        raise SystemExit(f'Cannot check "{path}": kind is {spec["kind"]!r}, expected "layer" or "step"')
+        raise SystemExit(f'Cannot check "{path}": kind is {spec["kind"]!r}, '
+                         'expected "layer", "step" or "ca_mtl"')
     loss.backward()
     out = {"loss": loss.item(), "grads": {k: t.grad.flatten().tolist() for k, t in p.items()}}
     if spec["kind"] == "step":

@@ -25,37 +25,12 @@ import { assertAllClose } from "../../tests/_util/allclose.ts";
 import { gpuTest } from "../../tests/_util/gpu.ts";
 import { Rng } from "../../tests/_util/rng.ts";
 import { ADAMW, benchConfig, hostArray } from "./camtl.ts";
-
-const PYTHON = "/usr/bin/python3";
-const SCRIPT = new URL("./torch_cpu.py", import.meta.url).pathname;
-
-async function hasTorch(): Promise<boolean> {
-  try {
-    const cmd = new Deno.Command(PYTHON, { args: ["-c", "import torch"], stderr: "null" });
-    return (await cmd.output()).success;
-  } catch {
-    return false;
-  }
-}
+import { skipWithoutTorch, torchCheck } from "./_torch_check.ts";
 
 interface TorchResult {
   loss: number;
   grads: Record<string, number[]>;
   updated?: Record<string, number[]>;
-}
-
-/** Runs `torch_cpu.py --check` on `spec`, written to a temporary file. */
-async function torchCheck(spec: Record<string, unknown>): Promise<TorchResult> {
-  const file = await Deno.makeTempFile({ suffix: ".json" });
-  try {
-    await Deno.writeTextFile(file, JSON.stringify(spec));
-    const out = await new Deno.Command(PYTHON, { args: [SCRIPT, "--check", file] }).output();
-    const err = new TextDecoder().decode(out.stderr);
-    assert.ok(out.success, `torch_cpu.py --check failed: ${err}`);
-    return JSON.parse(new TextDecoder().decode(out.stdout));
-  } finally {
-    await Deno.remove(file);
-  }
 }
 
 /** Each parameter's key, shape and current values. */
@@ -92,12 +67,6 @@ async function assertGradsClose(
   return count;
 }
 
-async function skipWithoutTorch(name: string): Promise<boolean> {
-  if (await hasTorch()) return false;
-  console.warn(`SKIP: "${name}" needs ${PYTHON} with torch (Debian python3-torch)`);
-  return true;
-}
-
 const LAYER_NAME = "torch_cpu.py's BERT layer matches camtl's loss and all 16 gradients";
 gpuTest(LAYER_NAME, async (gpu: Gpu) => {
   if (await skipWithoutTorch(LAYER_NAME)) return;
@@ -118,7 +87,7 @@ gpuTest(LAYER_NAME, async (gpu: Gpu) => {
     });
     backward(loss);
     const ours = (await loss.readFloat())[0];
-    const torch = await torchCheck({
+    const torch = await torchCheck<TorchResult>({
       kind: "layer",
       shape: s,
       params: await paramSpec([["", layer]]),
@@ -162,7 +131,7 @@ gpuTest(STEP_NAME, async (gpu: Gpu) => {
       labels: fromArray(gpu, labels, [s.B], { dtype: "i32" }),
     });
     backward(loss);
-    const torch = await torchCheck({
+    const torch = await torchCheck<TorchResult>({
       kind: "step",
       shape: s,
       params: before,
