@@ -3,7 +3,10 @@
  * checkout's (an older commit in a `git worktree`, a branch under review), in one process on
  * one adapter, interleaved as `bench:peers` does. Both checkouts' `bench/peers/camtl.ts` are
  * imported, each opening its own device on the same adapter, and run the peer benchmark's
- * workloads: one BERT layer forward+backward and a 4-layer training step.
+ * workloads: one BERT layer forward+backward and a 4-layer training step. `--bench classifier`
+ * adds the small classifier's training step on real SST-2 batches (`classifier_loop.ts`: one
+ * loop over each checkout's own modules), each side batched as its own loader batches: padded to
+ * the longest sentence, rounded up to a multiple of its `PAD_MULTIPLE` where it has one.
  *
  * ```sh
  * git worktree add /tmp/camtl-before <commit>
@@ -21,6 +24,9 @@ import { pathToFileURL } from "node:url";
 import { resolve } from "node:path";
 import { requestGpu } from "../lib/gpu/device.ts";
 import { camtlImpl } from "./peers/camtl.ts";
+import { CLASSIFIER, classifierBatches } from "./peers/classifier_batches.ts";
+import { classifierLoop, loopModules } from "./peers/classifier_loop.ts";
+import type { Batch } from "../lib/data/loader.ts";
 import { type Case, type Impl, interleave, type LayerShape, loadAverage } from "./peers/timing.ts";
 
 const { values } = parseArgs({
@@ -32,7 +38,7 @@ const { values } = parseArgs({
   },
 });
 const usage = "usage: deno task bench:compare --against <checkout> [--reps N] [--warmup N] " +
-  "[--bench layer,step]";
+  "[--bench layer,step,classifier]";
 if (!values.against) {
   console.error(`error: --against is required\n${usage}`);
   Deno.exit(2);
@@ -47,6 +53,28 @@ try {
 }
 const reps = Math.max(5, Number(values.reps)), warmup = Number(values.warmup);
 const benches = values.bench!.split(",");
+
+/** The batch cut to its longest row, as a loader without rounding pads it. */
+function trimToLongest(b: Batch): Batch {
+  let T = 0;
+  for (let r = 0; r < b.size; r++) {
+    let n = 0;
+    for (let j = 0; j < b.seqLen; j++) n += b.attentionMask[r * b.seqLen + j];
+    T = Math.max(T, n);
+  }
+  const cut = (a: Int32Array) => {
+    const out = new Int32Array(b.size * T);
+    for (let r = 0; r < b.size; r++) out.set(a.subarray(r * b.seqLen, r * b.seqLen + T), r * T);
+    return out;
+  };
+  return {
+    ...b,
+    seqLen: T,
+    inputIds: cut(b.inputIds),
+    tokenTypeIds: cut(b.tokenTypeIds),
+    attentionMask: cut(b.attentionMask),
+  };
+}
 
 const here = await requestGpu();
 const there = await (await import(pathToFileURL(`${other}/lib/gpu/device.ts`).href)).requestGpu();
@@ -80,6 +108,28 @@ if (benches.includes("step")) {
   await compare(
     "train step L=4 H=256 T=128",
     (i) => i.trainStep!({ ...layer, layers: 4, classes: 2, vocab: 1000 }),
+  );
+}
+if (benches.includes("classifier")) {
+  const batches = await classifierBatches(8);
+  // The older loader padded to the longest sentence: re-collate the same examples that way.
+  const otherPads = "PAD_MULTIPLE" in
+    await import(pathToFileURL(`${other}/lib/data/loader.ts`).href);
+  const exact = batches.map(trimToLongest);
+  const mods = { this: await loopModules(resolve(".")), against: await loopModules(other) };
+  const gpus: Record<string, typeof here> = { this: here, against: there };
+  const cases: Record<string, Case> = {};
+  for (const k of ["this", "against"] as const) {
+    const mine = k === "this" || otherPads ? batches : exact;
+    cases[k] = classifierLoop(mods[k], gpus[k], CLASSIFIER, mine);
+  }
+  const s = await interleave(cases, warmup, reps);
+  for (const c of Object.values(cases)) c.dispose();
+  console.log(
+    `${"classifier step (SST-2)".padEnd(28)} ${s.this.median.toFixed(1).padStart(9)} ` +
+      `${s.against.median.toFixed(1).padStart(11)}  ${
+        (s.against.median / s.this.median).toFixed(2)
+      }×`,
   );
 }
 console.log(`load average after: ${loadAverage()}`);

@@ -5,6 +5,10 @@
  * Logits are QKᵀ/√HS, plus an optional bias `[B, T, T]` shared by every head (CA-MTL's
  * conditional attention), plus the padding bias; then softmax, dropout and the weighted sum.
  *
+ * With `clsOnly`, only the first position ([CLS]) queries: keys and values still come from every
+ * position, but the layer's outputs are `[B, 1, C]`. A model whose only reader is the pooler runs
+ * its last layer this way (docs/model.md §8.8): the other positions' outputs would never be read.
+ *
  * @module
  */
 
@@ -15,6 +19,7 @@ import { attentionContext, attentionScores } from "../../ops/attention.ts";
 import { add } from "../../ops/elementwise.ts";
 import { mergeHeads, splitHeads } from "../../ops/heads.ts";
 import { matmul } from "../../ops/matmul.ts";
+import { slice } from "../../ops/slice.ts";
 import { softmax } from "../../ops/softmax.ts";
 import { Dropout, Linear } from "../layers.ts";
 import { Module } from "../module.ts";
@@ -55,13 +60,15 @@ export class BertSelfAttention extends Module {
   /**
    * @param h `[B, T, C]` @param maskBias `[B, T]` additive
    * @param condition passed to `attentionBias`
-   * @returns `[B, T, C]`
+   * @param clsOnly only position 0 queries
+   * @returns `[B, T, C]`, or `[B, 1, C]` with `clsOnly`
    */
-  forward(h: Tensor, maskBias: Tensor, condition?: TaskCondition): Tensor {
-    const bias = this.attentionBias(condition, h.shape[1]);
+  forward(h: Tensor, maskBias: Tensor, condition?: TaskCondition, clsOnly = false): Tensor {
+    const fullBias = this.attentionBias(condition, h.shape[1]);
+    const bias = fullBias && clsOnly ? firstPosition(fullBias) : fullBias;
     const heads = this.heads;
     const hs = h.shape[2] / heads;
-    if (attendsInPlace(h.shape[1], hs)) {
+    if (!clsOnly && attendsInPlace(h.shape[1], hs)) {
       // Heads read in place from the linear layers' [B, T, C] outputs: no head copies.
       const scores = attentionScores(
         { q: this.query.forward(h), k: this.key.forward(h) },
@@ -72,14 +79,20 @@ export class BertSelfAttention extends Module {
         heads,
       });
     }
-    const q = splitHeads({ x: this.query.forward(h) }, { heads }); // [B, NH, T, HS]
+    const hq = clsOnly ? firstPosition(h) : h;
+    const q = splitHeads({ x: this.query.forward(hq) }, { heads }); // [B, NH, Tq, HS]
     const k = splitHeads({ x: this.key.forward(h) }, { heads });
     const v = splitHeads({ x: this.value.forward(h) }, { heads });
     const scores = matmul({ a: q, b: k }, { transB: true, alpha: 1 / Math.sqrt(hs) });
     const probs = softmax(bias ? { x: scores, bias } : { x: scores }, { mask: maskBias });
-    const context = matmul({ a: this.dropout.forward(probs), b: v }); // [B, NH, T, HS]
+    const context = matmul({ a: this.dropout.forward(probs), b: v }); // [B, NH, Tq, HS]
     return mergeHeads({ x: context });
   }
+}
+
+/** `x[:, 0:1]`: the [CLS] position of `[B, T, ...]`, keeping the axis. */
+export function firstPosition(x: Tensor): Tensor {
+  return slice({ x }, { axis: 1, start: 0, end: 1 });
 }
 
 /** A normalisation a residual block ends with: plain LayerNorm, or CA-MTL's conditional one. */

@@ -16,7 +16,7 @@ import { LayerNorm, Linear } from "../layers.ts";
 import { Module } from "../module.ts";
 import type { SeedStream } from "../seeds.ts";
 import type { TaskCondition } from "../task_condition.ts";
-import { BertSelfAttention, type Norm, ResidualOutput } from "./attention.ts";
+import { BertSelfAttention, firstPosition, type Norm, ResidualOutput } from "./attention.ts";
 
 /** Builds a layer's self-attention: plain BERT, or CA-MTL's conditional attention. */
 export type SelfAttentionFactory = (config: BertConfig, seeds: SeedStream) => BertSelfAttention;
@@ -46,9 +46,13 @@ export class BertAttention<N extends Norm = Norm> extends Module {
     );
   }
 
-  /** @param h `[B, T, C]` @param condition goes to the self-attention and the norm */
-  forward(h: Tensor, maskBias: Tensor, condition?: TaskCondition): Tensor {
-    return this.output.forward(this.self.forward(h, maskBias, condition), h, condition);
+  /**
+   * @param h `[B, T, C]` @param condition goes to the self-attention and the norm
+   * @param clsOnly only [CLS] queries: the result is `[B, 1, C]`
+   */
+  forward(h: Tensor, maskBias: Tensor, condition?: TaskCondition, clsOnly = false): Tensor {
+    const context = this.self.forward(h, maskBias, condition, clsOnly);
+    return this.output.forward(context, clsOnly ? firstPosition(h) : h, condition);
   }
 }
 
@@ -108,10 +112,11 @@ export class BertLayer<N extends Norm = Norm> extends Module {
   /**
    * @param h `[B, T, C]` @param maskBias `[B, T]`
    * @param condition the task condition, for conditional attention and norms
-   * @returns `[B, T, C]`
+   * @param clsOnly compute the [CLS] position only (when only the pooler reads the result)
+   * @returns `[B, T, C]`, or `[B, 1, C]` with `clsOnly`
    */
-  forward(h: Tensor, maskBias: Tensor, condition?: TaskCondition): Tensor {
-    const a = this.attention.forward(h, maskBias, condition);
+  forward(h: Tensor, maskBias: Tensor, condition?: TaskCondition, clsOnly = false): Tensor {
+    const a = this.attention.forward(h, maskBias, condition, clsOnly);
     return this.output.forward(this.intermediate.forward(a), a, condition);
   }
 }

@@ -194,18 +194,27 @@ export class BertModel extends Module {
    * intermediates are freed as soon as nothing needs them (see `forwardScope`).
    */
   forward(batch: BertBatch): BertOutput {
-    const pooler = this.pooler;
-    if (!pooler) {
-      throw new TypeError(
-        "Cannot pool [CLS]: this BertModel was built without a pooler (addPoolingLayer: false); " +
-          "call encode() for the hidden states",
-      );
-    }
+    const pooler = this.#pooler();
     const gpu = this.embeddings.wordEmbeddings.weight.value.gpu;
     return forwardScope(gpu, () => {
       const sequence = this.#encode(toBertInputs(gpu, batch).inputs);
       return { sequence, pooled: pooler.forward(sequence) };
     });
+  }
+
+  /**
+   * The pooled [CLS] vector `[B, C]` alone: what `forward(batch).pooled` is, computed without
+   * the last layer's other positions, which nothing reads (docs/model.md §8.8). Dropout masks
+   * of that layer are drawn for the positions it computes, so in training mode its numbers are
+   * another draw than `forward`'s, as two forwards are.
+   */
+  pool(batch: BertBatch): Tensor {
+    const pooler = this.#pooler();
+    const gpu = this.embeddings.wordEmbeddings.weight.value.gpu;
+    return forwardScope(
+      gpu,
+      () => pooler.forward(this.#encode(toBertInputs(gpu, batch).inputs, true)),
+    );
   }
 
   /** The last hidden states `[B, T, C]` of a batch, without the pooler. */
@@ -214,9 +223,23 @@ export class BertModel extends Module {
     return forwardScope(gpu, () => this.#encode(toBertInputs(gpu, batch).inputs));
   }
 
-  #encode(inputs: BertInputs): Tensor {
+  #pooler(): BertPooler {
+    if (!this.pooler) {
+      throw new TypeError(
+        "Cannot pool [CLS]: this BertModel was built without a pooler (addPoolingLayer: false); " +
+          "call encode() for the hidden states",
+      );
+    }
+    return this.pooler;
+  }
+
+  /** The encoder; with `clsOnly` the last layer computes position 0 only (`[B, 1, C]`). */
+  #encode(inputs: BertInputs, clsOnly = false): Tensor {
     let h = this.embeddings.forward(inputs);
-    for (const layer of this.layers.items) h = layer.forward(h, inputs.maskBias);
+    const layers = this.layers.items;
+    layers.forEach((layer, i) => {
+      h = layer.forward(h, inputs.maskBias, undefined, clsOnly && i === layers.length - 1);
+    });
     return h;
   }
 

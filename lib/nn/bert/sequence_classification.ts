@@ -94,7 +94,7 @@ export class BertForSequenceClassification extends BertClassifierModel {
     const gpu = this.classifier.weight.value.gpu;
     return forwardScope(gpu, () => {
       const { inputs, labels: own } = toBertInputs(gpu, batch);
-      const pooled = this.bert.forward(inputs).pooled;
+      const pooled = this.bert.pool(inputs);
       const logits = this.classifier.forward(this.dropout.forward(pooled));
       const y = labels ?? own;
       return y ? { logits, loss: taskLoss(logits, y) } : { logits };

@@ -6,6 +6,13 @@ import { BertModel } from "./model.ts";
 import { BertForSequenceClassification } from "./sequence_classification.ts";
 import { gpuTest } from "../../../tests/_util/gpu.ts";
 import { randomHostBatch } from "../../../tests/_util/data.ts";
+import { assertAllClose } from "../../../tests/_util/allclose.ts";
+import { Rng } from "../../../tests/_util/rng.ts";
+import { backward } from "../../autograd/backward.ts";
+import { fromArray, type Tensor } from "../../autograd/tensor.ts";
+import { mul } from "../../ops/elementwise.ts";
+import { sum } from "../../ops/reduce.ts";
+import { zeroGrad } from "../../optim/zero_grad.ts";
 
 const TINY = new URL("../../../tests/fixtures/tiny_bert", import.meta.url).pathname;
 
@@ -101,3 +108,36 @@ Deno.test("numLabels must be a positive integer", () => {
     /numLabels is 0/,
   );
 });
+
+gpuTest(
+  "pool() gives forward().pooled and its gradients while the last layer computes only [CLS]",
+  async (gpu) => {
+    const bert = (await BertModel.fromPretrained(gpu, TINY)).model;
+    // Lengths 10 and 13 (padding in the batch), and T = 13, not a multiple of 4.
+    const batch = randomHostBatch({ B: 5, S: 13, vocab: 512, seed: 4 });
+    const weights = fromArray(gpu, new Rng(9).array(5 * 64), [5, 64]);
+    const params = bert.parameters().map((p) => p.value);
+    const run = async (pooled: Tensor) => {
+      backward(sum({ x: mul({ a: pooled, b: weights }) }));
+      const grads = await Promise.all(params.map((p) => p.grad!.readFloat()));
+      zeroGrad(params, { setToNone: true });
+      return { pooled: await pooled.readFloat(), grads };
+    };
+    const dispatches = (f: () => Tensor) => {
+      const before = gpu.recorder.stats.dispatches;
+      const t = f();
+      return { t, n: gpu.recorder.stats.dispatches - before };
+    };
+    const full = dispatches(() => bert.forward(batch).pooled);
+    const cls = dispatches(() => bert.pool(batch));
+    const a = await run(full.t), b = await run(cls.t);
+    // The [CLS] row is computed by the same kernels over the same keys and values.
+    assertAllClose(b.pooled, a.pooled, { atol: 1e-6, rtol: 1e-6, label: "pooled" });
+    a.grads.forEach((g, i) =>
+      assertAllClose(b.grads[i], g, { atol: 1e-6, rtol: 1e-5, label: params[i].name })
+    );
+    // The short layer slices [CLS] out (a few dispatches) but multiplies 1 row instead of T.
+    assert.ok(cls.n <= full.n + 8, `${cls.n} vs ${full.n} dispatches`);
+    bert.dispose();
+  },
+);
