@@ -192,6 +192,7 @@ export {
 export {
   type Batch,
   collateIndices,
+  type CollateOptions,
   evalBatches,
   type TaskSlice,
   trainBatches,
