@@ -1,6 +1,8 @@
 /**
  * `linear`: `y = x · weightᵀ + bias` with PyTorch's `[out, in]` weight layout, the bias fused
- * into the matmul kernel, and a dedicated column-sum kernel for the bias gradient. Under autocast
+ * into the matmul kernel, and a dedicated column-sum kernel for the bias gradient. On CPU
+ * adapters the forward may multiply by a transposed copy of the weight, which they run faster
+ * (`transposedWeightProduct`). Under autocast
  * (`--fp16`) `x`, `weight` and, in backward, `dout` are rounded to f16 for the three products,
  * which accumulate in f32; the bias, its gradient and every result stay f32. See
  * https://pytorch.org/docs/stable/generated/torch.nn.Linear.html.
@@ -14,7 +16,8 @@ import { defineOp } from "../autograd/op.ts";
 import { assertDType, empty, type Tensor } from "../autograd/tensor.ts";
 import { dispatch } from "../gpu/dispatch.ts";
 import { castTensor } from "./cast.ts";
-import { fusedColumnSums } from "../gpu/kernel_choice.ts";
+import { fusedColumnSums, transposedWeightProduct } from "../gpu/kernel_choice.ts";
+import { swapMiddle } from "../../kernels/heads.ts";
 import { gemm } from "./gemm.ts";
 
 /** Inputs of {@linkcode linear}. */
@@ -93,15 +96,20 @@ const linearOp = defineOp<
     const weight = half ? castTensor(inputs.weight, "f16") : inputs.weight;
     const { rows, inFeatures, outFeatures } = dims;
     ctx.save({ x, weight, dims, half });
-    return gemm({ a: x, b: weight }, {
-      batch: 1,
-      m: rows,
-      n: outFeatures,
-      k: inFeatures,
-      transB: true,
-      bias,
-      shape: [...x.shape.slice(0, -1), outFeatures],
-    });
+    const shape = [...x.shape.slice(0, -1), outFeatures];
+    const spec = { batch: 1, m: rows, n: outFeatures, k: inFeatures, bias, shape };
+    if (transposedWeightProduct(x.gpu, { inFeatures, outFeatures, half })) {
+      // weightᵀ `[IN, OUT]`, a copy of IN·OUT words (small next to the product).
+      const wt = empty(x.gpu, [inFeatures, outFeatures]);
+      dispatch(swapMiddle, { inp: weight, out: wt }, {
+        n: weight.size,
+        x: outFeatures,
+        y: inFeatures,
+        d: 1,
+      });
+      return gemm({ a: x, b: wt }, spec);
+    }
+    return gemm({ a: x, b: weight }, { ...spec, transB: true });
   },
   backward(ctx, grad) {
     const { x, weight, dims, half } = ctx.saved;
