@@ -17,7 +17,7 @@ import { assertDType, empty, type Tensor } from "../autograd/tensor.ts";
 import { dispatch } from "../gpu/dispatch.ts";
 import { castTensor } from "./cast.ts";
 import { fusedColumnSums, transposedWeightProduct } from "../gpu/kernel_choice.ts";
-import { swapMiddle } from "../../kernels/heads.ts";
+import { transpose4 } from "../../kernels/transpose.ts";
 import { gemm } from "./gemm.ts";
 
 /** Inputs of {@linkcode linear}. */
@@ -101,12 +101,7 @@ const linearOp = defineOp<
     if (transposedWeightProduct(x.gpu, { inFeatures, outFeatures, half })) {
       // weightᵀ `[IN, OUT]`, a copy of IN·OUT words (small next to the product).
       const wt = empty(x.gpu, [inFeatures, outFeatures]);
-      dispatch(swapMiddle, { inp: weight, out: wt }, {
-        n: weight.size,
-        x: outFeatures,
-        y: inFeatures,
-        d: 1,
-      });
+      dispatch(transpose4, { inp: weight, out: wt }, { r4: outFeatures / 4, c4: inFeatures / 4 });
       return gemm({ a: x, b: wt }, spec);
     }
     return gemm({ a: x, b: weight }, { ...spec, transB: true });
