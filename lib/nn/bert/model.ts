@@ -192,12 +192,16 @@ export class BertModel extends Module {
   /**
    * The last hidden states and the pooled [CLS] vector of a batch. Outside any scope, the
    * intermediates are freed as soon as nothing needs them (see `forwardScope`).
+   *
+   * @param batch the batch
+   * @param options `clsOnly`: the last layer computes the [CLS] position only, and `sequence`
+   *   is `[B, 1, C]` (docs/model.md §8.8); for callers that read `pooled` alone
    */
-  forward(batch: BertBatch): BertOutput {
+  forward(batch: BertBatch, { clsOnly = false }: { clsOnly?: boolean } = {}): BertOutput {
     const pooler = this.#pooler();
     const gpu = this.embeddings.wordEmbeddings.weight.value.gpu;
     return forwardScope(gpu, () => {
-      const sequence = this.#encode(toBertInputs(gpu, batch).inputs);
+      const sequence = this.#encode(toBertInputs(gpu, batch).inputs, clsOnly);
       return { sequence, pooled: pooler.forward(sequence) };
     });
   }
@@ -209,12 +213,7 @@ export class BertModel extends Module {
    * another draw than `forward`'s, as two forwards are.
    */
   pool(batch: BertBatch): Tensor {
-    const pooler = this.#pooler();
-    const gpu = this.embeddings.wordEmbeddings.weight.value.gpu;
-    return forwardScope(
-      gpu,
-      () => pooler.forward(this.#encode(toBertInputs(gpu, batch).inputs, true)),
-    );
+    return this.forward(batch, { clsOnly: true }).pooled;
   }
 
   /** The last hidden states `[B, T, C]` of a batch, without the pooler. */

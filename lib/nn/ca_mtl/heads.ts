@@ -52,7 +52,10 @@ export interface TaskRows extends
 
 /** What a head reads: the whole batch's encoder outputs and its own task's rows. */
 export interface HeadInputs {
-  /** `[B, T, C]` last hidden states of the whole batch. */
+  /**
+   * `[B, T, C]` last hidden states of the whole batch (`[B, 1, C]`, [CLS] only, when no head
+   * of the batch reads the sequence).
+   */
   sequence: Tensor;
   /** `[B, C]` pooled [CLS] states of the whole batch. */
   pooled: Tensor;
@@ -78,6 +81,15 @@ export abstract class TaskHead extends Module {
   constructor(task: ResolvedTaskSpec) {
     super();
     this.task = task;
+  }
+
+  /**
+   * Whether the head reads the sequence output beyond [CLS]. When no head of a batch does, the
+   * encoder's last layer computes the [CLS] position only (docs/model.md §8.8) and `sequence`
+   * is `[B, 1, C]`.
+   */
+  get readsSequence(): boolean {
+    return false;
   }
 
   /** The task's logits (shapes in the module doc). */
@@ -119,6 +131,11 @@ export class ClassificationHead extends TaskHead {
     this.dropout = this.child("dropout", new Dropout(0.1, seeds));
     const width = (1 + (task.markedSpans ?? 0)) * sizes.hidden;
     this.model = this.child("model", new Linear(width, task.numLabels, { std: sizes.std }));
+  }
+
+  /** Marked spans are read from the sequence. */
+  override get readsSequence(): boolean {
+    return (this.task.markedSpans ?? 0) > 0;
   }
 
   /** @returns logits `[n_t, k_t]` */
@@ -188,6 +205,10 @@ export class TokenClassificationHead extends DropoutClassifierHead {
   }
 
   /** @returns logits `[n_t, T, k_t]` */
+  override get readsSequence(): boolean {
+    return true;
+  }
+
   override forward({ sequence, slice }: HeadInputs): Tensor {
     return this.classifier.forward(this.dropout.forward(ownRows(sequence, slice)));
   }
@@ -214,6 +235,10 @@ export class SpanExtractionHead extends TaskHead {
   }
 
   /** @returns logits `[n_t, T, 2]` */
+  override get readsSequence(): boolean {
+    return true;
+  }
+
   override forward({ sequence, slice }: HeadInputs): Tensor {
     return this.qaOutputs.forward(ownRows(sequence, slice));
   }

@@ -17,7 +17,7 @@ import type { Tensor } from "../../autograd/tensor.ts";
 import type { BertConfig } from "../../io/config.ts";
 import { add } from "../../ops/elementwise.ts";
 import { BertAttention, BertIntermediate, BertLayer, plainNorm } from "../bert/layer.ts";
-import { ResidualOutput } from "../bert/attention.ts";
+import { firstPosition, ResidualOutput } from "../bert/attention.ts";
 import { ModuleList } from "../layers.ts";
 import { Linear } from "../layers.ts";
 import { Module } from "../module.ts";
@@ -68,8 +68,8 @@ export class AdapterLayer extends Module {
     this.condLayerNorm = adapter.condLayerNorm;
   }
 
-  forward(h: Tensor, maskBias: Tensor, condition: TaskCondition): Tensor {
-    const a = this.newAttention.forward(h, maskBias, condition);
+  forward(h: Tensor, maskBias: Tensor, condition: TaskCondition, clsOnly = false): Tensor {
+    const a = this.newAttention.forward(h, maskBias, condition, clsOnly);
     const f = this.newOutput.forward(this.newIntermediate.forward(a), a, condition);
     const adapted = add({ a: this.bottleneck.forward(f, condition.zt), b: a });
     return this.condLayerNorm.forward(adapted, condition);
@@ -120,10 +120,16 @@ export class CaMtlBaseEncoder extends Module {
     this.layers = this.child("layer", new ModuleList(layers));
   }
 
-  /** @param h aligned embeddings `[B, T, C]` @param z raw task vectors `[B, C]` */
-  forward(h: Tensor, maskBias: Tensor, z: Tensor): Tensor {
+  /**
+   * @param h aligned embeddings `[B, T, C]` @param z raw task vectors `[B, C]`
+   * @param clsOnly the last layer computes [CLS] only (`[B, 1, C]` out)
+   */
+  forward(h: Tensor, maskBias: Tensor, z: Tensor, clsOnly = false): Tensor {
     const condition = { z, zt: this.taskTransformation.forward(z) };
-    for (const layer of this.layers.items) h = layer.forward(h, maskBias, condition);
+    const layers = this.layers.items;
+    layers.forEach((layer, i) => {
+      h = layer.forward(h, maskBias, condition, clsOnly && i === layers.length - 1);
+    });
     return h;
   }
 }
@@ -150,13 +156,19 @@ export class CaMtlLargeEncoder extends Module {
     );
   }
 
-  /** The bottleneck chain f_{i+1} = bottleneck_i(h_i + f_i), f_0 = 0; returns f_L. */
-  forward(h: Tensor, maskBias: Tensor, z: Tensor): Tensor {
+  /**
+   * The bottleneck chain f_{i+1} = bottleneck_i(h_i + f_i), f_0 = 0; returns f_L (`[B, 1, C]`,
+   * [CLS] only, with `clsOnly`: the last layer and adapter then run on that position alone).
+   */
+  forward(h: Tensor, maskBias: Tensor, z: Tensor, clsOnly = false): Tensor {
     const condition = { z, zt: this.taskTransformation.forward(z) };
     let f: Tensor | null = null;
+    const last = this.layers.items.length - 1;
     this.layers.items.forEach((layer, i) => {
-      h = layer.forward(h, maskBias, condition);
-      f = this.adapters.items[i].forward(f ? add({ a: h, b: f }) : h, condition.zt);
+      const short = clsOnly && i === last;
+      h = layer.forward(h, maskBias, condition, short);
+      const prev: Tensor | null = f && short ? firstPosition(f) : f;
+      f = this.adapters.items[i].forward(prev ? add({ a: h, b: prev }) : h, condition.zt);
     });
     return f!;
   }

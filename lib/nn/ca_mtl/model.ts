@@ -84,12 +84,17 @@ export class CaMtlEncoderModel extends Module {
    *
    * @param inputs The uploaded batch.
    * @param taskIds i32 `[B]`, each example's task id
-   * @returns sequence `[B, T, C]` and pooled `[B, C]`
+   * @param clsOnly the last layer computes the [CLS] position only (docs/model.md §8.8)
+   * @returns sequence `[B, T, C]` (`[B, 1, C]` with `clsOnly`) and pooled `[B, C]`
    */
-  forward(inputs: BertInputs, taskIds: Tensor): { sequence: Tensor; pooled: Tensor } {
+  forward(
+    inputs: BertInputs,
+    taskIds: Tensor,
+    clsOnly = false,
+  ): { sequence: Tensor; pooled: Tensor } {
     const z = this.taskTypeEmbeddings.forward(taskIds); // [B, C]
     const aligned = this.conditionalAlignment.forward(this.embeddings.forward(inputs), z);
-    const sequence = this.encoder.forward(aligned, inputs.maskBias, z);
+    const sequence = this.encoder.forward(aligned, inputs.maskBias, z, clsOnly);
     return { sequence, pooled: this.pooler.forward(sequence) };
   }
 }
@@ -259,10 +264,12 @@ export class CaMtl extends Module {
     }
     const gpu = inputs.inputIds.gpu;
     const ids = fromArray(gpu, taskIds, [B], { dtype: "i32" });
-    const { sequence, pooled } = this.bert instanceof BertModel
-      ? this.bert.forward(inputs)
-      : this.bert.forward(inputs, ids);
     const slices = batch.tasks ?? taskRowsOf(taskIds);
+    // Only the pooler reads the encoder when no head of the batch reads the sequence.
+    const clsOnly = slices.every((s) => !this.decoders.items[s.taskId].readsSequence);
+    const { sequence, pooled } = this.bert instanceof BertModel
+      ? this.bert.forward(inputs, { clsOnly })
+      : this.bert.forward(inputs, ids, clsOnly);
     const out: CaMtlOutput = {
       logits: new Map(),
       rows: new Map(),

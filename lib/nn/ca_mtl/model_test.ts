@@ -4,6 +4,18 @@ import { BERT_BASE_CASED, BERT_LARGE_CASED, type CaMtlConfig } from "./config.ts
 import { freezeEncoderLayers } from "./freeze.ts";
 import { blockGeometry } from "./conditional.ts";
 import { GLUE_TASKS, numLabels } from "../../data/glue_tasks.ts";
+import { caMtlTinyBert } from "./config.ts";
+import { BertModel } from "../bert/model.ts";
+import { uploadBatch } from "../bert/inputs.ts";
+import { backward } from "../../autograd/backward.ts";
+import { fromArray } from "../../autograd/tensor.ts";
+import { mul } from "../../ops/elementwise.ts";
+import { sum } from "../../ops/reduce.ts";
+import { zeroGrad } from "../../optim/zero_grad.ts";
+import { gpuTest } from "../../../tests/_util/gpu.ts";
+import { randomHostBatch } from "../../../tests/_util/data.ts";
+import { assertAllClose } from "../../../tests/_util/allclose.ts";
+import { Rng } from "../../../tests/_util/rng.ts";
 
 const TASKS = GLUE_TASKS.map((name) => ({ name, numLabels: numLabels(name) }));
 
@@ -93,3 +105,48 @@ Deno.test("checkpoint keys follow the released PyTorch model", () => {
     !large.has("bert.encoder.layer.11.output.LayerNorm.ln_weight_modulation.gb_weights.bias"),
   );
 });
+
+for (const architecture of ["CA-MTL-base", "CA-MTL-large", "bert"] as const) {
+  gpuTest(
+    `${architecture}: with the last layer on [CLS] alone, the pooled vector and gradients are the same`,
+    async (gpu) => {
+      const bert = { ...caMtlTinyBert(300), hiddenSize: 32, numAttentionHeads: 2 };
+      const tasks = [{ name: "mrpc", numLabels: 2 }, { name: "sts-b", numLabels: 1 }];
+      const model = new CaMtl({ architecture, bert, tasks, maxSeqLength: 16 }, { seed: 3 })
+        .materialize(gpu, 3)
+        .eval();
+      const host = randomHostBatch({ B: 4, S: 13, vocab: 300, seed: 2 });
+      const batch = {
+        inputs: uploadBatch(gpu, host),
+        taskIds: Int32Array.of(0, 1, 0, 1),
+        tasks: [
+          { taskId: 0, rows: Int32Array.of(0, 2), labels: Int32Array.of(1, 0) },
+          { taskId: 1, rows: Int32Array.of(1, 3), labels: Float32Array.of(0.5, 2) },
+        ],
+      };
+      const params = model.parameters().map((p) => p.value);
+      const run = async (full: boolean) => {
+        const enc = model.bert;
+        const ids = fromArray(gpu, batch.taskIds, [4], { dtype: "i32" });
+        const out = enc instanceof BertModel
+          ? enc.forward(batch.inputs, { clsOnly: !full })
+          : enc.forward(batch.inputs, ids, !full);
+        assert.equal(out.sequence.shape[1], full ? 13 : 1);
+        const r = fromArray(gpu, new Rng(5).array(4 * 32), [4, 32]);
+        backward(sum({ x: mul({ a: out.pooled, b: r }) }));
+        const grads = await Promise.all(params.map((p) => p.grad?.readFloat() ?? null));
+        zeroGrad(params, { setToNone: true });
+        return { pooled: await out.pooled.readFloat(), grads };
+      };
+      // Classification heads read only the pooled vector: the model's forward takes the short path.
+      assert.ok(model.decoders.items.every((head) => !head.readsSequence));
+      const full = await run(true), short = await run(false);
+      assertAllClose(short.pooled, full.pooled, { atol: 1e-6, rtol: 1e-5, label: "pooled" });
+      full.grads.forEach((g, i) => {
+        if (g === null) return assert.equal(short.grads[i], null);
+        assertAllClose(short.grads[i]!, g, { atol: 1e-6, rtol: 1e-5, label: params[i].name });
+      });
+      model.dispose();
+    },
+  );
+}
