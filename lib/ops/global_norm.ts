@@ -16,11 +16,13 @@ import {
 import { assertDType, empty, type Tensor } from "../autograd/tensor.ts";
 import type { Gpu } from "../gpu/device.ts";
 import { dispatch } from "../gpu/dispatch.ts";
+import { offsetsOf, sumSquaresMulti } from "../../kernels/multi_tensor.ts";
+import { groupSize, smallGroups } from "./foreach.ts";
 
 /**
  * √(Σ over `tensors` of Σ x²) as a new `[1]` f32 tensor (no gradient). Each tensor writes its
- * own range of partial sums of squares; one workgroup sums them in a fixed order, so the
- * result is deterministic. An empty list gives 0 when `gpu` is passed.
+ * own range of partial sums of squares (small tensors one each, several per dispatch); one
+ * workgroup sums them in a fixed order, so the result is deterministic. An empty list gives 0 when `gpu` is passed.
  *
  * @throws {TypeError} when a tensor is i32, tensors live on different devices, or the list is
  *   empty and no `gpu` is given.
@@ -35,28 +37,40 @@ export function globalNorm(tensors: Tensor[], gpu?: Gpu): Tensor {
   if (!device) {
     throw new TypeError(`Cannot run "globalNorm": no tensors were given and no device`);
   }
-  let total = 0;
-  const groups = tensors.map((t, i) => {
+  tensors.forEach((t, i) => {
     assertDType(t, "f32", `run "globalNorm"`, `tensors[${i}]`);
     if (t.gpu !== device) {
       throw new TypeError(`Cannot run "globalNorm": "tensors[${i}]" lives on another device`);
     }
-    const g = t.size % 4 === 0 ? sumGroupsVec4(t.size / 4) : sumGroups(t.size);
-    total += g;
-    return g;
   });
-  const partial = empty(device, [total]);
+  // Small tensors: one partial each, g tensors per dispatch; the others: their own partials.
+  const { groups, large } = smallGroups(
+    tensors.map((tensor) => ({ tensor })),
+    groupSize(device, 1, 1),
+  );
+  const partsOf = (t: Tensor) => t.size % 4 === 0 ? sumGroupsVec4(t.size / 4) : sumGroups(t.size);
+  const total = groups.reduce((a, g) => a + g.length, 0) +
+    large.reduce((a, { tensor }) => a + partsOf(tensor), 0);
+  const partial = empty(device, [Math.max(total, 1)]);
   let base = 0;
-  tensors.forEach((t, i) => {
-    const vec4 = t.size % 4 === 0;
+  for (const group of groups) {
+    const bound = Object.fromEntries(group.map(({ tensor }, j) => [`t${j}`, tensor]));
+    dispatch(sumSquaresMulti(group.length), { ...bound, partial }, {
+      ...offsetsOf(group.map(({ tensor }) => tensor.size)),
+      base,
+    });
+    base += group.length;
+  }
+  for (const { tensor: t } of large) {
+    const vec4 = t.size % 4 === 0, parts = partsOf(t);
     dispatch(vec4 ? sumPartialVec4 : sumPartial, { inp: t, partial }, {
       n: vec4 ? t.size / 4 : t.size,
       base,
-      groups: groups[i],
+      groups: parts,
       square: 1,
     });
-    base += groups[i];
-  });
+    base += parts;
+  }
   const out = empty(device, [1]);
   dispatch(sumFinal, { partial, out }, { count: total, scale: 1, square: 0, root: 1 });
   return out;

@@ -1,14 +1,17 @@
 /**
  * `AdamW`: the optimizer of Hugging Face transformers 2.11 (`correct_bias=True`), with one
- * fused in-place `adamw_update` dispatch per parameter (`kernels/adamw.ts`; its vec4 form when
- * the size is a multiple of 4). The moments m and
+ * fused in-place `adamw_update` dispatch per large parameter (`kernels/adamw.ts`; its vec4 form
+ * when the size is a multiple of 4) and one `adamw_multi` dispatch per group of small ones
+ * (`kernels/multi_tensor.ts`). The moments m and
  * v live on the GPU for the life of the optimizer; the learning rate is a uniform, so a
  * scheduler may change it every step at no cost.
  *
  * @module
  */
 
-import { adamwParams, adamwUpdate, adamwUpdateVec4 } from "../../kernels/adamw.ts";
+import { adamwParams, type AdamWStep, adamwUpdate, adamwUpdateVec4 } from "../../kernels/adamw.ts";
+import { adamwMulti, offsetsOf } from "../../kernels/multi_tensor.ts";
+import { groupSize, smallGroups } from "../ops/foreach.ts";
 import { assertDType, type Tensor } from "../autograd/tensor.ts";
 import { dispatch } from "../gpu/dispatch.ts";
 import { zeros } from "../autograd/accumulate.ts";
@@ -157,23 +160,54 @@ export class AdamW {
     checkLr(lr);
     this.lr = lr;
     this.#step++;
+    // Parameters with a gradient this step: each with its moments and its own step count.
+    const due: { tensor: Tensor; grad: Tensor; m: Tensor; v: Tensor; hyper: AdamWStep }[] = [];
     this.params.forEach(({ param, weightDecay }, i) => {
       const grad = param.grad;
       if (!grad) return;
-      const m = this.#m[i] ??= zeros(param.gpu, param.shape, { persistent: true });
-      const v = this.#v[i] ??= zeros(param.gpu, param.shape, { persistent: true });
-      const step = ++this.#steps[i];
-      const vec4 = param.size % 4 === 0;
-      const uniforms = adamwParams(vec4 ? param.size / 4 : param.size, {
-        lr,
-        beta1: this.beta1,
-        beta2: this.beta2,
-        eps: this.eps,
-        weightDecay,
-        step,
+      due.push({
+        tensor: param,
+        grad,
+        m: this.#m[i] ??= zeros(param.gpu, param.shape, { persistent: true }),
+        v: this.#v[i] ??= zeros(param.gpu, param.shape, { persistent: true }),
+        hyper: {
+          lr,
+          beta1: this.beta1,
+          beta2: this.beta2,
+          eps: this.eps,
+          weightDecay,
+          step: ++this.#steps[i],
+        },
       });
-      dispatch(vec4 ? adamwUpdateVec4 : adamwUpdate, { param, grad, m, v }, uniforms);
     });
+    if (due.length === 0) return;
+    // Small parameters several to a dispatch (four bindings each), the others one each.
+    const { groups, large } = smallGroups(due, groupSize(due[0].tensor.gpu, 4));
+    for (const group of groups) {
+      const bound: Record<string, Tensor> = {};
+      const perTensor: Record<string, number> = {};
+      group.forEach(({ tensor, grad, m, v, hyper }, j) => {
+        Object.assign(bound, { [`p${j}`]: tensor, [`g${j}`]: grad, [`m${j}`]: m, [`v${j}`]: v });
+        const u = adamwParams(tensor.size, hyper);
+        perTensor[`ss${j}`] = u.step_size;
+        perTensor[`dec${j}`] = u.decay;
+      });
+      const shared = adamwParams(0, group[0].hyper);
+      dispatch(adamwMulti(group.length), bound, {
+        ...offsetsOf(group.map(({ tensor }) => tensor.size)),
+        beta1: shared.beta1,
+        beta2: shared.beta2,
+        one_minus_beta1: shared.one_minus_beta1,
+        one_minus_beta2: shared.one_minus_beta2,
+        eps: shared.eps,
+        ...perTensor,
+      });
+    }
+    for (const { tensor: param, grad, m, v, hyper } of large) {
+      const vec4 = param.size % 4 === 0;
+      const uniforms = adamwParams(vec4 ? param.size / 4 : param.size, hyper);
+      dispatch(vec4 ? adamwUpdateVec4 : adamwUpdate, { param, grad, m, v }, uniforms);
+    }
   }
 
   /** Host copies of the moments and step counts (reads the GPU; for checkpoints). */

@@ -10,6 +10,8 @@ import type { Tensor } from "../autograd/tensor.ts";
 import { forwardScope } from "../autograd/scope.ts";
 import { dispatch } from "../gpu/dispatch.ts";
 import { globalNorm } from "../ops/global_norm.ts";
+import { groupSize, smallGroups } from "../ops/foreach.ts";
+import { offsetsOf, scaleClipMulti } from "../../kernels/multi_tensor.ts";
 import { type Parameters, parameterTensors } from "./params.ts";
 
 /**
@@ -41,7 +43,18 @@ export function clipGradNorm(params: Parameters, maxNorm: number): Tensor {
   return forwardScope(gpu, () => {
     const grads = tensors.flatMap((p) => (p.grad ? [p.grad] : []));
     const norm = globalNorm(grads, gpu);
-    for (const grad of grads) {
+    const { groups, large } = smallGroups(
+      grads.map((tensor) => ({ tensor })),
+      groupSize(gpu, 1, 1),
+    );
+    for (const group of groups) {
+      const bound = Object.fromEntries(group.map(({ tensor }, j) => [`t${j}`, tensor]));
+      dispatch(scaleClipMulti(group.length), { norm, ...bound }, {
+        ...offsetsOf(group.map(({ tensor }) => tensor.size)),
+        max_norm: maxNorm,
+      });
+    }
+    for (const { tensor: grad } of large) {
       const vec4 = grad.size % 4 === 0;
       dispatch(vec4 ? gradClipScaleVec4 : gradClipScale, { norm, grad }, {
         n: vec4 ? grad.size / 4 : grad.size,

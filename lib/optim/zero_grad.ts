@@ -5,6 +5,10 @@
  */
 
 import { fillTensor } from "../autograd/accumulate.ts";
+import type { Tensor } from "../autograd/tensor.ts";
+import { dispatch } from "../gpu/dispatch.ts";
+import { groupSize, smallGroups } from "../ops/foreach.ts";
+import { fillMulti, offsetsOf } from "../../kernels/multi_tensor.ts";
 import { type Parameters, parameterTensors } from "./params.ts";
 
 /**
@@ -22,13 +26,25 @@ import { type Parameters, parameterTensors } from "./params.ts";
  * ```
  */
 export function zeroGrad(params: Parameters, options: { setToNone?: boolean } = {}): void {
+  const grads: { tensor: Tensor }[] = [];
   for (const p of parameterTensors(params, "zero gradients")) {
     if (!p.grad) continue;
     if (options.setToNone) {
       p.grad.dispose();
       p.grad = null;
     } else {
-      fillTensor(p.grad, 0);
+      grads.push({ tensor: p.grad });
     }
   }
+  if (grads.length === 0) return;
+  // Small gradients several to a dispatch, the others one each.
+  const { groups, large } = smallGroups(grads, groupSize(grads[0].tensor.gpu, 1));
+  for (const group of groups) {
+    const bound = Object.fromEntries(group.map(({ tensor }, j) => [`t${j}`, tensor]));
+    dispatch(fillMulti(group.length), bound, {
+      ...offsetsOf(group.map(({ tensor }) => tensor.size)),
+      value: 0,
+    });
+  }
+  for (const { tensor } of large) fillTensor(tensor, 0);
 }
