@@ -19,7 +19,7 @@ gpuTest(
     const trainer = new Trainer(gpu, model, tinyData(), options, {
       // After step 3, a NaN in the shared pooler makes every task's loss NaN from step 4 on.
       onStep: (step) => {
-        if (step === 3) model.bert.pooler.dense.bias!.value.write(new Float32Array(32).fill(NaN));
+        if (step === 3) model.bert.pooler!.dense.bias!.value.write(new Float32Array(32).fill(NaN));
       },
     });
     try {
