@@ -281,8 +281,10 @@ export function poolGroups(
   const T = pool.seqLen;
   const rows: Int32Array[][] = [];
   const groups = pool.tasks.map((slice, i): CandidateGroup => {
-    const { kind, numLabels: C } = headOf(slice);
+    const head = headOf(slice), kind = head.kind;
     const per = slice.choices ?? 1, n = slice.rows.length / per;
+    // Multiple choice: one logit per choice row, whatever the head's label count says.
+    const C = kind === "multiple-choice" ? per : head.numLabels;
     rows.push(Array.from({ length: n }, (_, j) => slice.rows.subarray(j * per, j * per + per)));
     const group = { task: slice.task, numLabels: C, logits: logits[i], kind };
     if (kind !== "token-classification" && kind !== "span-extraction") {
