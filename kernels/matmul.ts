@@ -5,7 +5,7 @@
  *
  * | kernel | a | b | c | needs |
  * |---|---|---|---|---|
- * | `matmul_nn` | `[M, K]` | `[K, N]` | `[M, N]` (vec4 stores, + `bias[N]`) | K % 4 = 0, N % 4 = 0 |
+ * | `matmul_nn` | `[M, K]` | `[K, N]` | `[M, N]` (vec4 stores) | K % 4 = 0, N % 4 = 0 |
  * | `matmul_nt` | `[M, K]` | `[N, K]` | `[M, N]` (+ `bias[N]`) | K % 4 = 0 |
  * | `matmul_tn` | `[K, M]` | `[K, N]` | `[M, N]` (vec4 stores) | M % 4 = 0, N % 4 = 0 |
  *
@@ -138,18 +138,6 @@ const tiledGrid =
     batch,
   ];
 
-// PUT4 plus `bias[col]` (a vec4 of the bias) on every row when bias_on = 1.
-const PUT4_BIAS = /* wgsl */ `
-fn put4(m: mat4x4f, base: u32, row: u32, col: u32, n4: u32) {
-  if (col >= n4) { return; }
-  var add = vec4f();
-  if (u.bias_on != 0u) { add = bias[col]; }
-  for (var r = 0u; r < 4u; r++) {
-    if (row + r < u.m) { c[base + (row + r) * u.ldc + col] = u.alpha * m[r] + add; }
-  }
-}
-`;
-
 /** The `matmul_nn` body for S vec4 columns per invocation. */
 function nnBody(S: number): string {
   const bLoads = range(S).map((j) => `    let b${j} = krows4(pb + n${j}, u.ldb);`).join("\n");
@@ -161,7 +149,7 @@ function nnBody(S: number): string {
       (a, b) => `${b} * ${a}`,
     )
   ).join("\n");
-  return /* wgsl */ `${ROWS4("a")}${PUT4_BIAS}${OFFSETS}
+  return /* wgsl */ `${ROWS4("a")}${PUT4}${OFFSETS}
 // Four consecutive rows of b from vec4 index p (stride ld): the columns are the rows.
 fn krows4(p: u32, ld: u32) -> mat4x4f {
   return mat4x4f(b[p], b[p + ld], b[p + 2u * ld], b[p + 3u * ld]);
@@ -238,8 +226,8 @@ ${stores(S)}
 function nnKernel(name: string, S: number) {
   return defineKernel({
     name,
-    bindings: { a: VEC4_READ, b: VEC4_READ, bias: VEC4_READ, c: VEC4_WRITE },
-    uniforms: { ...TILED_UNIFORMS, bias_on: "u32" },
+    bindings: { a: VEC4_READ, b: VEC4_READ, c: VEC4_WRITE },
+    uniforms: TILED_UNIFORMS,
     overrides: { WX: 8, WY: 4 },
     grid: tiledGrid(S),
     wgsl: nnBody(S),
@@ -247,9 +235,8 @@ function nnKernel(name: string, S: number) {
 }
 
 /**
- * `c[z] = alpha · a[z] · b[z] (+ bias)` with a `[M, K]`, b `[K, N]`, both row-major, K and N
- * multiples of 4; `bias[N]` is added to every row when `bias_on = 1` (bind any vec4-sized
- * buffer as `bias` otherwise).
+ * `c[z] = alpha · a[z] · b[z]` with a `[M, K]`, b `[K, N]`, both row-major, K and N multiples
+ * of 4.
  */
 export const matmulNn = nnKernel("matmul_nn", 4);
 

@@ -41,14 +41,6 @@ const CASES: Case[] = [
   { label: "x [100, 128] → 300 (many workgroups)", x: [100, 128], out: 300, bias: true },
   { label: "x [37, 60] → 44 (narrow weight gradient)", x: [37, 60], out: 44, bias: true },
   { label: "x [1] → 1", x: [1], out: 1, bias: true },
-  // IN ≤ OUT, both multiples of 4: on CPU adapters the forward runs matmul_nn on weightᵀ.
-  { label: "x [70, 36] → 132 (transposed weight)", x: [70, 36], out: 132, bias: true },
-  {
-    label: "x [2, 33, 32] → 68 without bias (transposed weight)",
-    x: [2, 33, 32],
-    out: 68,
-    bias: false,
-  },
 ];
 
 function disposeGrads(ts: (Tensor | undefined)[]): void {

@@ -82,10 +82,10 @@ function uniformsOf<
   return out as U;
 }
 
-/** Uniforms of the tiled kernel without a bias (`tn`), f32 or f16. */
-export type TiledUniforms = typeof matmulTn extends Kernel<infer U, infer _B, infer _O> ? U
+/** Uniforms of the tiled kernels without a bias (`nn`, `tn`), f32 or f16. */
+export type TiledUniforms = typeof matmulNn extends Kernel<infer U, infer _B, infer _O> ? U
   : never;
-/** Uniforms of the tiled kernels that add a bias (`nn`, `nt`) and their f16 twins. */
+/** Uniforms of `matmul_nt` and its f16 twin. */
 export type TiledBiasUniforms = typeof matmulNt extends Kernel<infer U, infer _B, infer _O> ? U
   : never;
 

@@ -45,7 +45,7 @@ export type GemmKernelName = "matmul_nn" | "matmul_nt" | "matmul_tn" | "matmul_s
 
 /** What the matrix-product choice looks at: sizes, layout and whether a bias is added. */
 export type GemmLayout = Pick<MatmulDims, "m" | "n" | "k" | "transA" | "transB"> & {
-  /** A bias added to every row of `c` (`matmul_tn` adds none). */
+  /** A bias added to every row of `c` (only `matmul_nt` and `matmul_strided` add one). */
   bias?: unknown;
 };
 
@@ -58,8 +58,8 @@ export function gemmKernel(
 ): GemmKernelName {
   if (k === 0) return "matmul_strided";
   if (!transA && transB && k % 4 === 0) return "matmul_nt";
+  if (bias) return "matmul_strided"; // only matmul_nt and matmul_strided add a bias
   if (!transA && !transB && k % 4 === 0 && n % 4 === 0) return "matmul_nn";
-  if (bias) return "matmul_strided"; // matmul_nt, matmul_nn and matmul_strided add a bias
   if (transA && !transB && m % 4 === 0 && n % 4 === 0) return "matmul_tn";
   return "matmul_strided";
 }
@@ -76,23 +76,6 @@ export function fusedColumnSums(
   layout: GemmLayout,
 ): boolean {
   return !gpu.adapter.isFallbackAdapter && gemmKernel(layout) === "matmul_tn";
-}
-
-/**
- * Whether `linear` multiplies by a transposed copy of its weight (`matmul_nn`, the copy a
- * `[OUT, IN]` transpose made for the forward) instead of reading the weight in place
- * (`matmul_nt`): on CPU adapters, when IN ≤ OUT and both are multiples of 4. lavapipe runs a
- * SIMD group's lanes along the output columns; in `nn` they then load consecutive vec4s of `b`,
- * in `nt` rows K floats apart. Measured on lavapipe, [1280, 128]·[128, 128]: 2.61 → 1.54 ms
- * with the copy; [1024, 256]·[256, 256]: 5.55 → 4.35 ms; but [1280, 512]·[512, 128] (IN > OUT)
- * 5.61 → 5.95 ms, so there the weight is read in place. f32 only (the copy moves 32-bit words).
- */
-export function transposedWeightProduct(
-  gpu: { readonly adapter: Pick<AdapterReport, "isFallbackAdapter"> },
-  { inFeatures, outFeatures, half }: { inFeatures: number; outFeatures: number; half: boolean },
-): boolean {
-  return gpu.adapter.isFallbackAdapter && !half && inFeatures % 4 === 0 &&
-    outFeatures % 4 === 0 && inFeatures <= outFeatures;
 }
 
 /**

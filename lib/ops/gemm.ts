@@ -146,10 +146,7 @@ export function gemm({ a, b }: { a: Tensor; b: Tensor }, spec: GemmSpec): Tensor
     const uniforms = (count: number, z0: number) => ({ ...base, ...strides, batch: count, z0 });
     if (kernel === "matmul_nn") {
       const nn = nnKernel(half, narrow);
-      const biasOn = { bias_on: bias ? 1 : 0 };
-      run((count, z0) =>
-        dispatch(nn, { a, b, bias: bias ?? a, c }, { ...uniforms(count, z0), ...biasOn }, shape)
-      );
+      run((count, z0) => dispatch(nn, { a, b, c }, uniforms(count, z0), shape));
     } else {
       const tn = tnKernel(half, narrow);
       const sums = spec.columnSums;
@@ -189,10 +186,10 @@ export function gemm({ a, b }: { a: Tensor; b: Tensor }, spec: GemmSpec): Tensor
   return c;
 }
 
-/** `matmul_nn` (with its optional bias), narrow or not, f32 or f16. */
-type NnKernel = Kernel<
-  TiledBiasUniforms,
-  Record<"a" | "b" | "bias" | "c", BindingSpec>,
+/** A tiled kernel with vec4 stores (`nn`, `tn`), f32 or f16 operands: one dispatch signature. */
+type Vec4StoreKernel = Kernel<
+  TiledUniforms,
+  Record<"a" | "b" | "c", BindingSpec>,
   typeof matmulNn.overrides
 >;
 
@@ -210,7 +207,7 @@ type NtKernel = Kernel<
   typeof matmulNt.overrides
 >;
 
-function nnKernel(half: boolean, narrow: boolean): NnKernel {
+function nnKernel(half: boolean, narrow: boolean): Vec4StoreKernel {
   if (narrow) return half ? matmulNnNarrowF16 : matmulNnNarrow;
   return half ? matmulNnF16 : matmulNn;
 }

@@ -1,8 +1,6 @@
 /**
  * `linear`: `y = x · weightᵀ + bias` with PyTorch's `[out, in]` weight layout, the bias fused
- * into the matmul kernel, and a dedicated column-sum kernel for the bias gradient. On CPU
- * adapters the forward may multiply by a transposed copy of the weight, which they run faster
- * (`transposedWeightProduct`). Under autocast
+ * into the matmul kernel, and a dedicated column-sum kernel for the bias gradient. Under autocast
  * (`--fp16`) `x`, `weight` and, in backward, `dout` are rounded to f16 for the three products,
  * which accumulate in f32; the bias, its gradient and every result stay f32. See
  * https://pytorch.org/docs/stable/generated/torch.nn.Linear.html.
@@ -16,8 +14,7 @@ import { defineOp } from "../autograd/op.ts";
 import { assertDType, empty, type Tensor } from "../autograd/tensor.ts";
 import { dispatch } from "../gpu/dispatch.ts";
 import { castTensor } from "./cast.ts";
-import { fusedColumnSums, transposedWeightProduct } from "../gpu/kernel_choice.ts";
-import { transpose4 } from "../../kernels/transpose.ts";
+import { fusedColumnSums } from "../gpu/kernel_choice.ts";
 import { gemm } from "./gemm.ts";
 
 /** Inputs of {@linkcode linear}. */
@@ -96,15 +93,15 @@ const linearOp = defineOp<
     const weight = half ? castTensor(inputs.weight, "f16") : inputs.weight;
     const { rows, inFeatures, outFeatures } = dims;
     ctx.save({ x, weight, dims, half });
-    const shape = [...x.shape.slice(0, -1), outFeatures];
-    const spec = { batch: 1, m: rows, n: outFeatures, k: inFeatures, bias, shape };
-    if (transposedWeightProduct(x.gpu, { inFeatures, outFeatures, half })) {
-      // weightᵀ `[IN, OUT]`, a copy of IN·OUT words (small next to the product).
-      const wt = empty(x.gpu, [inFeatures, outFeatures]);
-      dispatch(transpose4, { inp: weight, out: wt }, { r4: outFeatures / 4, c4: inFeatures / 4 });
-      return gemm({ a: x, b: wt }, spec);
-    }
-    return gemm({ a: x, b: weight }, { ...spec, transB: true });
+    return gemm({ a: x, b: weight }, {
+      batch: 1,
+      m: rows,
+      n: outFeatures,
+      k: inFeatures,
+      transB: true,
+      bias,
+      shape: [...x.shape.slice(0, -1), outFeatures],
+    });
   },
   backward(ctx, grad) {
     const { x, weight, dims, half } = ctx.saved;
