@@ -1,7 +1,10 @@
 /**
  * `--fp16` on the embedded demo: the first steps of CA-MTL-tiny trained in mixed precision follow
- * the f32 loss curve step by step. Same seed, data, dropout masks and schedule; only the f16
- * rounding of matmul operands (and the loss scaler) differ. The tolerance, 2e-3 absolute on
+ * the f32 loss curve step by step. Same seed, data, batches, dropout masks and schedule; only the
+ * f16 rounding of matmul operands (and the loss scaler) differ. The demo samples without
+ * MT-Uncertainty here: MT-Uncertainty picks each batch by ranking scores, and two candidates
+ * whose scores differ by less than the f16 rounding can swap places, after which the two runs
+ * train on different batches and their losses no longer compare step by step. The tolerance, 2e-3 absolute on
  * per-step losses near 1, is over 20× the largest deviation measured on lavapipe over these steps
  * (9e-5; docs/performance.md, "fp16") and far below what a broken path gives: an unscaled
  * gradient (×65536, clipped) or a skipped update moves the loss by 1e-2 or more within a few
@@ -24,6 +27,7 @@ async function losses(
     outputDir: dir,
     loggingDir: `${dir}/tb`,
     fp16,
+    useMtUncertainty: false,
     maxSteps: STEPS,
     loggingSteps: 1,
     evaluateDuringTraining: false,
@@ -57,9 +61,9 @@ Deno.test({
     console.log(`max |Δloss| over ${STEPS} steps: ${worst.toExponential(2)}`);
     assert.ok(worst <= TOLERANCE, `per-step |Δloss| ${deltas.map((d) => d.toExponential(1))}`);
     assert.ok(worst > 0, "fp16 gave the f32 losses bit for bit: the f16 path did not run");
-    // The fp16 run learns, as the f32 run does.
-    const mean = (a: { loss: number }[]) => a.reduce((s, r) => s + r.loss, 0) / a.length;
-    assert.ok(mean(fp16.slice(-4)) < mean(fp16.slice(0, 4)), "fp16 loss falls");
+    // Without MT-Uncertainty consecutive batches come from different tasks (classification
+    // near 0.7, regression near 2), so the curve is not monotone; that the f32 demo learns is
+    // tests/demo_test.ts's check, and fp16 follows it step by step here.
     await Deno.remove(dir, { recursive: true });
   },
 });
