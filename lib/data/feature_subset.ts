@@ -8,7 +8,7 @@
  * @module
  */
 
-import { EXTRA_ARRAYS, type ExampleMeta, type FeatureExtras } from "./feature_extras.ts";
+import { type ExampleMeta, EXTRA_ARRAYS, type FeatureExtras } from "./feature_extras.ts";
 import { FeatureSet } from "./features.ts";
 import { headKind } from "./tasks.ts";
 

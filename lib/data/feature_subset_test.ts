@@ -38,7 +38,11 @@ Deno.test("firstExamples keeps whole questions of a span set, all their windows 
   const s = cut.extras!.startPositions![0], e = cut.extras!.endPositions![0];
   start[cut.offsets[0] + s] = 5;
   end[cut.offsets[0] + e] = 5;
-  const predictions = decodeOutputs(cut, { kind: "span-extraction", startLogits: start, endLogits: end });
+  const predictions = decodeOutputs(cut, {
+    kind: "span-extraction",
+    startLogits: start,
+    endLogits: end,
+  });
   assert.deepEqual(scoreTask(cut, predictions), { exact_match: 100, f1: 100 });
   assert.equal(firstExamples(set, 3), set, "a cap at or above the size keeps the set");
   assert.throws(() => firstExamples(set, 0), /Cannot keep 0 examples of "squad"/);

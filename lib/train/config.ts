@@ -75,8 +75,8 @@ export interface TrainingConfig extends RunHooks {
 
   // Data (MultiTaskDataArguments)
   /**
-   * Folder holding the GLUE task folders (CoLA, MNLI, MRPC, ...). `--data_dir`; required unless
-   * `demo`.
+   * Folder of task folders (CoLA, MNLI, ..., CB, ...), or a data root holding `glue/`,
+   * `superglue/`, `wnut17/`, `squad_v1.1/`, `mrqa/`. `--data_dir`; required unless `demo`.
    */
   dataDir?: string;
   /**
@@ -91,6 +91,25 @@ export interface TrainingConfig extends RunHooks {
    * default 128.
    */
   maxSeqLength?: number;
+  /**
+   * Span extraction: tokens between the starts of a long context's windows. `--doc_stride`;
+   * default 128.
+   */
+  docStride?: number;
+  /** Span extraction: question tokens kept. `--max_query_length`; default 64. */
+  maxQueryLength?: number;
+  /** Span extraction: the longest answer in tokens. `--max_answer_length`; default 30. */
+  maxAnswerLength?: number;
+  /**
+   * Keep only the first N training examples of each task (questions for span extraction).
+   * `--max_train_samples`; default all.
+   */
+  maxTrainSamples?: number | null;
+  /**
+   * Keep only the first N dev and test examples of each task (questions for span extraction).
+   * `--max_eval_samples`; default all.
+   */
+  maxEvalSamples?: number | null;
 
   // Multi-task training (MultiTaskTrainingArguments)
   /**

@@ -70,7 +70,12 @@ function outputBuffers(set: FeatureSet) {
     ? 2
     : set.numLabels;
   const perToken = kind === "token-classification" || kind === "span-extraction";
-  return { kind, width, perToken, values: new Float32Array((perToken ? tokens : set.size) * width) };
+  return {
+    kind,
+    width,
+    perToken,
+    values: new Float32Array((perToken ? tokens : set.size) * width),
+  };
 }
 
 /**

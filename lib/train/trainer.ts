@@ -67,7 +67,6 @@ export type TrainerSettings = Pick<
   | "uniformMtSampling"
   | "percentOfMaxDataSize"
   | "mtUncertaintyScore"
-  | "maxAnswerLength"
 >;
 
 /** Trainer settings: the run's ({@linkcode TrainerSettings}) and what only the trainer takes. */
@@ -85,6 +84,8 @@ export interface TrainerOptions extends TrainerSettings {
   checkpointFiles?: Record<string, string>;
   /** Metrics of classification tasks in place of the registry's. */
   metrics?: MetricFn;
+  /** Span extraction: the longest answer in tokens (`--max_answer_length`, default 30). */
+  maxAnswerLength?: number;
 }
 
 /** Callbacks the CLI or a notebook uses to follow training. */
