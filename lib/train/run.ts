@@ -262,6 +262,7 @@ async function run(args: TrainArgs, hooks: RunHooks): Promise<RunResult> {
         splits,
       });
       hooks.onInfo?.(`Data: ${data.tasks.join(", ")} from ${args.dataDir}`);
+      for (const line of data.missing) hooks.onInfo?.(`Data: ${line}: that split is skipped`);
     }
     const taskSpecs = data.tasks.map((name) => ({ name, numLabels: getTask(name).numLabels }));
     const { model, report } = await loadCaMtl(args.modelNameOrPath, {

@@ -8,7 +8,9 @@
 
 import { generateDemoSuite } from "../data/demo_suite.ts";
 import { buildFeatures, type FeatureSet } from "../data/features.ts";
-import { taskSplits } from "../data/data_layout.ts";
+import { taskDataPath, taskSplits } from "../data/data_layout.ts";
+import { DataError } from "../data/data_error.ts";
+import { isGlueTask } from "../data/glue_tasks.ts";
 import type { Split } from "../data/beyond_glue.ts";
 import { firstExamples } from "../data/feature_subset.ts";
 import { loadTaskFeatures } from "../data/task_features.ts";
@@ -22,6 +24,8 @@ export interface RunData {
   train: FeatureSet[];
   dev: FeatureSet[];
   test: FeatureSet[];
+  /** Splits asked for but absent from the data folder, one line per task (e.g. SQuAD's train). */
+  missing: string[];
 }
 
 /** Which splits to build. */
@@ -45,7 +49,7 @@ export async function demoData(
 ): Promise<RunData> {
   const suite = generateDemoSuite({ seed: options.seed });
   const tokenizer = BertTokenizer.fromVocab(suite.vocab, { doLowerCase: true });
-  const out: RunData = { tokenizer, tasks: [], train: [], dev: [], test: [] };
+  const out: RunData = { tokenizer, tasks: [], train: [], dev: [], test: [], missing: [] };
   for (const [taskId, t] of suite.tasks.entries()) {
     out.tasks.push(t.task.name);
     for (const split of ["train", "dev", "test"] as const) {
@@ -84,15 +88,40 @@ export interface TaskDataOptions {
 }
 
 /**
+ * The splits of `task` that the run wants and that are on disk. A GLUE task has all three (its
+ * folder is checked by `validatePaths`; a missing file is an error when read). Another task may
+ * lack some, as the public data does (SQuAD's test set, BoolQ's train set), but not all of the
+ * wanted ones: then the first one's error, which lists the paths tried, is thrown.
+ */
+async function presentSplits(options: TaskDataOptions, task: string): Promise<Set<Split>> {
+  const wanted = taskSplits(task).filter((split) => options.splits[split]);
+  if (isGlueTask(task)) return new Set(wanted);
+  const present = new Set<Split>();
+  let first: unknown = null;
+  for (const split of wanted) {
+    try {
+      await taskDataPath(options.dataDir, task, split);
+      present.add(split);
+    } catch (e) {
+      if (!(e instanceof DataError)) throw e;
+      first ??= e;
+    }
+  }
+  if (present.size === 0 && first !== null) throw first;
+  return present;
+}
+
+/**
  * Any mix of tasks from `dataDir` (GLUE, SuperGLUE, WNUT-2017, SQuAD, MRQA; see
  * `taskDataPath` for the layouts), through the feature cache. Each task's dev and test sets
  * follow it, with `mnli-mm` after `mnli` as the released code evaluates it; a test-only
  * diagnostic (`ax-b`, `ax-g`) has a test set under its head's task id and no head of its own.
+ * A task trains only where it has a training file, and is evaluated where it has the others.
  */
 export async function taskData(options: TaskDataOptions): Promise<RunData> {
   const { tokenizer } = options;
   const heads = options.tasks.filter((t) => getTask(t).evaluatedWith === undefined);
-  const out: RunData = { tokenizer, tasks: heads, train: [], dev: [], test: [] };
+  const out: RunData = { tokenizer, tasks: heads, train: [], dev: [], test: [], missing: [] };
   const load = async (task: string, split: Split, cap: number | null) => {
     const head = getTask(task).evaluatedWith ?? (task === "mnli-mm" ? "mnli" : task);
     const { features } = await loadTaskFeatures({
@@ -104,17 +133,21 @@ export async function taskData(options: TaskDataOptions): Promise<RunData> {
     return cap === null ? features : firstExamples(features, cap);
   };
   for (const task of options.tasks) {
-    const splits = taskSplits(task);
-    if (options.splits.train && splits.includes("train") && heads.includes(task)) {
+    const wanted = await presentSplits(options, task);
+    if (wanted.has("train") && heads.includes(task)) {
       out.train.push(await load(task, "train", options.maxTrainSamples));
     }
     // The released code evaluates mnli-mm with MNLI's head, right after mnli.
     for (const t of task === "mnli" ? ["mnli", "mnli-mm"] : [task]) {
       for (const split of ["dev", "test"] as const) {
-        if (options.splits[split] && taskSplits(t).includes(split)) {
-          out[split].push(await load(t, split, options.maxEvalSamples));
-        }
+        if (wanted.has(split)) out[split].push(await load(t, split, options.maxEvalSamples));
       }
+    }
+    const missing = (["train", "dev", "test"] as const).filter((split) =>
+      options.splits[split] && taskSplits(task).includes(split) && !wanted.has(split)
+    );
+    if (missing.length > 0) {
+      out.missing.push(`${task} has no ${missing.join(" or ")} file under ${options.dataDir}`);
     }
   }
   return out;
