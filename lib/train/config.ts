@@ -157,7 +157,10 @@ export interface TrainingConfig extends RunHooks {
   doTrain?: boolean;
   /** Evaluate on every task's dev set (plus mnli-mm). `--do_eval`; default false. */
   doEval?: boolean;
-  /** Write test-set predictions in GLUE submission format. `--do_predict`; default false. */
+  /**
+   * Write test-set predictions in each benchmark's submission format. `--do_predict`; default
+   * false.
+   */
   doPredict?: boolean;
   /**
    * Evaluate on the dev sets every `loggingSteps` steps. `--evaluate_during_training`; default
