@@ -4,14 +4,13 @@
  * per-token, per-choice and per-window outputs, and those decode and score as the task's.
  */
 import assert from "node:assert/strict";
-import { firstExamples } from "../data/feature_subset.ts";
-import { loadTaskFeatures } from "../data/task_features.ts";
 import { getTask } from "../data/tasks.ts";
 import { loadCaMtl } from "../nn/ca_mtl/pretrained.ts";
 import { BertTokenizer } from "../text/tokenizer.ts";
 import { DATA_DIR, dataPath, hasData } from "../../tests/_util/data.ts";
 import { gpuTest } from "../../tests/_util/gpu.ts";
 import { collectOutputs, evaluateSet } from "./evaluate.ts";
+import { taskData } from "./run_data.ts";
 
 const TASKS = ["wnut17", "squad", "copa", "cb"];
 
@@ -30,20 +29,20 @@ gpuTest(
     const tokenizer = await BertTokenizer.fromFolder(dataPath("bert-base-cased"));
     const cacheDir = await Deno.makeTempDir({ prefix: "camtl-evaluate-" });
     try {
-      const sets = [];
-      for (const [taskId, task] of TASKS.entries()) {
-        const { features } = await loadTaskFeatures({
-          dataDir: DATA_DIR,
-          task,
-          taskId,
-          split: "dev",
-          tokenizer,
-          maxSeqLength: 64,
-          docStride: 32,
-          cacheDir,
-        });
-        sets.push(firstExamples(features, 7));
-      }
+      // Seven dev examples (questions) of each task, as a run with --max_eval_samples 7 has them.
+      const { dev: sets } = await taskData({
+        dataDir: DATA_DIR,
+        tasks: TASKS,
+        tokenizer,
+        maxSeqLength: 64,
+        docStride: 32,
+        maxQueryLength: 64,
+        maxTrainSamples: null,
+        maxEvalSamples: 7,
+        cacheDir,
+        overwriteCache: false,
+        splits: { train: false, dev: true, test: false },
+      });
       const { model } = await loadCaMtl("CA-MTL-tiny", {
         gpu,
         tasks: TASKS.map((name) => ({ name, numLabels: getTask(name).numLabels })),
