@@ -9,7 +9,8 @@ import {
   softmaxEntropy,
 } from "./mt_uncertainty.ts";
 import { syntheticFeatures } from "../../tests/_util/synthetic_features.ts";
-import { registerTask } from "./tasks.ts";
+import { syntheticHeadFeatures } from "../../tests/_util/synthetic_head_features.ts";
+import { headKind, registerTask } from "./tasks.ts";
 
 /*
  * Worked example (docs/model.md §12.7), four tasks in --tasks order, three candidates each:
@@ -258,4 +259,86 @@ Deno.test("a regression task standing in for STS-B borrows from the task standin
   assert.equal(r.borrowed, 2);
   assert.deepEqual([...r.scores.slice(2)], [...r.scores.slice(0, 2)]);
   assert.ok(r.scores[2] > 0);
+});
+
+/*
+ * A pool of every head kind: the fake scorer gives even examples uniform logits (Ĥ ≈ 1) and odd
+ * ones one-hot logits (Ĥ = 0) at every real position, and uniform logits where a candidate's
+ * uncertainty must not look (padding, a tagger's [CLS] and [SEP]). So the kept candidates are even
+ * examples, those of the tasks with more even candidates first (H̄_t), earlier candidates first.
+ */
+Deno.test("MtUncertaintySampler scores classification, token, span and multiple-choice candidates", async () => {
+  const HEAD_TASKS = ["rte", "wnut17", "squad", "copa"];
+  const sets = HEAD_TASKS.map((t, id) => syntheticHeadFeatures(t, id, 8));
+  const b = 4;
+  const pools: Batch[] = [];
+  const sampler = new MtUncertaintySampler(sets, {
+    batchSize: b,
+    seed: 3,
+    scorer: (pool) => {
+      pools.push(pool);
+      const T = pool.seqLen;
+      const row = (C: number, sure: boolean) =>
+        Array.from({ length: C }, (_, c) => sure ? (c === 1 ? 1e4 : -1e4) : 0);
+      return pool.tasks.map((slice) => {
+        const C = sets[slice.taskId].numLabels, kind = headKind(slice.task);
+        if (kind === "multiple-choice") {
+          const first = Array.from(slice.rows).filter((_, j) => j % C === 0);
+          return first.flatMap((r) => row(C, pool.exampleIds[r] % 2 === 1));
+        }
+        if (kind === "classification") {
+          return Array.from(slice.rows).flatMap((r) => row(C, pool.exampleIds[r] % 2 === 1));
+        }
+        const out: number[] = [];
+        for (const r of slice.rows) {
+          let L = 0;
+          while (L < T && pool.attentionMask[r * T + L] === 1) L++;
+          const odd = pool.exampleIds[r] % 2 === 1;
+          for (let j = 0; j < T; j++) {
+            const counted = kind === "span-extraction" ? j < L : j > 0 && j < L - 1;
+            if (kind === "span-extraction") {
+              out.push(
+                odd && counted ? (j === 1 ? 1e4 : -1e4) : 0,
+                odd && counted ? (j === 2 ? 1e4 : -1e4) : 0,
+              );
+            } else out.push(...row(C, odd && counted));
+          }
+        }
+        return out;
+      });
+    },
+  });
+  for (let step = 0; step < 6; step++) {
+    const batch = (await sampler.nextBatch())!;
+    const pool = pools[step], last = sampler.lastStep!;
+    // One candidate per example: 4 of each task, COPA's two choice rows together.
+    assert.equal(last.scores.length, 16);
+    assert.equal(pool.size, 12 + 4 * 2);
+    // Ĥ of an even candidate is N/(N + 1e-5), N = ln C, or ln L for a span (L real tokens).
+    const candidates: { task: number; id: number; h: number }[] = [];
+    for (let r = 0; r < pool.size; r += pool.taskIds[r] === 3 ? 2 : 1) {
+      const task = pool.taskIds[r], id = pool.exampleIds[r];
+      const L = pool.attentionMask.subarray(r * pool.seqLen, (r + 1) * pool.seqLen)
+        .reduce((a, m) => a + m, 0);
+      const N = Math.log(task === 2 ? L : sets[task].numLabels);
+      candidates.push({ task, id, h: id % 2 === 0 ? N / (N + 1e-5) : 0 });
+    }
+    const mean = HEAD_TASKS.map((_, t) =>
+      candidates.filter((c) => c.task === t).reduce((a, c) => a + c.h, 0) / 4
+    );
+    const expected = candidates.map((c, k) => ({ ...c, k, s: c.h * mean[c.task] }))
+      .sort((x, y) => y.s - x.s || x.k - y.k).slice(0, b);
+    assert.deepEqual(Array.from(last.selected), expected.map((c) => c.k), `step ${step}`);
+    assert.ok(expected.every((c) => c.s > 0), "each pool has 4 even candidates");
+    const kept = new Set(expected.map((c) => `${c.task}:${c.id}`));
+    const rows = Array.from(batch.taskIds, (t, r) => `${t}:${batch.exampleIds[r]}`);
+    assert.deepEqual(new Set(rows), kept);
+    assert.equal(batch.size, b + expected.filter((c) => c.task === 3).length);
+    const copa = batch.tasks.find((t) => t.task === "copa");
+    if (copa) assert.equal(copa.labels!.length * 2, copa.rows.length);
+  }
+  const s = sampler.stats();
+  assert.equal(s.candidatesSeen, 6 * 16);
+  assert.equal(s.candidatesUsed, 6 * b);
+  assert.deepEqual(s.tasks.map((t) => t.candidates), [24, 24, 24, 24]);
 });

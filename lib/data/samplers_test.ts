@@ -8,6 +8,7 @@ import {
 } from "./samplers.ts";
 import type { MultiTaskSampler } from "./sampler.ts";
 import { syntheticFeatures } from "../../tests/_util/synthetic_features.ts";
+import { syntheticHeadFeatures } from "../../tests/_util/synthetic_head_features.ts";
 
 const sets = () => [
   syntheticFeatures("cola", 0, 10),
@@ -126,4 +127,67 @@ Deno.test("nextBatchSync() and nextBatch() agree; stats reset; bad arguments are
     () => createSampler("random" as "uniform", sets(), { batchSize: 4, seed: 1 }),
     /mode "random"/,
   );
+});
+
+/** Examples per (task id, example id) in `batches`, a multiple-choice example's rows once. */
+function exampleCounts(batches: Batch[], sizes: number[]): number[][] {
+  const seen = sizes.map((n) => new Array(n).fill(0));
+  for (const b of batches) {
+    for (const slice of b.tasks) {
+      const per = slice.choices ?? 1;
+      for (let j = 0; j < slice.rows.length; j += per) {
+        const r = slice.rows[j];
+        for (let c = 1; c < per; c++) {
+          assert.equal(b.exampleIds[slice.rows[j + c]], b.exampleIds[r]);
+        }
+        seen[slice.taskId][b.exampleIds[r]]++;
+      }
+    }
+  }
+  return seen;
+}
+
+Deno.test("sequential, proportional and uniform samplers over token, span and multiple-choice tasks", async () => {
+  const kinds = () =>
+    [["rte", 9], ["wnut17", 6], ["squad", 11], ["copa", 7]].map(([task, n], id) =>
+      syntheticHeadFeatures(task as string, id, n as number)
+    );
+  const sizes = [9, 6, 11, 7];
+  for (const mode of ["sequential", "proportional"] as const) {
+    const sampler = createSampler(mode, kinds(), { batchSize: 4, seed: 5 });
+    assert.equal(
+      sampler.stepsPerEpoch,
+      mode === "sequential" ? 3 + 2 + 3 + 2 : Math.ceil(33 / 4),
+      mode,
+    );
+    const batches = await epoch(sampler);
+    exampleCounts(batches, sizes).forEach((counts, t) =>
+      assert.ok(counts.every((c) => c === 1), `${mode}, task ${t}: ${counts}`)
+    );
+    // A batch holds at most b examples; COPA's take two rows each.
+    for (const b of batches) {
+      const copa = b.tasks.find((t) => t.task === "copa");
+      assert.ok(b.size - (copa ? copa.rows.length / 2 : 0) <= 4, mode);
+      if (copa) assert.equal(copa.labels!.length, copa.rows.length / 2);
+      const tagged = b.tasks.find((t) => t.task === "wnut17");
+      if (tagged) assert.equal(tagged.tokenLabels!.length, tagged.rows.length * b.seqLen);
+      const span = b.tasks.find((t) => t.task === "squad");
+      if (span) assert.equal(span.startPositions!.length, span.rows.length);
+    }
+    const s = sampler.stats();
+    assert.deepEqual(s.tasks.map((t) => [t.drawn, t.distinct]), sizes.map((n) => [n, n]), mode);
+    assert.equal(s.dataFraction, 1);
+  }
+  const uniform = createSampler("uniform", kinds(), { batchSize: 4, seed: 5 });
+  const batches = await epoch(uniform);
+  assert.equal(batches.length, 10);
+  const counts = exampleCounts(batches, sizes).map((c) => c.reduce((a, b) => a + b, 0));
+  assert.deepEqual(counts, uniform.stats().tasks.map((t) => t.drawn));
+  for (const b of batches) {
+    assert.equal(b.tasks.length, 1);
+    // b examples, or fewer at the end of a pass; COPA's take two rows each.
+    const per = b.tasks[0].choices ?? 1;
+    assert.ok(b.size % per === 0 && b.size / per <= 4 && b.size / per >= 1);
+    assert.equal(b.tasks[0].choices, b.tasks[0].task === "copa" ? 2 : undefined);
+  }
 });

@@ -6,7 +6,7 @@
  */
 
 import { SeededRng } from "../../lib/data/rng.ts";
-import { FeatureSet } from "../../lib/data/features.ts";
+import { type FeatureKey, FeatureSet } from "../../lib/data/features.ts";
 import { numLabels } from "../../lib/data/glue_tasks.ts";
 
 /** `n` examples of `task` with lengths 3..maxLen and labels of the task's dtype. */
@@ -34,15 +34,18 @@ export function syntheticFeatures(
   const labels = C === 1
     ? Float32Array.from(lengths, (_, i) => (i % 11) * 0.45)
     : Int32Array.from(lengths, (_, i) => i % C);
-  return new FeatureSet(
-    {
-      task,
-      taskId,
-      split: "train",
-      vocabHash: "synthetic",
-      doLowerCase: false,
-      maxSeqLength: maxLen,
-    },
-    { offsets, inputIds: ids, tokenTypeIds: types, labels, skipped: 0, padId: 0 },
-  );
+  return new FeatureSet(syntheticKey(task, taskId, maxLen), {
+    offsets,
+    inputIds: ids,
+    tokenTypeIds: types,
+    labels,
+    skipped: 0,
+    padId: 0,
+  });
+}
+
+/** The key of a synthetic training set. */
+export function syntheticKey(task: string, taskId: number, maxLen: number): FeatureKey {
+  const split = "train", vocabHash = "synthetic";
+  return { task, taskId, split, vocabHash, doLowerCase: false, maxSeqLength: maxLen };
 }
