@@ -1,10 +1,10 @@
 /**
- * The 24-task setting end to end, at CI size: one CA-MTL-tiny model trained on a mix of GLUE,
- * SuperGLUE, WNUT-2017 and SQuAD tasks from a data root laid out as the shared data is, with
- * every task's dev metrics and prediction files written in its benchmark's format, and a run
- * interrupted at a checkpoint and resumed ending with the same weights and metrics as the
- * uninterrupted one. The shared data has SQuAD's dev set only: the data root built here splits
- * its first articles into a small train file and a small dev file.
+ * The 24-task setting end to end, at CI size: one CA-MTL-tiny model trained with MT-Uncertainty
+ * sampling on a mix of GLUE, SuperGLUE, WNUT-2017 and SQuAD tasks from a data root laid out as
+ * the shared data is, with every task's dev metrics and prediction files written in its
+ * benchmark's format, and a run interrupted at a checkpoint and resumed ending with the same
+ * weights and metrics as the uninterrupted one. The shared data has SQuAD's dev set only: the
+ * data root built here splits its first articles into a small train file and a small dev file.
  */
 import assert from "node:assert/strict";
 import type { TrainingConfig } from "../lib/train/config.ts";
@@ -52,13 +52,13 @@ Deno.test({
         doTrain: true,
         doEval: true,
         doPredict: true,
-        mtSampling: "uniform",
+        useMtUncertainty: true,
         perDeviceTrainBatchSize: 8,
         perDeviceEvalBatchSize: 16,
         learningRate: 1e-3,
-        maxSteps: 40,
-        saveSteps: 24,
-        loggingSteps: 20,
+        maxSteps: 30,
+        saveSteps: 18,
+        loggingSteps: 15,
         seed: 7,
       };
       const straight = await runTraining({
@@ -66,7 +66,7 @@ Deno.test({
         outputDir: `${dir}/a`,
         loggingDir: `${dir}/tb-a`,
       });
-      assert.equal(straight.globalStep, 40);
+      assert.equal(straight.globalStep, 30);
       assert.deepEqual(Object.keys(straight.evalResults), TASKS);
       const keys = (task: string) => Object.keys(straight.evalResults[task]).sort();
       assert.deepEqual(keys("squad"), ["eval_loss", "exact_match", "f1"]);
@@ -81,8 +81,8 @@ Deno.test({
       const files = straight.files;
       for (
         const name of [
-          "cola_test_iter_40.tsv",
-          "rte_test_iter_40.tsv",
+          "cola_test_iter_30.tsv",
+          "rte_test_iter_30.tsv",
           "CB.jsonl",
           "COPA.jsonl",
           "WiC.jsonl",
@@ -103,16 +103,16 @@ Deno.test({
       const conll = (await read("wnut17_test_predictions.txt")).split("\n\n");
       assert.equal(conll.filter((s) => s.trim() !== "").length, 12);
       assert.match(conll[0], /^\S+\t[BIO][-\w]*\t[BIO][-\w]*$/m);
-      assert.match(await read("cola_test_iter_40.tsv"), /^index\tprediction\n0\t[01]\n/);
+      assert.match(await read("cola_test_iter_30.tsv"), /^index\tprediction\n0\t[01]\n/);
 
-      // Interrupted after the checkpoint at step 24, resumed from it.
+      // Interrupted after the checkpoint at step 18, resumed from it.
       const resumed = await runTraining({
         ...config,
-        modelNameOrPath: `${dir}/a/checkpoint-24`,
+        modelNameOrPath: `${dir}/a/checkpoint-18`,
         outputDir: `${dir}/b`,
         loggingDir: `${dir}/tb-b`,
       });
-      assert.equal(resumed.globalStep, 40);
+      assert.equal(resumed.globalStep, 30);
       assert.deepEqual(
         await Deno.readFile(`${dir}/b/model.safetensors`),
         await Deno.readFile(`${dir}/a/model.safetensors`),
