@@ -20,6 +20,11 @@ const SPEC_DEFAULTS: Record<string, unknown> = {
   tasks: ["cola", "mnli", "rte", "wnli", "qqp", "sts-b", "sst-2", "qnli", "mrpc"],
   overwrite_cache: false,
   max_seq_length: 128,
+  doc_stride: 128, // HF run_squad's
+  max_query_length: 64,
+  max_answer_length: 30,
+  max_train_samples: null, // HF examples': all
+  max_eval_samples: null,
   use_mt_uncertainty: false,
   uniform_mt_sampling: false,
   percent_of_max_data_size: 1.0,

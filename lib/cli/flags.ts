@@ -7,7 +7,8 @@
  * @module
  */
 
-import { GLUE_TASKS } from "../data/glue_tasks.ts";
+import { getTask, knownTasks } from "../data/tasks.ts";
+import { taskFiles } from "../data/data_layout.ts";
 import type { TrainArgs } from "./train_args.ts";
 import { DEMO_TASK_NAMES } from "../data/demo_suite.ts";
 
@@ -98,7 +99,8 @@ export const FLAGS: readonly FlagSpec[] = Object.freeze([
     { metavar: "START-END" }),
   // MultiTaskDataArguments (src/utils/misc.py)
   flag("data_dir", "data", "string", null,
-    "folder holding the GLUE task folders (CoLA, MNLI, MRPC, ...)",
+    "folder of task folders (CoLA, MNLI, ..., CB, ...), or a data root holding glue/, " +
+      "superglue/, wnut17/, squad_v1.1/, mrqa/",
     { required: true, metavar: "DIR" }),
   flag("tasks", "data", "list", null, "tasks to train on; their order gives the task ids",
     { metavar: "TASK", shown: "cola mnli rte wnli qqp sts-b sst-2 qnli mrpc" }),
@@ -106,6 +108,18 @@ export const FLAGS: readonly FlagSpec[] = Object.freeze([
     "rebuild the cached features instead of reading them"),
   flag("max_seq_length", "data", "int", 128,
     "truncate inputs to N tokens; CA-MTL needs N to divide the hidden size", { min: 1 }),
+  flag("doc_stride", "data", "int", 128,
+    "span extraction: tokens between the starts of a long context's windows", { min: 1 }),
+  flag("max_query_length", "data", "int", 64,
+    "span extraction: question tokens kept (longer questions are truncated)", { min: 1 }),
+  flag("max_answer_length", "data", "int", 30,
+    "span extraction: longest answer, in tokens, the decoder may predict", { min: 1 }),
+  flag("max_train_samples", "data", "int", null,
+    "keep only the first N training examples of each task (questions for span extraction)",
+    { min: 1, shown: "all" }),
+  flag("max_eval_samples", "data", "int", null,
+    "keep only the first N dev and test examples of each task (questions for span extraction)",
+    { min: 1, shown: "all" }),
   // MultiTaskTrainingArguments (src/mtl_trainer.py)
   flag("use_mt_uncertainty", "mt", "bool", false,
     "MT-Uncertainty sampling: train on the most uncertain of one candidate batch per task"),
@@ -131,7 +145,8 @@ export const FLAGS: readonly FlagSpec[] = Object.freeze([
     "allow training into an --output_dir that is not empty (the demo always may)"),
   flag("do_train", "hf", "bool", false, "train"),
   flag("do_eval", "hf", "bool", false, "evaluate on every task's dev set (plus mnli-mm)"),
-  flag("do_predict", "hf", "bool", false, "write test-set predictions in GLUE submission format"),
+  flag("do_predict", "hf", "bool", false,
+    "write test-set predictions in each benchmark's submission format"),
   flag("evaluate_during_training", "hf", "bool", false,
     "evaluate on the dev sets every --logging_steps steps"),
   flag("per_device_train_batch_size", "hf", "int", 8, "examples per training batch", { min: 1 }),
@@ -269,6 +284,15 @@ function editDistance(a: string, b: string): number {
   return d[a.length][b.length];
 }
 
+function taskHasFiles(task: string): boolean {
+  try {
+    taskFiles(task);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** The generated demo suite's tasks: single-sentence classification, sentence pair, regression. */
 export const DEMO_TASKS: readonly string[] = DEMO_TASK_NAMES;
 
@@ -341,8 +365,13 @@ export function checkLayerRange(range: string): void {
   }
 }
 
-/** Checks a `--tasks` list: GLUE training tasks, each once. */
+/**
+ * Checks a `--tasks` list: registered tasks with files (GLUE, SuperGLUE, WNUT-2017, SQuAD,
+ * MRQA), each once; a diagnostic evaluated with another task's head (`ax-b`, `ax-g`) only
+ * beside that task.
+ */
 export function checkTasks(tasks: readonly string[]): void {
+  const known = knownTasks().filter((t) => t !== "mnli-mm" && taskHasFiles(t));
   const seen = new Set<string>();
   for (const task of tasks) {
     if (task === "mnli-mm") {
@@ -350,10 +379,17 @@ export function checkTasks(tasks: readonly string[]): void {
         `Cannot train on task "mnli-mm": it is evaluated with "mnli"; list that`,
       );
     }
-    if (!(GLUE_TASKS as readonly string[]).includes(task)) {
+    if (!known.includes(task)) {
       throw new UsageError(
         `Cannot train on task "${task}": unknown task; did you mean ` +
-          `"${closest(task, GLUE_TASKS)}"? Known: ${GLUE_TASKS.join(" ")}`,
+          `"${closest(task, known)}"? Known: ${known.join(" ")}`,
+      );
+    }
+    const head = getTask(task).evaluatedWith;
+    if (head !== undefined && !tasks.includes(head)) {
+      throw new UsageError(
+        `Cannot use task "${task}": it is a test-only diagnostic predicted with the head of ` +
+          `"${head}"; list "${head}" too`,
       );
     }
     if (seen.has(task)) throw new UsageError(`Cannot train on task "${task}" twice: list it once`);

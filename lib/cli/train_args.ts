@@ -38,6 +38,16 @@ export interface TrainArgs {
   overwriteCache: boolean;
   /** `--max_seq_length`: inputs are truncated to this many tokens. */
   maxSeqLength: number;
+  /** `--doc_stride`: span extraction, tokens between the starts of a context's windows. */
+  docStride: number;
+  /** `--max_query_length`: span extraction, question tokens kept. */
+  maxQueryLength: number;
+  /** `--max_answer_length`: span extraction, the longest answer in tokens. */
+  maxAnswerLength: number;
+  /** `--max_train_samples`: the first N training examples of each task; null keeps all. */
+  maxTrainSamples: number | null;
+  /** `--max_eval_samples`: the first N dev and test examples of each task; null keeps all. */
+  maxEvalSamples: number | null;
   /** `--use_mt_uncertainty`: MT-Uncertainty sampling. */
   useMtUncertainty: boolean;
   /**

@@ -75,8 +75,8 @@ export interface TrainingConfig extends RunHooks {
 
   // Data (MultiTaskDataArguments)
   /**
-   * Folder holding the GLUE task folders (CoLA, MNLI, MRPC, ...). `--data_dir`; required unless
-   * `demo`.
+   * Folder of task folders (CoLA, MNLI, ..., CB, ...), or a data root holding `glue/`,
+   * `superglue/`, `wnut17/`, `squad_v1.1/`, `mrqa/`. `--data_dir`; required unless `demo`.
    */
   dataDir?: string;
   /**
@@ -91,6 +91,25 @@ export interface TrainingConfig extends RunHooks {
    * default 128.
    */
   maxSeqLength?: number;
+  /**
+   * Span extraction: tokens between the starts of a long context's windows. `--doc_stride`;
+   * default 128.
+   */
+  docStride?: number;
+  /** Span extraction: question tokens kept. `--max_query_length`; default 64. */
+  maxQueryLength?: number;
+  /** Span extraction: the longest answer in tokens. `--max_answer_length`; default 30. */
+  maxAnswerLength?: number;
+  /**
+   * Keep only the first N training examples of each task (questions for span extraction).
+   * `--max_train_samples`; default all.
+   */
+  maxTrainSamples?: number | null;
+  /**
+   * Keep only the first N dev and test examples of each task (questions for span extraction).
+   * `--max_eval_samples`; default all.
+   */
+  maxEvalSamples?: number | null;
 
   // Multi-task training (MultiTaskTrainingArguments)
   /**
@@ -138,7 +157,10 @@ export interface TrainingConfig extends RunHooks {
   doTrain?: boolean;
   /** Evaluate on every task's dev set (plus mnli-mm). `--do_eval`; default false. */
   doEval?: boolean;
-  /** Write test-set predictions in GLUE submission format. `--do_predict`; default false. */
+  /**
+   * Write test-set predictions in each benchmark's submission format. `--do_predict`; default
+   * false.
+   */
   doPredict?: boolean;
   /**
    * Evaluate on the dev sets every `loggingSteps` steps. `--evaluate_during_training`; default

@@ -6,13 +6,13 @@
  *
  * Outputs in `output_dir`: `model.safetensors`, `config.json`, `vocab.txt`,
  * `training_args.json`, `checkpoint-<step>/`, `eval_results_<task>.txt`, `eval_results.json`
- * (latest and best-so-far), `<task>_test_iter_<step>.tsv`, `log_history.jsonl`,
- * `training_curves.svg`.
+ * (latest and best-so-far), prediction files in each benchmark's format (`prediction_files.ts`:
+ * `<task>_test_iter_<step>.tsv` for GLUE, `CB.jsonl` ..., `predictions_squad.json`,
+ * `wnut17_test_predictions.txt`), `log_history.jsonl`, `training_curves.svg`.
  *
  * @module
  */
 
-import type { FeatureSet } from "../data/features.ts";
 import { getTask } from "../data/tasks.ts";
 import { withAutocast } from "../autograd/autocast.ts";
 import { type AdapterReport, requestGpu } from "../gpu/device.ts";
@@ -46,7 +46,8 @@ import {
 } from "./log.ts";
 import { writeTrainingPlot } from "./plot.ts";
 import { JUPYTER_DISPLAY, runDisplay } from "./display.ts";
-import { defaultCacheDir, demoData, glueData, type RunData } from "./run_data.ts";
+import { writePredictionFile } from "./prediction_files.ts";
+import { defaultCacheDir, demoData, type RunData, taskData } from "./run_data.ts";
 import { RunBoard } from "./tensorboard_log.ts";
 import { Trainer } from "./trainer.ts";
 
@@ -148,14 +149,6 @@ function tokenizerFiles(tokenizer: BertTokenizer): Record<string, string> {
     "vocab.txt": tokenizer.vocab.tokens.join("\n") + "\n",
     "tokenizer_config.json": JSON.stringify({ do_lower_case: tokenizer.doLowerCase }) + "\n",
   };
-}
-
-/** One line per test prediction, GLUE submission format: label strings, 3 decimals for scores. */
-function submission(set: FeatureSet, predictions: Float64Array): string {
-  const labels = getTask(set.task).labels;
-  const lines = ["index\tprediction"];
-  predictions.forEach((p, i) => lines.push(`${i}\t${labels ? labels[p] : p.toFixed(3)}`));
-  return lines.join("\n") + "\n";
 }
 
 /**
@@ -261,16 +254,15 @@ async function run(args: TrainArgs, hooks: RunHooks): Promise<RunResult> {
       );
     } else {
       const tokenizer = await tokenizerFor(args, modelFolder, hooks);
-      data = await glueData({
+      data = await taskData({
+        ...args,
         dataDir: args.dataDir!,
-        tasks: args.tasks,
         tokenizer,
-        maxSeqLength: args.maxSeqLength,
         cacheDir: args.cacheDir ?? defaultCacheDir(),
-        overwriteCache: args.overwriteCache,
         splits,
       });
       hooks.onInfo?.(`Data: ${data.tasks.join(", ")} from ${args.dataDir}`);
+      for (const line of data.missing) hooks.onInfo?.(`Data: ${line}: that split is skipped`);
     }
     const taskSpecs = data.tasks.map((name) => ({ name, numLabels: getTask(name).numLabels }));
     const { model, report } = await loadCaMtl(args.modelNameOrPath, {
@@ -352,6 +344,12 @@ async function run(args: TrainArgs, hooks: RunHooks): Promise<RunResult> {
         await writeEvalResults(args.outputDir, task, metrics);
         files.push(`eval_results_${task}.txt`);
       }
+      // SQuAD's predictions are of its dev set (it has no public test set), as run_squad's.
+      for (const set of data.dev) {
+        const predictions = trainer.devPredictions.get(set.task);
+        if (predictions?.kind !== "span-extraction") continue;
+        files.push(await writePredictionFile(args.outputDir, set, predictions, trainer.globalStep));
+      }
       await writeJsonAtomic(`${args.outputDir}/eval_results.json`, {
         global_step: trainer.globalStep,
         latest: evalResults,
@@ -363,12 +361,14 @@ async function run(args: TrainArgs, hooks: RunHooks): Promise<RunResult> {
       for (const set of data.test) {
         const { predictions } = await withAutocast(
           gpu,
-          () => predictSet(gpu, model, set, args.perDeviceEvalBatchSize),
+          () =>
+            predictSet(gpu, model, set, {
+              batchSize: args.perDeviceEvalBatchSize,
+              span: { maxAnswerLength: args.maxAnswerLength },
+            }),
           fp16,
         );
-        const name = `${set.task}_test_iter_${trainer.globalStep}.tsv`;
-        await writeTextAtomic(`${args.outputDir}/${name}`, submission(set, predictions));
-        files.push(name);
+        files.push(await writePredictionFile(args.outputDir, set, predictions, trainer.globalStep));
       }
     }
     if (trainer.logHistory.length > 0) {

@@ -1,15 +1,20 @@
 /**
  * The data a run trains and evaluates on: the tokenizer and the train, dev and test feature
- * sets of each task, from GLUE folders (with the feature cache) or from the embedded synthetic
- * demo suite.
+ * sets of each task, from task folders or a data root (with the feature cache) or from the
+ * embedded synthetic demo suite.
  *
  * @module
  */
 
 import { generateDemoSuite } from "../data/demo_suite.ts";
 import { buildFeatures, type FeatureSet } from "../data/features.ts";
-import { loadGlueFeatures } from "../data/cache.ts";
-import type { GlueSplit } from "../data/glue_tasks.ts";
+import { taskDataPath, taskSplits } from "../data/data_layout.ts";
+import { DataError } from "../data/data_error.ts";
+import { isGlueTask } from "../data/glue_tasks.ts";
+import type { Split } from "../data/beyond_glue.ts";
+import { firstExamples } from "../data/feature_subset.ts";
+import { loadTaskFeatures } from "../data/task_features.ts";
+import { getTask } from "../data/tasks.ts";
 import { BertTokenizer } from "../text/tokenizer.ts";
 
 /** Feature sets of a run, in task-id order; `dev` has `mnli-mm` after `mnli` (MNLI's id). */
@@ -19,6 +24,8 @@ export interface RunData {
   train: FeatureSet[];
   dev: FeatureSet[];
   test: FeatureSet[];
+  /** Splits asked for but absent from the data folder, one line per task (e.g. SQuAD's train). */
+  missing: string[];
 }
 
 /** Which splits to build. */
@@ -42,7 +49,7 @@ export async function demoData(
 ): Promise<RunData> {
   const suite = generateDemoSuite({ seed: options.seed });
   const tokenizer = BertTokenizer.fromVocab(suite.vocab, { doLowerCase: true });
-  const out: RunData = { tokenizer, tasks: [], train: [], dev: [], test: [] };
+  const out: RunData = { tokenizer, tasks: [], train: [], dev: [], test: [], missing: [] };
   for (const [taskId, t] of suite.tasks.entries()) {
     out.tasks.push(t.task.name);
     for (const split of ["train", "dev", "test"] as const) {
@@ -61,36 +68,86 @@ export async function demoData(
   return out;
 }
 
-/** GLUE tasks from `dataDir`, through the feature cache. */
-export async function glueData(options: {
+/** Options of {@linkcode taskData}. */
+export interface TaskDataOptions {
+  /** A folder of task folders, a data root (`glue/`, `superglue/`, ...) or one task's folder. */
   dataDir: string;
+  /** `--tasks`, in task-id order (`ax-b`, `ax-g` take `superglue-rte`'s id). */
   tasks: string[];
   tokenizer: BertTokenizer;
   maxSeqLength: number;
+  /** Span extraction windows (`--doc_stride`, `--max_query_length`). */
+  docStride: number;
+  maxQueryLength: number;
+  /** `--max_train_samples`, `--max_eval_samples`: first examples kept per task; null keeps all. */
+  maxTrainSamples: number | null;
+  maxEvalSamples: number | null;
   cacheDir: string;
   overwriteCache: boolean;
   splits: SplitsWanted;
-}): Promise<RunData> {
+}
+
+/**
+ * The splits of `task` that the run wants and that are on disk. A GLUE task has all three (its
+ * folder is checked by `validatePaths`; a missing file is an error when read). Another task may
+ * lack some, as the public data does (SQuAD's test set, BoolQ's train set), but not all of the
+ * wanted ones: then the first one's error, which lists the paths tried, is thrown.
+ */
+async function presentSplits(options: TaskDataOptions, task: string): Promise<Set<Split>> {
+  const wanted = taskSplits(task).filter((split) => options.splits[split]);
+  if (isGlueTask(task)) return new Set(wanted);
+  const present = new Set<Split>();
+  let first: unknown = null;
+  for (const split of wanted) {
+    try {
+      await taskDataPath(options.dataDir, task, split);
+      present.add(split);
+    } catch (e) {
+      if (!(e instanceof DataError)) throw e;
+      first ??= e;
+    }
+  }
+  if (present.size === 0 && first !== null) throw first;
+  return present;
+}
+
+/**
+ * Any mix of tasks from `dataDir` (GLUE, SuperGLUE, WNUT-2017, SQuAD, MRQA; see
+ * `taskDataPath` for the layouts), through the feature cache. Each task's dev and test sets
+ * follow it, with `mnli-mm` after `mnli` as the released code evaluates it; a test-only
+ * diagnostic (`ax-b`, `ax-g`) has a test set under its head's task id and no head of its own.
+ * A task trains only where it has a training file, and is evaluated where it has the others.
+ */
+export async function taskData(options: TaskDataOptions): Promise<RunData> {
   const { tokenizer } = options;
-  const out: RunData = { tokenizer, tasks: [...options.tasks], train: [], dev: [], test: [] };
-  const load = async (task: string, taskId: number, split: GlueSplit) =>
-    (await loadGlueFeatures({
-      dataDir: options.dataDir,
+  const heads = options.tasks.filter((t) => getTask(t).evaluatedWith === undefined);
+  const out: RunData = { tokenizer, tasks: heads, train: [], dev: [], test: [], missing: [] };
+  const load = async (task: string, split: Split, cap: number | null) => {
+    const head = getTask(task).evaluatedWith ?? (task === "mnli-mm" ? "mnli" : task);
+    const { features } = await loadTaskFeatures({
+      ...options,
       task,
-      taskId,
+      taskId: heads.indexOf(head),
       split,
-      tokenizer,
-      maxSeqLength: options.maxSeqLength,
-      cacheDir: options.cacheDir,
-      overwriteCache: options.overwriteCache,
-    })).features;
-  for (const [taskId, task] of options.tasks.entries()) {
-    if (options.splits.train) out.train.push(await load(task, taskId, "train"));
+    });
+    return cap === null ? features : firstExamples(features, cap);
+  };
+  for (const task of options.tasks) {
+    const wanted = await presentSplits(options, task);
+    if (wanted.has("train") && heads.includes(task)) {
+      out.train.push(await load(task, "train", options.maxTrainSamples));
+    }
     // The released code evaluates mnli-mm with MNLI's head, right after mnli.
-    const evalTasks = task === "mnli" ? ["mnli", "mnli-mm"] : [task];
-    for (const t of evalTasks) {
-      if (options.splits.dev) out.dev.push(await load(t, taskId, "dev"));
-      if (options.splits.test) out.test.push(await load(t, taskId, "test"));
+    for (const t of task === "mnli" ? ["mnli", "mnli-mm"] : [task]) {
+      for (const split of ["dev", "test"] as const) {
+        if (wanted.has(split)) out[split].push(await load(t, split, options.maxEvalSamples));
+      }
+    }
+    const missing = (["train", "dev", "test"] as const).filter((split) =>
+      options.splits[split] && taskSplits(task).includes(split) && !wanted.has(split)
+    );
+    if (missing.length > 0) {
+      out.missing.push(`${task} has no ${missing.join(" or ")} file under ${options.dataDir}`);
     }
   }
   return out;

@@ -22,6 +22,7 @@ import { readFloats, type Tensor } from "../autograd/tensor.ts";
 import type { Gpu } from "../gpu/device.ts";
 import type { FeatureSet } from "../data/features.ts";
 import type { Batch } from "../data/loader.ts";
+import type { TaskPredictions } from "../data/task_outputs.ts";
 import type { MultiTaskSampler } from "../data/sampler.ts";
 import { createSampler } from "../data/samplers.ts";
 import { uploadCollated } from "../nn/bert/inputs.ts";
@@ -34,7 +35,7 @@ import { groupParameters } from "../optim/params.ts";
 import { GradScaler, type GradScalerOptions } from "../optim/grad_scaler.ts";
 import { type CheckpointState, readCheckpoint, saveCheckpoint } from "./checkpoint.ts";
 import { restoreTrainingState } from "./trainer_state.ts";
-import { evaluateSet, type MetricFn, registeredMetrics } from "./evaluate.ts";
+import { evaluateSet, type MetricFn } from "./evaluate.ts";
 import { FiniteGuard } from "./finite_guard.ts";
 import type { LogRecord } from "./log.ts";
 import { LinearSchedule } from "./schedule.ts";
@@ -81,7 +82,10 @@ export interface TrainerOptions extends TrainerSettings {
   modelConfig: Record<string, unknown>;
   /** Extra text files for every checkpoint (e.g. the tokenizer's `vocab.txt`). */
   checkpointFiles?: Record<string, string>;
+  /** Metrics of classification tasks in place of the registry's. */
   metrics?: MetricFn;
+  /** Span extraction: the longest answer in tokens (`--max_answer_length`, default 30). */
+  maxAnswerLength?: number;
 }
 
 /** Callbacks the CLI or a notebook uses to follow training. */
@@ -117,6 +121,8 @@ export class Trainer {
   logHistory: LogRecord[] = [];
   /** Best so far of each task's metric keys (docs/model.md §13.4), labelled as such in logs. */
   best: Record<string, Record<string, number>> = {};
+  /** The predictions of the latest {@linkcode Trainer.evaluate}, by dev set's task. */
+  readonly devPredictions: Map<string, TaskPredictions> = new Map();
 
   constructor(
     gpu: Gpu,
@@ -221,17 +227,23 @@ export class Trainer {
     this.best = (state.best as Record<string, Record<string, number>>) ?? {};
   }
 
-  /** Dev metrics of every dev set (in order), updating the best-so-far record. */
+  /**
+   * Dev metrics of every dev set (in order), updating the best-so-far record; the predictions
+   * they were computed from are kept in {@linkcode Trainer.devPredictions}.
+   */
   async evaluate(): Promise<Record<string, Record<string, number>>> {
     const out: Record<string, Record<string, number>> = {};
+    this.devPredictions.clear();
     for (const set of this.data.dev) {
-      const m = await this.#amp(() =>
+      const { metrics: m, predictions } = await this.#amp(() =>
         evaluateSet(this.gpu, this.model, set, {
           batchSize: this.options.perDeviceEvalBatchSize,
-          metrics: this.options.metrics ?? registeredMetrics,
+          metrics: this.options.metrics,
+          span: { maxAnswerLength: this.options.maxAnswerLength },
         })
       );
       out[set.task] = m;
+      this.devPredictions.set(set.task, predictions);
       const best = this.best[set.task] ??= {};
       for (const [k, v] of Object.entries(m)) {
         if (k === "eval_loss" || Number.isNaN(v)) continue;

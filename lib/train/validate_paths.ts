@@ -31,7 +31,8 @@ export async function validatePaths(args: TrainArgs): Promise<void> {
   if (args.help) return;
   if (args.dataDir !== null) {
     const data = await statOrNull(args.dataDir, "--data_dir");
-    const fix = "pass the folder that holds the GLUE task folders (CoLA, MNLI, ...), " +
+    const fix = "pass the folder that holds the task folders (CoLA, MNLI, ..., CB, ...) or " +
+      "a data root (glue/, superglue/, ...), " +
       "or run with no arguments for the synthetic demo";
     if (data === null) {
       throw new UsageError(`Cannot read --data_dir "${args.dataDir}": it does not exist; ${fix}`);
@@ -43,8 +44,11 @@ export async function validatePaths(args: TrainArgs): Promise<void> {
       for (const task of args.tasks) {
         const folder = GLUE_FOLDERS[task as GlueTaskName];
         if (folder === undefined) continue;
+        // The GLUE download layout, or a data root with GLUE under glue/.
         const path = `${args.dataDir.replace(/[\\/]+$/, "")}/${folder}`;
         if ((await statOrNull(path, "--data_dir"))?.isDirectory) continue;
+        const rooted = `${args.dataDir.replace(/[\\/]+$/, "")}/glue/${folder}`;
+        if ((await statOrNull(rooted, "--data_dir"))?.isDirectory) continue;
         throw new UsageError(
           `Cannot read task "${task}" from --data_dir "${args.dataDir}": folder "${path}" is ` +
             `missing; add it (GLUE download layout) or drop "${task}" from --tasks`,
