@@ -7,7 +7,7 @@
  * @module
  */
 
-import { MAX_GROUP } from "../../kernels/multi_tensor.ts";
+import { MAX_GROUP, offsetsOf } from "../../kernels/multi_tensor.ts";
 import type { Tensor } from "../autograd/tensor.ts";
 import type { Gpu } from "../gpu/device.ts";
 
@@ -34,4 +34,17 @@ export function smallGroups<T extends { tensor: Tensor }>(
 export function groupSize(gpu: Gpu, perTensor: number, extra = 0): number {
   const limit = gpu.limits.maxStorageBuffersPerShaderStage;
   return Math.max(1, Math.min(MAX_GROUP, Math.floor((limit - extra) / perTensor)));
+}
+
+/**
+ * A group's tensors bound as `t0`, `t1`, … and the offsets `off0…offg` of their elements laid
+ * end to end: the bindings and uniforms every multi-tensor kernel over one tensor list takes.
+ */
+export function groupBindings(
+  group: readonly { tensor: Tensor }[],
+): { bound: Record<string, Tensor>; offsets: Record<string, number> } {
+  return {
+    bound: Object.fromEntries(group.map(({ tensor }, j) => [`t${j}`, tensor])),
+    offsets: offsetsOf(group.map(({ tensor }) => tensor.size)),
+  };
 }

@@ -16,8 +16,8 @@ import {
 import { assertDType, empty, type Tensor } from "../autograd/tensor.ts";
 import type { Gpu } from "../gpu/device.ts";
 import { dispatch } from "../gpu/dispatch.ts";
-import { offsetsOf, sumSquaresMulti } from "../../kernels/multi_tensor.ts";
-import { groupSize, smallGroups } from "./foreach.ts";
+import { sumSquaresMulti } from "../../kernels/multi_tensor.ts";
+import { groupBindings, groupSize, smallGroups } from "./foreach.ts";
 
 /**
  * √(Σ over `tensors` of Σ x²) as a new `[1]` f32 tensor (no gradient). Each tensor writes its
@@ -51,14 +51,11 @@ export function globalNorm(tensors: Tensor[], gpu?: Gpu): Tensor {
   const partsOf = (t: Tensor) => t.size % 4 === 0 ? sumGroupsVec4(t.size / 4) : sumGroups(t.size);
   const total = groups.reduce((a, g) => a + g.length, 0) +
     large.reduce((a, { tensor }) => a + partsOf(tensor), 0);
-  const partial = empty(device, [Math.max(total, 1)]);
+  const partial = empty(device, [total]);
   let base = 0;
   for (const group of groups) {
-    const bound = Object.fromEntries(group.map(({ tensor }, j) => [`t${j}`, tensor]));
-    dispatch(sumSquaresMulti(group.length), { ...bound, partial }, {
-      ...offsetsOf(group.map(({ tensor }) => tensor.size)),
-      base,
-    });
+    const { bound, offsets } = groupBindings(group);
+    dispatch(sumSquaresMulti(group.length), { ...bound, partial }, { ...offsets, base });
     base += group.length;
   }
   for (const { tensor: t } of large) {

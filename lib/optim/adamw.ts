@@ -10,8 +10,8 @@
  */
 
 import { adamwParams, type AdamWStep, adamwUpdate, adamwUpdateVec4 } from "../../kernels/adamw.ts";
-import { adamwMulti, offsetsOf } from "../../kernels/multi_tensor.ts";
-import { groupSize, smallGroups } from "../ops/foreach.ts";
+import { adamwMulti } from "../../kernels/multi_tensor.ts";
+import { groupBindings, groupSize, smallGroups } from "../ops/foreach.ts";
 import { assertDType, type Tensor } from "../autograd/tensor.ts";
 import { dispatch } from "../gpu/dispatch.ts";
 import { zeros } from "../autograd/accumulate.ts";
@@ -194,7 +194,7 @@ export class AdamW {
       });
       const shared = adamwParams(0, group[0].hyper);
       dispatch(adamwMulti(group.length), bound, {
-        ...offsetsOf(group.map(({ tensor }) => tensor.size)),
+        ...groupBindings(group).offsets,
         beta1: shared.beta1,
         beta2: shared.beta2,
         one_minus_beta1: shared.one_minus_beta1,

@@ -10,8 +10,8 @@ import type { Tensor } from "../autograd/tensor.ts";
 import { forwardScope } from "../autograd/scope.ts";
 import { dispatch } from "../gpu/dispatch.ts";
 import { globalNorm } from "../ops/global_norm.ts";
-import { groupSize, smallGroups } from "../ops/foreach.ts";
-import { offsetsOf, scaleClipMulti } from "../../kernels/multi_tensor.ts";
+import { groupBindings, groupSize, smallGroups } from "../ops/foreach.ts";
+import { scaleClipMulti } from "../../kernels/multi_tensor.ts";
 import { type Parameters, parameterTensors } from "./params.ts";
 
 /**
@@ -48,11 +48,8 @@ export function clipGradNorm(params: Parameters, maxNorm: number): Tensor {
       groupSize(gpu, 1, 1),
     );
     for (const group of groups) {
-      const bound = Object.fromEntries(group.map(({ tensor }, j) => [`t${j}`, tensor]));
-      dispatch(scaleClipMulti(group.length), { norm, ...bound }, {
-        ...offsetsOf(group.map(({ tensor }) => tensor.size)),
-        max_norm: maxNorm,
-      });
+      const { bound, offsets } = groupBindings(group);
+      dispatch(scaleClipMulti(group.length), { norm, ...bound }, { ...offsets, max_norm: maxNorm });
     }
     for (const { tensor: grad } of large) {
       const vec4 = grad.size % 4 === 0;

@@ -7,8 +7,8 @@
 import { fillTensor } from "../autograd/accumulate.ts";
 import type { Tensor } from "../autograd/tensor.ts";
 import { dispatch } from "../gpu/dispatch.ts";
-import { groupSize, smallGroups } from "../ops/foreach.ts";
-import { fillMulti, offsetsOf } from "../../kernels/multi_tensor.ts";
+import { groupBindings, groupSize, smallGroups } from "../ops/foreach.ts";
+import { fillMulti } from "../../kernels/multi_tensor.ts";
 import { type Parameters, parameterTensors } from "./params.ts";
 
 /**
@@ -40,11 +40,8 @@ export function zeroGrad(params: Parameters, options: { setToNone?: boolean } = 
   // Small gradients several to a dispatch, the others one each.
   const { groups, large } = smallGroups(grads, groupSize(grads[0].tensor.gpu, 1));
   for (const group of groups) {
-    const bound = Object.fromEntries(group.map(({ tensor }, j) => [`t${j}`, tensor]));
-    dispatch(fillMulti(group.length), bound, {
-      ...offsetsOf(group.map(({ tensor }) => tensor.size)),
-      value: 0,
-    });
+    const { bound, offsets } = groupBindings(group);
+    dispatch(fillMulti(group.length), bound, { ...offsets, value: 0 });
   }
   for (const { tensor } of large) fillTensor(tensor, 0);
 }
