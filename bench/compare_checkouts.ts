@@ -24,9 +24,9 @@ import { pathToFileURL } from "node:url";
 import { resolve } from "node:path";
 import { requestGpu } from "../lib/gpu/device.ts";
 import { camtlImpl } from "./peers/camtl.ts";
-import { CLASSIFIER, classifierBatches } from "./peers/classifier_batches.ts";
+import { CLASSIFIER, classifierBatchSets } from "./peers/classifier_batches.ts";
+import { PAD_MULTIPLE } from "../lib/data/loader.ts";
 import { classifierLoop, loopModules } from "./peers/classifier_loop.ts";
-import type { Batch } from "../lib/data/loader.ts";
 import { type Case, type Impl, interleave, type LayerShape, loadAverage } from "./peers/timing.ts";
 
 const { values } = parseArgs({
@@ -54,28 +54,6 @@ try {
 const reps = Math.max(5, Number(values.reps)), warmup = Number(values.warmup);
 const benches = values.bench!.split(",");
 
-/** The batch cut to its longest row, as a loader without rounding pads it. */
-function trimToLongest(b: Batch): Batch {
-  let T = 0;
-  for (let r = 0; r < b.size; r++) {
-    let n = 0;
-    for (let j = 0; j < b.seqLen; j++) n += b.attentionMask[r * b.seqLen + j];
-    T = Math.max(T, n);
-  }
-  const cut = (a: Int32Array) => {
-    const out = new Int32Array(b.size * T);
-    for (let r = 0; r < b.size; r++) out.set(a.subarray(r * b.seqLen, r * b.seqLen + T), r * T);
-    return out;
-  };
-  return {
-    ...b,
-    seqLen: T,
-    inputIds: cut(b.inputIds),
-    tokenTypeIds: cut(b.tokenTypeIds),
-    attentionMask: cut(b.attentionMask),
-  };
-}
-
 const here = await requestGpu();
 const there = await (await import(pathToFileURL(`${other}/lib/gpu/device.ts`).href)).requestGpu();
 const impls: Record<string, Impl> = {
@@ -87,9 +65,11 @@ console.log(
 );
 console.log(`${"bench".padEnd(28)} ${"this ms".padStart(9)} ${"against ms".padStart(11)}  ratio`);
 
-async function compare(name: string, make: (impl: Impl) => Promise<Case>): Promise<void> {
+type Side = "this" | "against";
+
+async function compare(name: string, make: (side: Side) => Case | Promise<Case>): Promise<void> {
   const cases: Record<string, Case> = {};
-  for (const [k, impl] of Object.entries(impls)) cases[k] = await make(impl);
+  for (const side of ["this", "against"] as const) cases[side] = await make(side);
   const s = await interleave(cases, warmup, reps);
   for (const c of Object.values(cases)) c.dispose();
   console.log(
@@ -102,34 +82,27 @@ async function compare(name: string, make: (impl: Impl) => Promise<Case>): Promi
 
 const layer: LayerShape = { B: 8, T: 128, H: 256, heads: 4, ffn: 1024 };
 if (benches.includes("layer")) {
-  await compare("layer fwd+bwd H=256 T=128", (i) => i.bertLayer(layer));
+  await compare("layer fwd+bwd H=256 T=128", (side) => impls[side].bertLayer(layer));
 }
 if (benches.includes("step")) {
   await compare(
     "train step L=4 H=256 T=128",
-    (i) => i.trainStep!({ ...layer, layers: 4, classes: 2, vocab: 1000 }),
+    (side) => impls[side].trainStep!({ ...layer, layers: 4, classes: 2, vocab: 1000 }),
   );
 }
 if (benches.includes("classifier")) {
-  const batches = await classifierBatches(8);
-  // The older loader padded to the longest sentence: re-collate the same examples that way.
+  // The older loader padded to the longest sentence: the same examples batched that way.
+  const [batches, exact] = await classifierBatchSets(8, [PAD_MULTIPLE, 1]);
   const otherPads = "PAD_MULTIPLE" in
     await import(pathToFileURL(`${other}/lib/data/loader.ts`).href);
-  const exact = batches.map(trimToLongest);
   const mods = { this: await loopModules(resolve(".")), against: await loopModules(other) };
-  const gpus: Record<string, typeof here> = { this: here, against: there };
-  const cases: Record<string, Case> = {};
-  for (const k of ["this", "against"] as const) {
-    const mine = k === "this" || otherPads ? batches : exact;
-    cases[k] = classifierLoop(mods[k], gpus[k], CLASSIFIER, mine);
-  }
-  const s = await interleave(cases, warmup, reps);
-  for (const c of Object.values(cases)) c.dispose();
-  console.log(
-    `${"classifier step (SST-2)".padEnd(28)} ${s.this.median.toFixed(1).padStart(9)} ` +
-      `${s.against.median.toFixed(1).padStart(11)}  ${
-        (s.against.median / s.this.median).toFixed(2)
-      }×`,
-  );
+  const gpus = { this: here, against: there };
+  await compare("classifier step (SST-2)", (side) =>
+    classifierLoop(
+      mods[side],
+      gpus[side],
+      CLASSIFIER,
+      side === "this" || otherPads ? batches : exact,
+    ));
 }
 console.log(`load average after: ${loadAverage()}`);

@@ -7,10 +7,11 @@
  * @module
  */
 
-import { type Batch, trainBatches } from "../../lib/data/loader.ts";
+import { type Batch, collateIndices, PAD_MULTIPLE, trainBatches } from "../../lib/data/loader.ts";
 import { loadGlueFeatures } from "../../lib/data/cache.ts";
 import { BertTokenizer } from "../../lib/text/tokenizer.ts";
 import type { LayerShape } from "./timing.ts";
+import { DATA_DIR } from "../../tests/_util/data.ts";
 
 /** The model: BERT with hidden 128, 2 layers, 2 heads (FFN 512), vocabulary 30,522, 2 classes. */
 export interface ClassifierShape extends LayerShape {
@@ -34,18 +35,25 @@ export const CLASSIFIER: ClassifierShape = {
   maxSeqLength: 64,
 };
 
-/** Where the shared data lives (`CAMTL_DATA`, default `../shared/data`). */
-export function dataDir(): string {
-  return Deno.env.get("CAMTL_DATA") ?? new URL("../../../shared/data", import.meta.url).pathname;
-}
-
 /**
  * `count` batches of SST-2 training sentences.
  *
  * @throws {Error} naming the folder when SST-2 or the vocabulary is missing.
  */
 export async function classifierBatches(count: number, s = CLASSIFIER): Promise<Batch[]> {
-  const data = dataDir();
+  return (await classifierBatchSets(count, [PAD_MULTIPLE], s))[0];
+}
+
+/**
+ * The same `count` batches once per entry of `padToMultipleOf` (each padded to its longest
+ * sentence rounded up to that multiple), from one tokenization.
+ */
+export async function classifierBatchSets(
+  count: number,
+  padToMultipleOf: readonly number[],
+  s = CLASSIFIER,
+): Promise<Batch[][]> {
+  const data = DATA_DIR;
   let tokenizer: BertTokenizer;
   try {
     tokenizer = await BertTokenizer.fromFolder(`${data}/bert-base-uncased`, { doLowerCase: true });
@@ -63,7 +71,10 @@ export async function classifierBatches(count: number, s = CLASSIFIER): Promise<
       maxSeqLength: s.maxSeqLength,
       cacheDir,
     });
-    return [...trainBatches(features, { batchSize: s.B, steps: count, seed: 3 })];
+    const batches = [...trainBatches(features, { batchSize: s.B, steps: count, seed: 3 })];
+    return padToMultipleOf.map((multiple) =>
+      batches.map((b) => collateIndices(features, b.exampleIds, { padToMultipleOf: multiple }))
+    );
   } finally {
     await Deno.remove(cacheDir, { recursive: true });
   }
