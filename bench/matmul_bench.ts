@@ -125,3 +125,22 @@ function biasGrad(dout: Tensor, cols: number): Tensor {
     });
   });
 }
+
+// ---- attention scores at GLUE lengths: the lanes kernel against matmul_nt --------------------
+
+for (const [b, nh, t, hs] of [[96, 4, 32, 32], [32, 2, 48, 64]]) {
+  const q = make([b, nh, t, hs]), k = make([b, nh, t, hs]);
+  const shape = `[B=${b},NH=${nh},T=${t},HS=${hs}]`;
+  const flops = matmulCost({ m: t, n: t, k: hs, batch: b * nh }).flops;
+  const group = `short attention scores ${shape} (${gflop(flops)})`;
+  const opts = { group, n: 20, warmup: 2 };
+  const spec = { batch: b * nh, m: t, n: t, k: hs, transB: true, shape: [b, nh, t, t] };
+  // A bias (zeros) keeps gemm() on the 16×16 blocks of matmul_nt.
+  const zeros = fromArray(gpu, new Float32Array(t), [t]);
+  Deno.bench(`matmul_nt${shape} q·kᵀ`, { ...opts, baseline: true }, async () => {
+    await run(() => gemm({ a: q, b: k }, { ...spec, bias: zeros }));
+  });
+  Deno.bench(`matmul_nt_lanes${shape} q·kᵀ`, opts, async () => {
+    await run(() => gemm({ a: q, b: k }, spec));
+  });
+}

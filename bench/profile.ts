@@ -8,6 +8,7 @@
  * deno task bench:profile                      # layer, B=8 T=128 H=256 NH=4 FFN=1024
  * deno task bench:profile --case step          # 4-layer training step with AdamW
  * deno task bench:profile --case classifier    # small BERT classifier on SST-2 batches
+ * deno task bench:profile --case ca_mtl        # the demo's CA-MTL-tiny MT-Uncertainty step
  * deno task bench:profile --by-grid            # keep launches of different sizes apart
  * deno task bench:profile --row-kernels workgroup   # softmax/layer norm as on a GPU
  * ```
@@ -24,6 +25,7 @@ import type { RowKernels } from "../lib/gpu/kernel_choice.ts";
 import { byGrid, formatSummary, summarizeTimings } from "../lib/gpu/profiler.ts";
 import { statsSince } from "../lib/gpu/recorder.ts";
 import { camtlImpl, classifierCase } from "./peers/camtl.ts";
+import { caMtlTinyCase, demoTrainData } from "./peers/ca_mtl_tiny.ts";
 import { CLASSIFIER, classifierBatches } from "./peers/classifier_batches.ts";
 import type { Case, LayerShape } from "./peers/timing.ts";
 
@@ -59,8 +61,10 @@ const shape: LayerShape = {
   ffn: positive("ffn"),
 };
 const reps = positive("reps");
-if (!["layer", "step", "classifier"].includes(values.case!)) {
-  console.error(`error: --case must be "layer", "step" or "classifier", got "${values.case}"`);
+if (!["layer", "step", "classifier", "ca_mtl"].includes(values.case!)) {
+  console.error(
+    `error: --case must be "layer", "step", "classifier" or "ca_mtl", got "${values.case}"`,
+  );
   Deno.exit(2);
 }
 const rowKernels = values["row-kernels"];
@@ -79,6 +83,8 @@ const work: Case = values.case === "layer"
   ? await impl.bertLayer(shape)
   : values.case === "classifier"
   ? classifierCase(gpu, CLASSIFIER, await classifierBatches(8))
+  : values.case === "ca_mtl"
+  ? caMtlTinyCase(gpu, await demoTrainData())
   : await impl.trainStep!({ ...shape, layers: positive("layers"), classes: 2, vocab: 1000 });
 
 await work.run(); // compile every pipeline
@@ -105,9 +111,13 @@ const what = values.case === "layer"
   ? `BERT layer forward+backward`
   : values.case === "classifier"
   ? "small classifier training step (SST-2 batches)"
+  : values.case === "ca_mtl"
+  ? "CA-MTL-tiny MT-Uncertainty step (the demo's)"
   : `${values.layers}-layer training step`;
 const dims = values.case === "classifier"
   ? `B=32 T<=64 H=128 L=2 NH=2 V=30522`
+  : values.case === "ca_mtl"
+  ? `b=32 of 3x32 T<=64 H=128 L=4 NH=4`
   : `B=${shape.B} T=${shape.T} H=${shape.H} NH=${shape.heads} FFN=${shape.ffn}`;
 console.log(`${what}, ${dims}, on "${gpu.adapter.description}" (${gpu.rowKernels} rows)`);
 console.log(

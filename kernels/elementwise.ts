@@ -91,6 +91,30 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
 }`,
 });
 
+/**
+ * `binary_vec4` where one operand repeats along the leading dimensions of the other (its shape,
+ * leading 1s dropped, is a suffix of the output's: position embeddings `[T, C]` added to a batch
+ * `[B, T, C]`): `a` has `an4` vec4s and `b` has `bn4`, one of them `n4` and the other a divisor of
+ * it. On lavapipe it ran the embeddings' `[32, 48, 128] + [48, 128]` about 5× faster than
+ * `binary_forward`'s general index arithmetic.
+ */
+export const binaryTailVec4 = defineKernel({
+  name: "binary_tail_vec4",
+  bindings: { a: VEC4_READ, b: VEC4_READ, out: { access: "write", type: "vec4<f32>" } },
+  uniforms: { n4: "u32", an4: "u32", bn4: "u32", op: "u32" },
+  overrides: { WG: 256 },
+  grid: ({ n4 }, { WG }) => grid1d(n4, WG),
+  wgsl: /* wgsl */ `${FLAT_INDEX}
+@compute @workgroup_size(WG)
+fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = flat_index(gid, nwg);
+  if (i >= u.n4) { return; }
+  let x = a[i % u.an4];
+  let y = b[i % u.bn4];
+  out[i] = select(x + y, x * y, u.op == 1u);
+}`,
+});
+
 /** `out = s · a`. */
 export const scaleForward = defineKernel({
   name: "scale_forward",

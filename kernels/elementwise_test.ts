@@ -16,6 +16,11 @@ const CASES: [number[], number[]][] = [
   [[4, 1], [1, 5]],
   [[300, 1000], [300, 1000]], // one shape: vec4 kernel over many workgroups
   [[7, 12], [7, 12]], // one shape, 21 vec4s: a partial workgroup
+  [[3, 5, 12], [5, 12]], // b repeats along a's leading dimension: the tail kernel
+  [[1, 5, 12], [3, 5, 12]], // a repeats
+  [[2, 7, 8], [1, 7, 8]], // b with a leading 1
+  [[300, 1000], [1000]], // b repeats, many workgroups
+  [[5, 6], [2, 5, 6]], // a repeats, [5, 6] is 7.5 vec4s: the general kernel
 ];
 
 for (const [sa, sb] of CASES) {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { matmulBackwardRef, type MatmulDims, matmulRef } from "./matmul_ref.ts";
-import { gemmKernel } from "../lib/gpu/kernel_choice.ts";
+import { gemmKernel, lanesNt } from "../lib/gpu/kernel_choice.ts";
 import { gemm } from "../lib/ops/gemm.ts";
 import { matmul } from "../lib/ops/matmul.ts";
 import { backward } from "../lib/autograd/backward.ts";
@@ -58,6 +58,14 @@ const CASES: Case[] = [
     transB: true,
     alpha: 0.125,
   },
+  {
+    label: "NT lanes kernel with edges: [5, 37, 32]·[5, 29, 32]ᵀ",
+    a: [5, 37, 32],
+    b: [5, 29, 32],
+    transB: true,
+    alpha: -0.5,
+  },
+  { label: "NT lanes kernel, k = 4, N = 64", a: [3, 33, 4], b: [3, 64, 4], transB: true },
   {
     label: "attention context [2, 3, 20, 20]·[2, 3, 20, 64]",
     a: [2, 3, 20, 20],
@@ -192,6 +200,22 @@ Deno.test("gemmKernel() picks the vec4 kernel of each layout when sizes allow it
   assert.equal(gemmKernel({ ...base, transA: true }), "matmul_strided"); // M = 13
   assert.equal(gemmKernel({ ...base, k: 0 }), "matmul_strided");
 });
+
+gpuTest(
+  "short-contraction a · bᵀ products run on the lanes kernel, others on matmul_nt",
+  async (gpu) => {
+    assert.ok(lanesNt(29, 32) && lanesNt(64, 4));
+    assert.ok(!lanesNt(128, 64) && !lanesNt(29, 128) && !lanesNt(29, 30));
+    if (!gpu.hasTimestamps) return;
+    const rng = new Rng(2);
+    const t = (shape: number[]) => fromArray(gpu, rng.array(size(shape)), shape);
+    gpu.recorder.startProfile();
+    matmul({ a: t([5, 37, 32]), b: t([5, 29, 32]) }, { transB: true });
+    matmul({ a: t([2, 37, 32]), b: t([2, 65, 32]) }, { transB: true });
+    const names = (await gpu.recorder.stopProfile()).map((p) => p.name);
+    assert.deepEqual(names, ["matmul_nt_lanes_k32", "matmul_nt"]);
+  },
+);
 
 Deno.test("matmul reference backward passes gradcheck for every layout and a shared b", () => {
   const rng = new Rng(9);

@@ -11,6 +11,7 @@ import {
   accumulate,
   accumulateVec4,
   binaryForward,
+  binaryTailVec4,
   binaryVec4,
   broadcastShape,
   broadcastStrides,
@@ -20,7 +21,7 @@ import {
 } from "../../kernels/elementwise.ts";
 import type { Gpu } from "../gpu/device.ts";
 import { dispatch } from "../gpu/dispatch.ts";
-import { assertDType, type DType, empty, Tensor } from "./tensor.ts";
+import { assertDType, type DType, empty, shapeSize, Tensor } from "./tensor.ts";
 
 /** True when two shapes are equal, dimension by dimension. */
 export const sameShape = (x: readonly number[], y: readonly number[]): boolean =>
@@ -39,6 +40,12 @@ export function binary(a: Tensor, b: Tensor, op: 0 | 1, name: string): Tensor {
   if (sameShape(a.shape, b.shape) && a.size % 4 === 0) {
     const out = empty(a.gpu, shape);
     dispatch(binaryVec4, { a, b, out }, { n4: a.size / 4, op });
+    return out;
+  }
+  const size = shapeSize(shape);
+  if (size % 4 === 0 && isTail(a.shape, shape) && isTail(b.shape, shape)) {
+    const out = empty(a.gpu, shape);
+    dispatch(binaryTailVec4, { a, b, out }, { n4: size / 4, an4: a.size / 4, bn4: b.size / 4, op });
     return out;
   }
   const full = pad4(shape);
@@ -60,6 +67,18 @@ export function binary(a: Tensor, b: Tensor, op: 0 | 1, name: string): Tensor {
     sb3: sb[3],
   });
   return out;
+}
+
+/**
+ * True when `shape`, its leading 1s dropped, is a suffix of `full` whose size is a multiple of 4
+ * (so it repeats along `full`'s leading dimensions as whole vec4s).
+ */
+function isTail(shape: readonly number[], full: readonly number[]): boolean {
+  let i = 0;
+  while (i < shape.length && shape[i] === 1) i++;
+  const rest = shape.slice(i);
+  const suffix = full.slice(full.length - rest.length);
+  return sameShape(rest, suffix) && shapeSize(rest) % 4 === 0;
 }
 
 /** Sets every element of `t` to `value`. */

@@ -6,7 +6,8 @@
  *   on CPU adapters ({@linkcode RowKernels}, {@linkcode laneRows}).
  * - Matrix products: the register-tiled vec4 kernel made for the layout when the dimensions it
  *   reads as vec4 allow it, its narrow form for thin outputs, the strided kernel otherwise
- *   ({@linkcode gemmKernel}, {@linkcode narrowTiles}, {@linkcode tiledWorkgroup}); the bias
+ *   ({@linkcode gemmKernel}, {@linkcode narrowTiles}, {@linkcode tiledWorkgroup},
+ *   {@linkcode lanesNt}); the bias
  *   gradient summed inside the weight gradient's product except on CPU adapters
  *   ({@linkcode fusedColumnSums}).
  * - Attention: heads read in place from the `[B, T, NH·HS]` projections when the tiled kernels
@@ -77,6 +78,13 @@ export function fusedColumnSums(
 ): boolean {
   return !gpu.adapter.isFallbackAdapter && gemmKernel(layout) === "matmul_tn";
 }
+
+/**
+ * Whether an f32 `a · bᵀ` without bias runs on `matmul_nt_lanes` (`kernels/matmul_lanes.ts`):
+ * short contractions (k ≤ 64, k % 4 = 0) into few columns (n ≤ 64), attention's per-head scores
+ * at GLUE lengths, where `matmul_nt`'s 16×16 blocks would mostly cover nothing.
+ */
+export const lanesNt = (n: number, k: number): boolean => n <= 64 && k <= 64 && k % 4 === 0;
 
 /**
  * Whether the vec4-store kernels (`nn`, `tn`) take their narrow form (16×8 blocks): when `c`

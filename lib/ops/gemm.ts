@@ -25,10 +25,11 @@ import {
   type TiledUniforms,
 } from "../../kernels/matmul_f16.ts";
 import type { MatmulDims } from "../../kernels/matmul_ref.ts";
+import { matmulNtLanes } from "../../kernels/matmul_lanes.ts";
 import { matmulStrided } from "../../kernels/matmul_strided.ts";
 import { empty, shapeSize, type Tensor } from "../autograd/tensor.ts";
 import { dispatch } from "../gpu/dispatch.ts";
-import { gemmKernel, narrowTiles, tiledWorkgroup } from "../gpu/kernel_choice.ts";
+import { gemmKernel, lanesNt, narrowTiles, tiledWorkgroup } from "../gpu/kernel_choice.ts";
 import { castTensor } from "./cast.ts";
 
 /**
@@ -154,6 +155,10 @@ export function gemm({ a, b }: { a: Tensor; b: Tensor }, spec: GemmSpec): Tensor
       const overrides = { ...shape, ASUM: sums ? 1 : 0 };
       run((count, z0) => dispatch(tn, { a, b, c, asum }, uniforms(count, z0), overrides));
     }
+  } else if (kernel === "matmul_nt" && !half && !bias && lanesNt(n, k)) {
+    const strides = layout(1);
+    const lanes = matmulNtLanes(k);
+    run((count, z0) => dispatch(lanes, { a, b, c }, { m, n, alpha, ...strides, batch: count, z0 }));
   } else if (kernel === "matmul_nt") {
     const shape = tiledWorkgroup(m, n);
     const strides = layout(1);
