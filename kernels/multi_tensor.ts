@@ -11,8 +11,7 @@
  *
  * | kernel | bindings | writes |
  * |---|---|---|
- * | `fill_multi_g` | t0…t(g−1) | every element ← value |
- * | `scale_clip_multi_g` | norm, t0…t(g−1) | t ← min(1, max_norm / (norm + 1e-6)) · t |
+ *  * | `scale_clip_multi_g` | norm, t0…t(g−1) | t ← min(1, max_norm / (norm + 1e-6)) · t |
  * | `sum_squares_multi_g` | t0…t(g−1) → partial | partial[base + j] = Σ tj², one workgroup per tensor |
  * | `adamw_multi_g` | pj, gj, mj, vj for each j | AdamW as `adamw_update`, step size and decay per tensor |
  *
@@ -99,18 +98,6 @@ ${perTensor(g, body)}
 
 const tensorsOf = (g: number, access: "read" | "read_write") =>
   Object.fromEntries(range(g).map((j) => [`t${j}`, access]));
-
-/** `tj[l] = value` for every element of `g` tensors. */
-export function fillMulti(g: number) {
-  checkGroup(g);
-  return cached(
-    `fill${g}`,
-    () =>
-      flatKernel("fill_multi", g, tensorsOf(g, "read_write"), { value: "f32" }, {
-        body: (j) => `t${j}[l] = u.value;`,
-      }),
-  );
-}
 
 /** `tj[l] *= min(1, max_norm / (norm[0] + 1e-6))`: clipping `g` gradients by one norm. */
 export function scaleClipMulti(g: number) {

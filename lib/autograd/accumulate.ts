@@ -15,12 +15,11 @@ import {
   binaryVec4,
   broadcastShape,
   broadcastStrides,
-  fill,
-  fillVec4,
   pad4,
 } from "../../kernels/elementwise.ts";
 import type { Gpu } from "../gpu/device.ts";
 import { dispatch } from "../gpu/dispatch.ts";
+import { fillNow } from "./storage.ts";
 import { assertDType, type DType, empty, shapeSize, Tensor } from "./tensor.ts";
 
 /** True when two shapes are equal, dimension by dimension. */
@@ -87,10 +86,8 @@ export function fillTensor(t: Tensor, value: number): Tensor {
   return fillAll(t, value);
 }
 
-/** One `fill` dispatch over `t` (vec4s when its size allows). */
 function fillAll(t: Tensor, value: number): Tensor {
-  if (t.size % 4 === 0) dispatch(fillVec4, { out: t }, { n: t.size / 4, value });
-  else dispatch(fill, { out: t }, { n: t.size, value });
+  fillNow(t, value);
   return t;
 }
 

@@ -88,11 +88,17 @@ function walk(root: Tensor, grad: Tensor | undefined): void {
       if (!g) continue;
       grads.delete(t);
       if (!t.node) {
-        if (t.grad) {
-          accumulateInto(t.grad, g);
-        } else {
-          t.grad = firstGrad(t, g);
+        // Only a gradient this walk computed may become a leaf's: never the caller's `grad`
+        // nor a tensor made before the root; `assign` also refuses a buffer that a view or an
+        // earlier leaf (an op such as `add` hands one tensor to two inputs) holds too.
+        const adopt = g.id > root.id && g !== grad && !g.persistent;
+        if (!t.grad) {
+          t.grad = firstGrad(t, g, adopt);
           t.grad.name = t.name ? `${t.name}.grad` : undefined;
+        } else if (t.grad.pendingFill === 0 && t.grad.dtype === g.dtype) {
+          t.grad.assign(g, adopt); // zeroGrad's zeros are overwritten, never dispatched
+        } else {
+          accumulateInto(t.grad, g);
         }
         continue;
       }
@@ -118,16 +124,17 @@ function walk(root: Tensor, grad: Tensor | undefined): void {
 }
 
 /**
- * A leaf's first gradient: a persistent copy of `g` (one buffer copy, where zeroing and then
- * accumulating would run two kernels), or zeros plus `g` when the dtypes differ.
+ * A leaf's first gradient, persistent: `g` itself when `adopt` allows (see `Tensor.assign`),
+ * else a copy (one buffer copy, where zeroing and then accumulating would run two kernels), or
+ * zeros plus `g` when the dtypes differ.
  */
-function firstGrad(t: Tensor, g: Tensor): Tensor {
+function firstGrad(t: Tensor, g: Tensor, adopt: boolean): Tensor {
   if (g.dtype !== t.dtype) {
     const grad = zeros(t.gpu, t.shape, { persistent: true });
     accumulateInto(grad, g);
     return grad;
   }
   const grad = new Tensor(t.gpu, t.shape, { dtype: t.dtype, persistent: true });
-  t.gpu.recorder.copy(g.buffer, 0, grad.buffer, 0, Math.ceil(g.byteLength / 4) * 4);
+  grad.assign(g, adopt);
   return grad;
 }

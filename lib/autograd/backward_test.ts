@@ -6,10 +6,12 @@ import { beginScope, withScope } from "./scope.ts";
 import { fromArray, type Tensor } from "./tensor.ts";
 import { add, mul, scale } from "../ops/elementwise.ts";
 import { sum } from "../ops/reduce.ts";
+import { statsSince } from "../gpu/recorder.ts";
+import type { Gpu } from "../gpu/device.ts";
 import { gpuTest } from "../../tests/_util/gpu.ts";
 import { assertAllClose } from "../../tests/_util/allclose.ts";
 
-function param(gpu: Tensor["gpu"], data: number[], shape: number[], name: string): Tensor {
+function param(gpu: Gpu, data: number[], shape: number[], name: string): Tensor {
   const t = fromArray(gpu, data, shape, { persistent: true });
   t.requiresGrad = true;
   t.name = name;
@@ -107,4 +109,94 @@ gpuTest("a disposed tensor cannot be used", (gpu) => {
   scope.end();
   assert.equal(t.disposed, true);
   assert.throws(() => t.buffer, /it was disposed/);
+});
+
+/** Runs `fn` counting the buffer copies it records. */
+function copies(gpu: Gpu, fn: () => void): number {
+  const recorder = gpu.recorder, copy = recorder.copy;
+  let n = 0;
+  recorder.copy = (...args) => {
+    n++;
+    copy.apply(recorder, args);
+  };
+  try {
+    fn();
+  } finally {
+    recorder.copy = copy;
+  }
+  return n;
+}
+
+/** One backward in a scope of its own, as a training step runs it; its counts of work. */
+async function step(gpu: Gpu, fn: () => void): Promise<{ dispatches: number; copies: number }> {
+  const before = { ...gpu.recorder.stats };
+  let n = 0;
+  await withScope(gpu, () => {
+    n = copies(gpu, fn);
+  });
+  return { dispatches: statsSince(before, gpu.recorder.stats).dispatches, copies: n };
+}
+
+gpuTest(
+  "after zeroGrad, backward takes the leaf's gradient in: no fill, no accumulate, no copy",
+  async (gpu) => {
+    const w = param(gpu, [2, -1, 3, 0.5, 7], [5], "w");
+    await step(gpu, () => backward(sum({ x: mul({ a: w, b: w }) })));
+    const grad = w.grad!;
+    const live = gpu.pool.stats().liveBytes;
+    for (let s = 1; s <= 3; s++) {
+      zeroGrad([w]);
+      const taken = await step(gpu, () => backward(sum({ x: scale({ a: w }, { s }) })));
+      assert.equal(w.grad, grad, "the same gradient tensor");
+      assert.equal(taken.copies, 0);
+      assertAllClose(await w.grad!.read(), new Array(5).fill(s), { atol: 0 });
+      // Without zeroGrad the next backward adds: one accumulate more, and the sum.
+      const added = await step(gpu, () => backward(sum({ x: scale({ a: w }, { s }) })));
+      assert.equal(added.dispatches, taken.dispatches + 1);
+      assertAllClose(await w.grad!.read(), new Array(5).fill(2 * s), { atol: 0 });
+      assert.equal(gpu.pool.stats().liveBytes, live, `live bytes after step ${s}`);
+    }
+    w.grad!.dispose();
+    w.dispose();
+  },
+);
+
+gpuTest(
+  "a gradient that reaches two leaves is taken by one and copied by the other",
+  async (gpu) => {
+    const p1 = param(gpu, [1, 2, 3], [3], "p1"), p2 = param(gpu, [4, 5, 6], [3], "p2");
+    // First with no .grad yet, then with zeroGrad's pending zeros: `add` hands its one output
+    // gradient to both inputs.
+    for (const round of [0, 1]) {
+      if (round === 1) zeroGrad([p1, p2]);
+      const both = await step(gpu, () => backward(sum({ x: add({ a: p1, b: p2 }) })));
+      assert.equal(both.copies, 1, `round ${round}`);
+      await step(gpu, () => backward(sum({ x: scale({ a: p1 }, { s: 3 }) })));
+      await step(gpu, () => backward(sum({ x: scale({ a: p2 }, { s: -2 }) })));
+      assertAllClose(await p1.grad!.read(), [4, 4, 4], { atol: 0, label: `p1, round ${round}` });
+      assertAllClose(await p2.grad!.read(), [-1, -1, -1], { atol: 0, label: `p2, round ${round}` });
+    }
+    for (const p of [p1, p2]) {
+      p.grad!.dispose();
+      p.dispose();
+    }
+  },
+);
+
+gpuTest("a leaf's gradient never aliases the root gradient the caller passed", async (gpu) => {
+  const p1 = param(gpu, [1, 2, 3], [3], "p1"), p2 = param(gpu, [4, 5, 6], [3], "p2");
+  const dy = fromArray(gpu, [1, -1, 2], [3]);
+  for (const round of [0, 1]) {
+    if (round === 1) zeroGrad([p1, p2]);
+    await step(gpu, () => backward(add({ a: p1, b: p2 }), dy));
+    await step(gpu, () => backward(p1, dy)); // the root is a leaf itself
+    await step(gpu, () => backward(sum({ x: scale({ a: p2 }, { s: 3 }) })));
+    assertAllClose(await dy.read(), [1, -1, 2], { atol: 0, label: `dy, round ${round}` });
+    assertAllClose(await p1.grad!.read(), [2, -2, 4], { atol: 0, label: `p1, round ${round}` });
+    assertAllClose(await p2.grad!.read(), [4, 2, 5], { atol: 0, label: `p2, round ${round}` });
+  }
+  for (const p of [p1, p2]) {
+    p.grad!.dispose();
+    p.dispose();
+  }
 });

@@ -10,6 +10,10 @@
 import type { Gpu } from "../gpu/device.ts";
 import { displayBundle, type FormatOptions, formatValues } from "./format.ts";
 import { currentScope, trackLoose, untrackLoose } from "./scope.ts";
+import { fillNow, releaseStorage, type Storage, storageFreer } from "./storage.ts";
+import { assertDType } from "./checks.ts";
+
+export { assertDType, assertShape } from "./checks.ts";
 
 /**
  * Element type of a tensor. `f16` (2 bytes an element, buffers rounded up to whole 4-byte words)
@@ -31,25 +35,6 @@ export interface GraphNode {
 }
 
 let nextId = 1;
-
-/** A pool buffer shared by a tensor and its views; returned to the pool when the last goes. */
-interface Storage {
-  buffer: GPUBuffer;
-  refs: number;
-}
-
-/**
- * What frees a loose tensor's storage once the collector finds the tensor unreachable; it
- * holds the storage, never the tensor.
- */
-function storageFreer(gpu: Gpu, storage: Storage): () => void {
-  let done = false;
-  return () => {
-    if (done) return;
-    done = true;
-    if (--storage.refs === 0) gpu.pool.release(storage.buffer);
-  };
-}
 
 /** Product of a shape's dimensions. */
 export function shapeSize(shape: readonly number[]): number {
@@ -162,14 +147,72 @@ export class Tensor {
     if (this.#storage) trackLoose(this, storageFreer(this.gpu, this.#storage));
   }
 
-  /** The GPU buffer; throws once the tensor has been disposed. */
+  /** The GPU buffer, after its pending fill (`fillLater`); throws once disposed. */
   get buffer(): GPUBuffer {
+    const storage = this.#live();
+    if (storage.fill !== undefined) {
+      const value = storage.fill;
+      storage.fill = undefined; // first: the fill binds this tensor, through this getter
+      fillNow(this, value);
+    }
+    return storage.buffer;
+  }
+
+  #live(): Storage {
     if (!this.#storage) {
       throw new Error(
         `Cannot use tensor #${this.id}${this.name ? ` "${this.name}"` : ""}: it was disposed`,
       );
     }
-    return this.#storage.buffer;
+    return this.#storage;
+  }
+
+  /**
+   * Sets every element to `value` without a dispatch now: the fill is dispatched when the data is
+   * first used (bound, read, copied), through this tensor or a view, unless `assign` comes first.
+   *
+   * @internal
+   */
+  fillLater(value: number): void {
+    assertDType(this, "f32", "fill tensor", "t");
+    this.#live().fill = value;
+  }
+
+  /**
+   * The value of a {@linkcode Tensor.fillLater} not dispatched yet, if any.
+   *
+   * @internal
+   */
+  get pendingFill(): number | undefined {
+    return this.#storage?.fill;
+  }
+
+  /**
+   * Overwrites this tensor with `src`'s data (same dtype and size), dropping a pending fill:
+   * with `adopt`, when this tensor is persistent, no other tensor (a view, a gradient that took
+   * it in) holds either buffer and both are of one size (so live bytes stay flat), by taking
+   * `src`'s buffer (this one's goes back to the pool; `src`'s owner still frees `src`, which then
+   * only drops its hold), else by one buffer copy. `backward` hands leaves gradients this way.
+   *
+   * @internal
+   */
+  assign(src: Tensor, adopt: boolean): void {
+    if (src.size !== this.size || src.dtype !== this.dtype || src.gpu !== this.gpu) {
+      throw new Error(`Cannot assign ${src} to ${this}: size, dtype or device differ`);
+    }
+    const own = this.#live(), storage = src.#live();
+    if (storage === own) return;
+    if (
+      adopt && this.persistent && own.refs === 1 && storage.refs === 1 &&
+      storage.buffer.size === own.buffer.size
+    ) {
+      storage.refs++;
+      releaseStorage(this.gpu, own);
+      this.#storage = storage;
+      return;
+    }
+    own.fill = undefined;
+    if (this.size > 0) this.gpu.recorder.copy(src.buffer, 0, this.buffer, 0, this.#paddedBytes());
   }
 
   /** Bytes of data (the buffer may be larger: pool size classes). */
@@ -200,7 +243,7 @@ export class Tensor {
   dispose(): void {
     if (!this.#storage) return;
     untrackLoose(this);
-    if (--this.#storage.refs === 0) this.gpu.pool.release(this.#storage.buffer);
+    releaseStorage(this.gpu, this.#storage);
     this.#storage = null;
     this.node = null;
   }
@@ -348,43 +391,4 @@ export function fromArray(
   const t = new Tensor(gpu, shape, options);
   t.write(data);
   return t;
-}
-
-/** Throws `TypeError` unless `t` has dtype `dtype`. */
-export function assertDType(t: Tensor, dtype: DType, action: string, label = "input"): void {
-  if (t.dtype !== dtype) {
-    throw new TypeError(`Cannot ${action}: "${label}" is ${t.dtype}, expected ${dtype}`);
-  }
-}
-
-/**
- * Throws `TypeError` unless `t` has the given shape; `-1` matches any size, and named
- * dimensions in `dims` must agree across calls that share the record.
- */
-export function assertShape(
-  t: Tensor,
-  expected: readonly (number | string)[],
-  label: string,
-  dims: Record<string, number> = {},
-  action = "run op",
-): Record<string, number> {
-  const bad = () =>
-    new TypeError(
-      `Cannot ${action}: "${label}" is [${t.shape.join(", ")}], expected [${expected.join(", ")}]` +
-        (Object.keys(dims).length
-          ? ` with ${Object.entries(dims).map(([k, v]) => `${k}=${v}`).join(", ")}`
-          : ""),
-    );
-  if (t.shape.length !== expected.length) throw bad();
-  expected.forEach((e, i) => {
-    const d = t.shape[i];
-    if (typeof e === "number") {
-      if (e !== -1 && e !== d) throw bad();
-    } else if (e in dims) {
-      if (dims[e] !== d) throw bad();
-    } else {
-      dims[e] = d;
-    }
-  });
-  return dims;
 }

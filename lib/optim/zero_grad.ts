@@ -4,18 +4,16 @@
  * @module
  */
 
-import { fillTensor } from "../autograd/accumulate.ts";
-import type { Tensor } from "../autograd/tensor.ts";
-import { dispatch } from "../gpu/dispatch.ts";
-import { groupBindings, groupSize, smallGroups } from "../ops/foreach.ts";
-import { fillMulti } from "../../kernels/multi_tensor.ts";
 import { type Parameters, parameterTensors } from "./params.ts";
 
 /**
  * Zeroes the accumulated gradients of `params` (a module, its parameters, or tensors), keeping
- * their buffers; with `setToNone` it releases them instead and sets `.grad` to null, as
- * PyTorch's `zero_grad(set_to_none=True)`: the next backward then copies each first gradient in
- * rather than zeroing and adding, and optimizers skip parameters that got none.
+ * the same `.grad` tensors, which read as zeros and which optimizers take as zero gradients. The
+ * zeros cost no dispatch: the next backward writes each gradient over them (taking the buffer
+ * it computed, or copying it in) instead of adding to zeros; a gradient used before then (read,
+ * or stepped by AdamW when its parameter got none) is zero-filled at that first use.
+ * With `setToNone` it releases them instead and sets `.grad` to null, as PyTorch's
+ * `zero_grad(set_to_none=True)`: optimizers then skip parameters that got no gradient.
  *
  * @throws {TypeError} naming what was passed when it is not a module, parameters or tensors
  * @example
@@ -26,22 +24,13 @@ import { type Parameters, parameterTensors } from "./params.ts";
  * ```
  */
 export function zeroGrad(params: Parameters, options: { setToNone?: boolean } = {}): void {
-  const grads: { tensor: Tensor }[] = [];
   for (const p of parameterTensors(params, "zero gradients")) {
     if (!p.grad) continue;
     if (options.setToNone) {
       p.grad.dispose();
       p.grad = null;
     } else {
-      grads.push({ tensor: p.grad });
+      p.grad.fillLater(0);
     }
   }
-  if (grads.length === 0) return;
-  // Small gradients several to a dispatch, the others one each.
-  const { groups, large } = smallGroups(grads, groupSize(grads[0].tensor.gpu, 1));
-  for (const group of groups) {
-    const { bound, offsets } = groupBindings(group);
-    dispatch(fillMulti(group.length), bound, { ...offsets, value: 0 });
-  }
-  for (const { tensor } of large) fillTensor(tensor, 0);
 }

@@ -8,11 +8,10 @@
  * @module
  */
 
-import type { Tensor } from "../autograd/tensor.ts";
+import { Tensor } from "../autograd/tensor.ts";
 import type { MultiTaskSampler, SamplerState } from "../data/sampler.ts";
 import { CheckpointError } from "../io/errors.ts";
 import type { SeedStream } from "../nn/seeds.ts";
-import { zeros } from "../autograd/accumulate.ts";
 import type { AdamW, AdamWState } from "../optim/adamw.ts";
 import type { GradScaler, GradScalerState } from "../optim/grad_scaler.ts";
 import type { TrainerStateJson } from "./checkpoint.ts";
@@ -151,6 +150,11 @@ export function restoreTrainingState(
   restoreHostState(saved.state, into, `${dir}/${TRAINER_STATE}`);
   into.optimizer.loadState(saved.optimizer);
   saved.optimizer.params.forEach((s, i) => {
-    if (s) params[i].grad ??= zeros(params[i].gpu, params[i].shape, { persistent: true });
+    if (!s || params[i].grad) return;
+    // Zeros as `zeroGrad` leaves them, so that the next backward takes its gradient in as it
+    // does in the run that saved the checkpoint.
+    const grad = new Tensor(params[i].gpu, params[i].shape, { persistent: true });
+    grad.fillLater(0);
+    params[i].grad = grad;
   });
 }
