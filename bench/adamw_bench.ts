@@ -40,6 +40,6 @@ Deno.bench(`scale_forward${shape}`, { ...opts, baseline: true }, async () => {
   await gpu.sync();
 });
 Deno.bench(`adamw_update${shape}`, opts, async () => {
-  dispatch(adamwUpdate, { param, grad, m, v }, uniforms);
+  dispatch(adamwUpdate, { param, grad, m, v, norm: grad }, uniforms);
   await gpu.sync();
 });

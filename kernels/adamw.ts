@@ -12,7 +12,12 @@
  *
  * | kernel | bindings | writes |
  * |---|---|---|
- * | `adamw_update`, `adamw_update_vec4` | param, grad, m, v | param, m, v in place |
+ * | `adamw_update`, `adamw_update_vec4` | param, grad, m, v, norm | param, m, v in place |
+ *
+ * With `clip_on`, the gradient is first multiplied by `clip_grad_norm_`'s factor
+ * `min(1, max_norm / (norm[0] + 1e-6))`, the very product `grad_clip_scale` would have stored
+ * (`kernels/global_norm.ts`): `clipGradNorm` leaves large gradients' scaling to the update, which
+ * then reads and writes each gradient once instead of twice.
  *
  * See https://github.com/huggingface/transformers/blob/v2.11.0/src/transformers/optimization.py.
  *
@@ -21,6 +26,7 @@
 
 import { defineKernel, grid1d, type KernelCost } from "./kernel.ts";
 import { FLAT_INDEX } from "./_wgsl.ts";
+import { CLIP_EPS } from "./global_norm.ts";
 
 /**
  * One AdamW step, in place, over `n` f32 elements (`adamw_update`) or, for parameters whose size
@@ -32,9 +38,11 @@ function adamwKernel(width: 1 | 4) {
   const read = { access: "read", type } as const, rw = { access: "read_write", type } as const;
   return defineKernel({
     name: width === 4 ? "adamw_update_vec4" : "adamw_update",
-    bindings: { param: rw, grad: read, m: rw, v: rw },
+    bindings: { param: rw, grad: read, m: rw, v: rw, norm: "read" },
     uniforms: {
       n: "u32",
+      clip_on: "u32",
+      max_norm: "f32",
       beta1: "f32",
       beta2: "f32",
       one_minus_beta1: "f32",
@@ -50,7 +58,8 @@ function adamwKernel(width: 1 | 4) {
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let i = flat_index(gid, nwg);
   if (i >= u.n) { return; }
-  let g = grad[i];
+  var g = grad[i];
+  if (u.clip_on != 0u) { g = min(1.0, u.max_norm / (norm[0] + ${CLIP_EPS})) * g; }
   let m1 = u.beta1 * m[i] + u.one_minus_beta1 * g;
   let v1 = u.beta2 * v[i] + u.one_minus_beta2 * g * g;
   m[i] = m1;
@@ -82,9 +91,11 @@ export interface AdamWStep {
   step: number;
 }
 
-/** The uniforms of `adamw_update` for one step, computed in float64. */
+/** The uniforms of `adamw_update` for one step, computed in float64, without a clip. */
 export function adamwParams(n: number, s: AdamWStep): {
   n: number;
+  clip_on: number;
+  max_norm: number;
   beta1: number;
   beta2: number;
   one_minus_beta1: number;
@@ -96,6 +107,8 @@ export function adamwParams(n: number, s: AdamWStep): {
   const stepSize = s.lr * Math.sqrt(1 - s.beta2 ** s.step) / (1 - s.beta1 ** s.step);
   return {
     n,
+    clip_on: 0,
+    max_norm: 0,
     beta1: s.beta1,
     beta2: s.beta2,
     one_minus_beta1: 1 - s.beta1,

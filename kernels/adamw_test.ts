@@ -1,6 +1,9 @@
 import assert from "node:assert/strict";
 import { adamwRef, type AdamWStep } from "./adamw.ts";
+import { clipCoefRef, globalNormRef } from "./global_norm.ts";
 import { AdamW } from "../lib/optim/adamw.ts";
+import { clipGradNorm } from "../lib/optim/clip.ts";
+import { statsSince } from "../lib/gpu/recorder.ts";
 import { fromArray, type Tensor } from "../lib/autograd/tensor.ts";
 import type { Gpu } from "../lib/gpu/device.ts";
 import { gpuTest } from "../tests/_util/gpu.ts";
@@ -110,3 +113,44 @@ gpuTest("AdamW rejects a negative learning rate, bad betas and i32 parameters", 
   const i = fromArray(gpu, [1, 2], [2], { dtype: "i32" });
   assert.throws(() => new AdamW([{ param: i, weightDecay: 0 }], { lr: 1 }), TypeError);
 });
+
+gpuTest(
+  "AdamW.step() applies clipGradNorm's pending scaling exactly as clipping in place does",
+  async (gpu) => {
+    // 20_004 elements: above the multi-tensor size, so clipGradNorm leaves the scaling to AdamW;
+    // 13 elements: a small gradient, scaled at once. maxNorm 0.5 is below the norm: it clips.
+    const rng = new Rng(17);
+    const data = [rng.array(20_004), rng.array(13)];
+    const grads = data.map((d) => rng.array(d.length, -0.1, 0.1));
+    const run = async (settle: boolean) => {
+      const ps = data.map((d, i) => param(gpu, d, grads[i]));
+      // eps 0.01, near √v: the update depends on the gradients' scale, not only their signs.
+      const opt = new AdamW(ps.map((p) => ({ param: p, weightDecay: 0.01 })), {
+        lr: 1e-3,
+        eps: 0.01,
+      });
+      const before = { ...gpu.recorder.stats };
+      const norm = clipGradNorm(ps, 0.5);
+      if (settle) await ps[0].grad!.read(); // any use of the gradient dispatches the scaling
+      opt.step();
+      const dispatches = statsSince(before, gpu.recorder.stats).dispatches;
+      const out = [await ps[0].read(), await ps[1].read(), await norm.read()];
+      opt.dispose();
+      release(...ps);
+      return { out, dispatches };
+    };
+    const fused = await run(false), inPlace = await run(true);
+    for (let i = 0; i < 2; i++) assert.deepEqual(fused.out[i], inPlace.out[i], `param ${i}`);
+    assert.equal(fused.dispatches, inPlace.dispatches - 1, "no grad_clip_scale dispatch");
+    // And both are the float64 reference with clip_grad_norm_'s factor.
+    const coef = clipCoefRef(globalNormRef(grads), 0.5);
+    assert.ok(coef < 1);
+    const s = { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 0.01, weightDecay: 0.01, step: 1 };
+    for (let i = 0; i < 2; i++) {
+      const ref = Float64Array.from(data[i]);
+      const n = ref.length;
+      adamwRef(ref, grads[i].map((g) => g * coef), new Float64Array(n), new Float64Array(n), s);
+      assertAllClose(fused.out[i], ref, { ...TOL, label: `param ${i}` });
+    }
+  },
+);

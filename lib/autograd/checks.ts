@@ -45,3 +45,19 @@ export function assertShape(
   });
   return dims;
 }
+
+/** Product of a shape's dimensions. */
+export function shapeSize(shape: readonly number[]): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return n;
+}
+
+/** Throws unless every dimension of `shape` is a non-negative integer. */
+export function checkShape(shape: readonly number[], what: string): void {
+  for (const d of shape) {
+    if (!Number.isInteger(d) || d < 0) {
+      throw new TypeError(`Cannot create ${what}: shape [${shape.join(", ")}] is not valid`);
+    }
+  }
+}

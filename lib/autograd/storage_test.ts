@@ -100,3 +100,27 @@ gpuTest("assign copies when src is shared or dst is not persistent", async (gpu)
   assert.deepEqual([...await temp.read()], seq(7, 1));
   dst.dispose();
 });
+
+gpuTest("clipLater scales on first use, and a fill or zeros pending win over it", async (gpu) => {
+  const norm = fromArray(gpu, [4], [1]); // clip_grad_norm_'s factor at maxNorm 1: 1 / (4 + 1e-6)
+  const coef = Math.fround(1 / Math.fround(4 + 1e-6));
+  const t = fromArray(gpu, seq(7), [7], { persistent: true });
+  const before = { ...gpu.recorder.stats };
+  t.clipLater(norm, 1);
+  assert.equal(statsSince(before, gpu.recorder.stats).dispatches, 0);
+  norm.dispose(); // the pending clip holds the norm's buffer itself
+  const got = await t.read();
+  seq(7).forEach((x, i) => assert.ok(Math.abs(got[i] - x * coef) < 1e-7, `element ${i}`));
+  assert.equal(statsSince(before, gpu.recorder.stats).dispatches, 1);
+  assert.equal(t.takeClip(), undefined, "applied once");
+
+  t.clipLater(fromArray(gpu, [4], [1]), 1);
+  t.fillLater(2); // zeroGrad after clipping: the clip is dropped
+  assert.deepEqual([...await t.read()], new Array(7).fill(2));
+
+  t.fillLater(0);
+  t.clipLater(fromArray(gpu, [4], [1]), 1); // zeros pending stay zeros, with no clip owed
+  assert.equal(t.takeClip(), undefined);
+  assert.deepEqual([...await t.read()], new Array(7).fill(0));
+  t.dispose();
+});

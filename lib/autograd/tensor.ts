@@ -10,10 +10,18 @@
 import type { Gpu } from "../gpu/device.ts";
 import { displayBundle, type FormatOptions, formatValues } from "./format.ts";
 import { currentScope, trackLoose, untrackLoose } from "./scope.ts";
-import { fillNow, releaseStorage, type Storage, storageFreer } from "./storage.ts";
-import { assertDType } from "./checks.ts";
+import {
+  dropClip,
+  type PendingClip,
+  releaseStorage,
+  settle,
+  type Storage,
+  storageFreer,
+} from "./storage.ts";
+import { assertDType, checkShape, shapeSize } from "./checks.ts";
 
-export { assertDType, assertShape } from "./checks.ts";
+export { assertDType, assertShape, shapeSize } from "./checks.ts";
+export { readFloats } from "./read.ts";
 
 /**
  * Element type of a tensor. `f16` (2 bytes an element, buffers rounded up to whole 4-byte words)
@@ -35,21 +43,6 @@ export interface GraphNode {
 }
 
 let nextId = 1;
-
-/** Product of a shape's dimensions. */
-export function shapeSize(shape: readonly number[]): number {
-  let n = 1;
-  for (const d of shape) n *= d;
-  return n;
-}
-
-function checkShape(shape: readonly number[], what: string): void {
-  for (const d of shape) {
-    if (!Number.isInteger(d) || d < 0) {
-      throw new TypeError(`Cannot create ${what}: shape [${shape.join(", ")}] is not valid`);
-    }
-  }
-}
 
 /**
  * A GPU array with autograd bookkeeping: row-major data of one {@linkcode DType} in a pool
@@ -150,11 +143,7 @@ export class Tensor {
   /** The GPU buffer, after its pending fill (`fillLater`); throws once disposed. */
   get buffer(): GPUBuffer {
     const storage = this.#live();
-    if (storage.fill !== undefined) {
-      const value = storage.fill;
-      storage.fill = undefined; // first: the fill binds this tensor, through this getter
-      fillNow(this, value);
-    }
+    if (storage.fill !== undefined || storage.clip) settle(this, storage);
     return storage.buffer;
   }
 
@@ -175,7 +164,36 @@ export class Tensor {
    */
   fillLater(value: number): void {
     assertDType(this, "f32", "fill tensor", "t");
-    this.#live().fill = value;
+    const storage = this.#live();
+    dropClip(storage);
+    storage.fill = value;
+  }
+
+  /**
+   * Scales every element by `clip_grad_norm_`'s factor for `norm` (a `[1]` tensor) and
+   * `maxNorm` without a dispatch now: `AdamW` applies it as it reads the gradient
+   * ({@linkcode Tensor.takeClip}); any other use dispatches it first. Zeros pending stay zeros.
+   *
+   * @internal
+   */
+  clipLater(norm: Tensor, maxNorm: number): void {
+    const storage = this.#live();
+    if (storage.fill === 0) return;
+    if (storage.fill !== undefined || storage.clip) settle(this, storage);
+    const view = new Tensor(norm.gpu, norm.shape, { viewOf: norm, persistent: true });
+    storage.clip = { norm: view, maxNorm };
+  }
+
+  /**
+   * Hands over the pending clip of {@linkcode Tensor.clipLater}, if any, to a kernel that applies
+   * it itself; the caller disposes its `norm` once the dispatch is recorded.
+   *
+   * @internal
+   */
+  takeClip(): PendingClip | undefined {
+    const storage = this.#live(), clip = storage.clip;
+    storage.clip = undefined;
+    return clip;
   }
 
   /**
@@ -212,6 +230,7 @@ export class Tensor {
       return;
     }
     own.fill = undefined;
+    dropClip(own);
     if (this.size > 0) this.gpu.recorder.copy(src.buffer, 0, this.buffer, 0, this.#paddedBytes());
   }
 
@@ -346,29 +365,6 @@ export class Tensor {
 /** An uninitialised temporary tensor (owned by the current scope). */
 export function empty(gpu: Gpu, shape: readonly number[], dtype: DType = "f32"): Tensor {
   return new Tensor(gpu, shape, { dtype });
-}
-
-/**
- * Reads several f32 tensors of one device back together: one submit and one wait instead of one
- * per tensor (each wait has a fixed latency).
- *
- * @throws {TypeError} when a tensor is not f32 or they live on different devices.
- * @example Loss and gradient norm of a step, with one wait
- * ```ts ignore
- * const [loss, norm] = await readFloats([out.loss!, clipGradNorm(model, 1.0)]);
- * ```
- */
-export async function readFloats(tensors: readonly Tensor[]): Promise<Float32Array[]> {
-  if (tensors.length === 0) return [];
-  const gpu = tensors[0].gpu;
-  for (const t of tensors) {
-    assertDType(t, "f32", "read");
-    if (t.gpu !== gpu) throw new TypeError("Cannot read tensors of different devices together");
-  }
-  const parts = await gpu.recorder.readMany(
-    tensors.map((t) => ({ buffer: t.buffer, bytes: t.byteLength })),
-  );
-  return parts.map((b) => new Float32Array(b));
 }
 
 /**

@@ -206,7 +206,19 @@ export class AdamW {
     for (const { tensor: param, grad, m, v, hyper } of large) {
       const vec4 = param.size % 4 === 0;
       const uniforms = adamwParams(vec4 ? param.size / 4 : param.size, hyper);
-      dispatch(vec4 ? adamwUpdateVec4 : adamwUpdate, { param, grad, m, v }, uniforms);
+      const clip = grad.takeClip(); // clipGradNorm's scaling, applied as the update reads g
+      dispatch(vec4 ? adamwUpdateVec4 : adamwUpdate, {
+        param,
+        grad,
+        m,
+        v,
+        norm: clip?.norm ?? grad,
+      }, {
+        ...uniforms,
+        clip_on: clip ? 1 : 0,
+        max_norm: clip?.maxNorm ?? 0,
+      });
+      clip?.norm.dispose();
     }
   }
 

@@ -1,11 +1,14 @@
 /**
  * `clipGradNorm`: PyTorch `clip_grad_norm_` on the GPU. The norm never leaves the GPU: the
- * clip kernel reads it from its buffer, so clipping adds no sync point to a training step.
+ * clip kernels read it from its buffer, so clipping adds no sync point to a training step. Small
+ * gradients are scaled at once, several to a dispatch; a large one records the scaling
+ * (`Tensor.clipLater`), which `AdamW` applies as it reads the gradient, and any other use of the
+ * gradient (a read, another op) dispatches first: either way the values are those of scaling in
+ * place.
  *
  * @module
  */
 
-import { gradClipScale, gradClipScaleVec4 } from "../../kernels/global_norm.ts";
 import type { Tensor } from "../autograd/tensor.ts";
 import { forwardScope } from "../autograd/scope.ts";
 import { dispatch } from "../gpu/dispatch.ts";
@@ -41,7 +44,8 @@ export function clipGradNorm(params: Parameters, maxNorm: number): Tensor {
   }
   const gpu = tensors[0].gpu;
   return forwardScope(gpu, () => {
-    const grads = tensors.flatMap((p) => (p.grad ? [p.grad] : []));
+    // Zeros pending (zeroGrad, no gradient since) add nothing to the norm and stay zeros.
+    const grads = tensors.flatMap((p) => (p.grad && p.grad.pendingFill !== 0 ? [p.grad] : []));
     const norm = globalNorm(grads, gpu);
     const { groups, large } = smallGroups(
       grads.map((tensor) => ({ tensor })),
@@ -51,13 +55,8 @@ export function clipGradNorm(params: Parameters, maxNorm: number): Tensor {
       const { bound, offsets } = groupBindings(group);
       dispatch(scaleClipMulti(group.length), { norm, ...bound }, { ...offsets, max_norm: maxNorm });
     }
-    for (const { tensor: grad } of large) {
-      const vec4 = grad.size % 4 === 0;
-      dispatch(vec4 ? gradClipScaleVec4 : gradClipScale, { norm, grad }, {
-        n: vec4 ? grad.size / 4 : grad.size,
-        max_norm: maxNorm,
-      });
-    }
+    // Large gradients owe the scaling: AdamW applies it as it reads them, any other use first.
+    for (const { tensor: grad } of large) grad.clipLater(norm, maxNorm);
     return norm;
   });
 }
