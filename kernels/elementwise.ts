@@ -68,6 +68,18 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
 
 const VEC4_READ = { access: "read", type: "vec4<f32>" } as const;
 
+/** The body of the vec4 binary kernels, reading `a[ia]` and `b[ib]` for output vec4 `i`. */
+const binaryVec4Body = (ia: string, ib: string) =>
+  /* wgsl */ `${FLAT_INDEX}
+@compute @workgroup_size(WG)
+fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = flat_index(gid, nwg);
+  if (i >= u.n4) { return; }
+  let x = a[${ia}];
+  let y = b[${ib}];
+  out[i] = select(x + y, x * y, u.op == 1u);
+}`;
+
 /**
  * `out = a + b` (op 0) or `out = a * b` (op 1) for two tensors of one shape, four elements per
  * invocation (`n4` = n / 4 vec4s; the caller checks n % 4 = 0). Without broadcasting's index
@@ -80,15 +92,7 @@ export const binaryVec4 = defineKernel({
   uniforms: { n4: "u32", op: "u32" },
   overrides: { WG: 256 },
   grid: ({ n4 }, { WG }) => grid1d(n4, WG),
-  wgsl: /* wgsl */ `${FLAT_INDEX}
-@compute @workgroup_size(WG)
-fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = flat_index(gid, nwg);
-  if (i >= u.n4) { return; }
-  let x = a[i];
-  let y = b[i];
-  out[i] = select(x + y, x * y, u.op == 1u);
-}`,
+  wgsl: binaryVec4Body("i", "i"),
 });
 
 /**
@@ -104,15 +108,7 @@ export const binaryTailVec4 = defineKernel({
   uniforms: { n4: "u32", an4: "u32", bn4: "u32", op: "u32" },
   overrides: { WG: 256 },
   grid: ({ n4 }, { WG }) => grid1d(n4, WG),
-  wgsl: /* wgsl */ `${FLAT_INDEX}
-@compute @workgroup_size(WG)
-fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = flat_index(gid, nwg);
-  if (i >= u.n4) { return; }
-  let x = a[i % u.an4];
-  let y = b[i % u.bn4];
-  out[i] = select(x + y, x * y, u.op == 1u);
-}`,
+  wgsl: binaryVec4Body("i % u.an4", "i % u.bn4"),
 });
 
 /** `out = s · a`. */

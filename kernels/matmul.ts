@@ -44,7 +44,8 @@ export const TILE = 16;
 const VEC4_READ = { access: "read", type: "vec4<f32>" } as const;
 const VEC4_WRITE = { access: "write", type: "vec4<f32>" } as const;
 
-const TILED_UNIFORMS = {
+/** Uniforms of the tiled kernels (and of `matmul_nt_lanes`), in struct order. */
+export const TILED_UNIFORMS = {
   m: "u32",
   n: "u32",
   k: "u32",
@@ -87,7 +88,7 @@ fn put4(m: mat4x4f, base: u32, row: u32, col: u32, n4: u32) {
 
 // Product z's first element of a, b and c: batch zb = z / nh strided by sa, sb, sc, and within
 // it product zh = z % nh strided by sa2, sb2, sc2 (attention's heads, read in place).
-const OFFSETS = /* wgsl */ `
+export const OFFSETS = /* wgsl */ `
 fn offsets(z: u32) -> vec3u {
   let zb = z / u.nh;
   let zh = z % u.nh;

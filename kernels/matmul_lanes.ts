@@ -16,35 +16,18 @@
  */
 
 import { ceilDiv, defineKernel, type Kernel } from "./kernel.ts";
+import { OFFSETS, TILED_UNIFORMS } from "./matmul.ts";
 
 /** Rows of `c` per invocation. */
 const ROWS = 4;
 /** Invocations per workgroup: one SIMD group of lavapipe's 256-bit vectors. */
 const LANES = 8;
 
-const UNIFORMS = {
-  m: "u32",
-  n: "u32",
-  batch: "u32",
-  z0: "u32",
-  sa: "u32",
-  sb: "u32",
-  sc: "u32",
-  nh: "u32",
-  sa2: "u32",
-  sb2: "u32",
-  sc2: "u32",
-  lda: "u32",
-  ldb: "u32",
-  ldc: "u32",
-  alpha: "f32",
-} as const;
-
 const VEC4_READ = { access: "read", type: "vec4<f32>" } as const;
 
 /** The kernel for contraction length `k`, built on first use. */
 export type LanesNtKernel = Kernel<
-  typeof UNIFORMS,
+  typeof TILED_UNIFORMS,
   Record<"a" | "b" | "c", typeof VEC4_READ | "write">
 >;
 
@@ -66,16 +49,10 @@ function build(k: number): LanesNtKernel {
   return defineKernel({
     name: `matmul_nt_lanes_k${k}`,
     bindings: { a: VEC4_READ, b: VEC4_READ, c: "write" },
-    uniforms: UNIFORMS,
+    uniforms: TILED_UNIFORMS,
     grid: ({ m, batch }) => [ceilDiv(m, ROWS * LANES), 1, batch],
     wgsl: /* wgsl */ `
-// Product z's first element of a, b and c, as matmul_nt's offsets().
-fn offsets(z: u32) -> vec3u {
-  let zb = z / u.nh;
-  let zh = z % u.nh;
-  return vec3u(zb * u.sa + zh * u.sa2, zb * u.sb + zh * u.sb2, zb * u.sc + zh * u.sc2);
-}
-
+${OFFSETS}
 fn put(acc: vec4f, base: u32, row: u32, col: u32) {
   if (row >= u.m) { return; }
   for (var s = 0u; s < 4u; s++) {

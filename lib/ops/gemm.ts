@@ -158,7 +158,7 @@ export function gemm({ a, b }: { a: Tensor; b: Tensor }, spec: GemmSpec): Tensor
   } else if (kernel === "matmul_nt" && !half && !bias && lanesNt(n, k)) {
     const strides = layout(1);
     const lanes = matmulNtLanes(k);
-    run((count, z0) => dispatch(lanes, { a, b, c }, { m, n, alpha, ...strides, batch: count, z0 }));
+    run((count, z0) => dispatch(lanes, { a, b, c }, { ...base, ...strides, batch: count, z0 }));
   } else if (kernel === "matmul_nt") {
     const shape = tiledWorkgroup(m, n);
     const strides = layout(1);
