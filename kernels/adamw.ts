@@ -26,7 +26,7 @@
 
 import { defineKernel, grid1d, type KernelCost } from "./kernel.ts";
 import { FLAT_INDEX } from "./_wgsl.ts";
-import { CLIP_EPS } from "./global_norm.ts";
+import { CLIP_COEF } from "./global_norm.ts";
 
 /**
  * One AdamW step, in place, over `n` f32 elements (`adamw_update`) or, for parameters whose size
@@ -59,7 +59,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
   let i = flat_index(gid, nwg);
   if (i >= u.n) { return; }
   var g = grad[i];
-  if (u.clip_on != 0u) { g = min(1.0, u.max_norm / (norm[0] + ${CLIP_EPS})) * g; }
+  if (u.clip_on != 0u) { g = ${CLIP_COEF} * g; }
   let m1 = u.beta1 * m[i] + u.one_minus_beta1 * g;
   let v1 = u.beta2 * v[i] + u.one_minus_beta2 * g * g;
   m[i] = m1;

@@ -22,6 +22,13 @@ import { FLAT_INDEX } from "./_wgsl.ts";
 export const CLIP_EPS = 1e-6;
 
 /**
+ * The clip factor as a WGSL expression of `norm[0]` and the uniform `max_norm`, shared by every
+ * kernel that clips (here, `scale_clip_multi`, `adamw_update`), so that they all multiply by the
+ * very same f32 value.
+ */
+export const CLIP_COEF = `min(1.0, u.max_norm / (norm[0] + ${CLIP_EPS}))`;
+
+/**
  * Scales `grad` in place by `min(1, max_norm / (norm[0] + 1e-6))`: `n` f32 elements, or `n`
  * vec4s (`grad_clip_scale_vec4`, for sizes that are multiples of 4).
  */
@@ -40,7 +47,7 @@ function gradClipKernel(width: 1 | 4) {
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let i = flat_index(gid, nwg);
   if (i >= u.n) { return; }
-  let coef = min(1.0, u.max_norm / (norm[0] + ${CLIP_EPS}));
+  let coef = ${CLIP_COEF};
   grad[i] = coef * grad[i];
 }`,
   });

@@ -11,14 +11,14 @@
  *
  * | kernel | bindings | writes |
  * |---|---|---|
- *  * | `scale_clip_multi_g` | norm, t0…t(g−1) | t ← min(1, max_norm / (norm + 1e-6)) · t |
+ * | `scale_clip_multi_g` | norm, t0…t(g−1) | t ← min(1, max_norm / (norm + 1e-6)) · t |
  * | `sum_squares_multi_g` | t0…t(g−1) → partial | partial[base + j] = Σ tj², one workgroup per tensor |
  * | `adamw_multi_g` | pj, gj, mj, vj for each j | AdamW as `adamw_update`, step size and decay per tensor |
  *
  * @module
  */
 
-import { CLIP_EPS } from "./global_norm.ts";
+import { CLIP_COEF } from "./global_norm.ts";
 import { type BindingSpec, defineKernel, grid1d, type Kernel, type UniformType } from "./kernel.ts";
 import { FLAT_INDEX } from "./_wgsl.ts";
 import { TREE_SUM } from "./_reduce_wgsl.ts";
@@ -109,7 +109,7 @@ export function scaleClipMulti(g: number) {
       { norm: "read", ...tensorsOf(g, "read_write") },
       { max_norm: "f32" },
       {
-        before: `  let coef = min(1.0, u.max_norm / (norm[0] + ${CLIP_EPS}));`,
+        before: `  let coef = ${CLIP_COEF};`,
         body: (j) => `t${j}[l] = coef * t${j}[l];`,
       },
     ));

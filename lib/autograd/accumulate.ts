@@ -83,10 +83,6 @@ function isTail(shape: readonly number[], full: readonly number[]): boolean {
 /** Sets every element of `t` to `value`. */
 export function fillTensor(t: Tensor, value: number): Tensor {
   assertDType(t, "f32", "fill tensor", "t");
-  return fillAll(t, value);
-}
-
-function fillAll(t: Tensor, value: number): Tensor {
   fillNow(t, value);
   return t;
 }
@@ -97,7 +93,9 @@ export function zeros(
   shape: readonly number[],
   options: { persistent?: boolean; dtype?: DType } = {},
 ): Tensor {
-  return fillAll(new Tensor(gpu, shape, options), 0);
+  const t = new Tensor(gpu, shape, options);
+  fillNow(t, 0);
+  return t;
 }
 
 /** `dst += s · src` in place (same size). */

@@ -42,12 +42,21 @@ export function releaseStorage(gpu: Gpu, storage: Storage): void {
 }
 
 /** Forgets a pending clip (its data is about to be overwritten or zeroed). */
-export function dropClip(storage: Storage): void {
+function dropClip(storage: Storage): void {
   storage.clip?.norm.dispose();
   storage.clip = undefined;
 }
 
-/** Dispatches what `storage` still owes `t` (its fill, or its clip), clearing it first. */
+/** Forgets whatever `storage` still owes: its data is about to be overwritten. */
+export function dropPending(storage: Storage): void {
+  storage.fill = undefined;
+  dropClip(storage);
+}
+
+/**
+ * Dispatches what `storage` still owes `t` (its fill, or its clip), clearing it first; nothing
+ * when it owes nothing.
+ */
 export function settle(t: Bindable & { readonly size: number }, storage: Storage): void {
   const { fill: value, clip } = storage;
   storage.fill = storage.clip = undefined; // first: the dispatch binds t, which settles again

@@ -11,7 +11,7 @@ import type { Gpu } from "../gpu/device.ts";
 import { displayBundle, type FormatOptions, formatValues } from "./format.ts";
 import { currentScope, trackLoose, untrackLoose } from "./scope.ts";
 import {
-  dropClip,
+  dropPending,
   type PendingClip,
   releaseStorage,
   settle,
@@ -140,7 +140,10 @@ export class Tensor {
     if (this.#storage) trackLoose(this, storageFreer(this.gpu, this.#storage));
   }
 
-  /** The GPU buffer, after its pending fill (`fillLater`); throws once disposed. */
+  /**
+   * The GPU buffer, after what its storage still owes (`fillLater`, `clipLater`); throws once
+   * disposed.
+   */
   get buffer(): GPUBuffer {
     const storage = this.#live();
     if (storage.fill !== undefined || storage.clip) settle(this, storage);
@@ -165,7 +168,7 @@ export class Tensor {
   fillLater(value: number): void {
     assertDType(this, "f32", "fill tensor", "t");
     const storage = this.#live();
-    dropClip(storage);
+    dropPending(storage);
     storage.fill = value;
   }
 
@@ -179,7 +182,7 @@ export class Tensor {
   clipLater(norm: Tensor, maxNorm: number): void {
     const storage = this.#live();
     if (storage.fill === 0) return;
-    if (storage.fill !== undefined || storage.clip) settle(this, storage);
+    settle(this, storage); // a clip or another fill owed before this one
     const view = new Tensor(norm.gpu, norm.shape, { viewOf: norm, persistent: true });
     storage.clip = { norm: view, maxNorm };
   }
@@ -229,8 +232,7 @@ export class Tensor {
       this.#storage = storage;
       return;
     }
-    own.fill = undefined;
-    dropClip(own);
+    dropPending(own);
     if (this.size > 0) this.gpu.recorder.copy(src.buffer, 0, this.buffer, 0, this.#paddedBytes());
   }
 
