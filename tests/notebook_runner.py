@@ -22,6 +22,8 @@ import json
 import os
 import re
 import sys
+import uuid
+from queue import Empty
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
@@ -38,12 +40,79 @@ def probe(kernel):
     return None
 
 
+def late_stream_client(*args, **kwargs):
+    """A NotebookClient that keeps the stream output nbclient would drop.
+
+    nbclient reads a cell's outputs until the kernel reports it idle, then ignores whatever else
+    comes for that cell. The Deno kernel forwards a cell's console output on its own task, so on a
+    loaded machine the last lines can reach iopub after the idle status and are lost, or carry the
+    next cell's header. This client records such messages as `late` (parent msg_id, stream, text)
+    and remembers which cell each msg_id belongs to.
+    """
+    from jupyter_core.utils import ensure_async
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionComplete
+
+    class Client(NotebookClient):
+        def __init__(self, *a, **kw):
+            super().__init__(*a, **kw)
+            self.cell_of_msg = {}
+            self.late = []
+
+        # Same loop as nbclient 0.7's, plus the `elif`: the one place iopub is read during a cell.
+        async def _async_poll_output_msg(self, parent_msg_id, cell, cell_index):
+            self.cell_of_msg[parent_msg_id] = cell_index
+            while True:
+                msg = await ensure_async(self.kc.iopub_channel.get_msg(timeout=None))
+                if msg["parent_header"].get("msg_id") == parent_msg_id:
+                    try:
+                        self.process_message(msg, cell, cell_index)
+                    except CellExecutionComplete:
+                        return
+                elif msg["msg_type"] == "stream":
+                    self.late.append(stream_record(msg))
+
+    return Client(*args, **kwargs)
+
+
+def stream_record(msg):
+    parent = msg["parent_header"].get("msg_id")
+    return parent, msg["content"].get("name"), msg["content"].get("text", "")
+
+
+async def drain(client, timeout):
+    """Runs a cell that prints a marker and reads iopub until the marker arrives.
+
+    The kernel sends console output in the order it was written, so once the marker is in,
+    every earlier line is too.
+    """
+    marker = f"notebook-runner-end-{uuid.uuid4().hex}"
+    client.kc.execute(f'console.log("{marker}")', store_history=False)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        remaining = deadline - loop.time()
+        if remaining <= 0:
+            raise TimeoutError(f"the kernel's output did not finish within {timeout} s")
+        try:
+            msg = await client.kc.iopub_channel.get_msg(timeout=remaining)
+        except Empty:  # the deadline passed
+            continue
+        if msg["msg_type"] != "stream":
+            continue
+        parent, name, text = stream_record(msg)
+        if marker in text:
+            before = text[: text.index(marker)]
+            if before:
+                client.late.append((parent, name, before))
+            return
+
+
 async def execute(path, kernel, timeout):
     import nbformat
-    from nbclient import NotebookClient
 
     nb = nbformat.read(path, as_version=4) if path else nbformat.v4.new_notebook()
-    client = NotebookClient(
+    client = late_stream_client(
         nb,
         kernel_name=kernel,
         timeout=timeout,
@@ -69,7 +138,22 @@ async def execute(path, kernel, timeout):
             report["cells"].append({"index": index, "stdout": stdout_of(cell)})
             if report["error"]:
                 break
+        if path and not report["error"]:
+            await drain(client, timeout=120)
+            add_late_output(report["cells"], client)
     return report
+
+
+def add_late_output(cells, client):
+    """Appends each late stdout text to the cell it belongs to (the last cell when unknown)."""
+    by_index = {c["index"]: c for c in cells}
+    for parent, name, text in client.late:
+        if name != "stdout":
+            continue
+        index = client.cell_of_msg.get(parent)
+        cell = by_index.get(index, cells[-1]) if cells else None
+        if cell is not None:
+            cell["stdout"] += text
 
 
 def stdout_of(cell):
