@@ -100,6 +100,27 @@ gpuTest("crossEntropy() rejects f32 labels and mismatched rows", (gpu) => {
   assert.throws(() => normalizedEntropy(fromArray(gpu, [1, 2], [2])), TypeError);
 });
 
+gpuTest(
+  "crossEntropy() says where labels go when they come with the logits or not at all",
+  (gpu) => {
+    const logits = fromArray(gpu, [1, 2, 3, 4], [2, 2]);
+    const labels = fromArray(gpu, [0, 1], [2], { dtype: "i32" });
+    const inputs = { logits, labels } as unknown as { logits: typeof logits };
+    assert.throws(
+      () => crossEntropy(inputs),
+      /^TypeError: Cannot run "crossEntropy": "labels" goes in the options, as crossEntropy\(\{ logits \}, \{ labels \}\)$/,
+    );
+    assert.throws(
+      () => crossEntropy({ logits }, {} as { labels: typeof labels }),
+      /^TypeError: Cannot run "crossEntropy": "labels" is missing; expected an i32 tensor$/,
+    );
+    assert.throws(
+      () => crossEntropy({ logits }, { labels: [0, 1] as unknown as typeof labels }),
+      /"labels" is object, not a tensor; expected an i32 tensor$/,
+    );
+  },
+);
+
 Deno.test("crossEntropy reference passes gradcheck", () => {
   const rng = new Rng(4);
   const k = 5, y = labelsFor(rng, 6, k);

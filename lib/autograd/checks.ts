@@ -7,8 +7,12 @@
 
 import type { DType, Tensor } from "./tensor.ts";
 
-/** Throws `TypeError` unless `t` has dtype `dtype`. */
+/** Throws `TypeError` unless `t` is a tensor of dtype `dtype`. */
 export function assertDType(t: Tensor, dtype: DType, action: string, label = "input"): void {
+  if (typeof t !== "object" || t === null || !("dtype" in t)) {
+    const got = t === undefined ? "missing" : `${t === null ? "null" : typeof t}, not a tensor`;
+    throw new TypeError(`Cannot ${action}: "${label}" is ${got}; expected an ${dtype} tensor`);
+  }
   if (t.dtype !== dtype) {
     throw new TypeError(`Cannot ${action}: "${label}" is ${t.dtype}, expected ${dtype}`);
   }

@@ -41,8 +41,14 @@ export const crossEntropy: Op<{ logits: Tensor }, { labels: Tensor }> = defineOp
   Saved
 >({
   name: "crossEntropy",
-  forward(ctx, { logits }, { labels }) {
+  forward(ctx, inputs, { labels }) {
     const action = `run "crossEntropy"`;
+    if (labels === undefined && "labels" in inputs) {
+      throw new TypeError(
+        `Cannot ${action}: "labels" goes in the options, as crossEntropy({ logits }, { labels })`,
+      );
+    }
+    const { logits } = inputs;
     assertDType(logits, "f32", action, "logits");
     assertDType(labels, "i32", action, "labels");
     const dims = assertShape(logits, ["N", "K"], "logits", {}, action);
