@@ -1,8 +1,11 @@
 /**
- * WGSL snippets shared by several kernels.
+ * WGSL snippets shared by several kernels, and `range` for the kernels that generate theirs.
  *
  * @module
  */
+
+/** `[0, 1, …, n − 1]`: the indices a generated kernel unrolls over. */
+export const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
 
 /**
  * `flat_index(gid, nwg)`: the flat invocation index of a 1-D launch folded by `grid1d`. Needs

@@ -17,7 +17,7 @@
  * @module
  */
 
-import { defineKernel, grid1d, type KernelCost } from "./kernel.ts";
+import { defineKernel, grid1d, type KernelCost, VEC4_READ, VEC4_WRITE } from "./kernel.ts";
 import { FLAT_INDEX } from "./_wgsl.ts";
 
 /** Rank that broadcasting kernels support. */
@@ -66,8 +66,6 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
 }`,
 });
 
-const VEC4_READ = { access: "read", type: "vec4<f32>" } as const;
-
 /** The body of the vec4 binary kernels, reading `a[ia]` and `b[ib]` for output vec4 `i`. */
 const binaryVec4Body = (ia: string, ib: string) =>
   /* wgsl */ `${FLAT_INDEX}
@@ -88,7 +86,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
  */
 export const binaryVec4 = defineKernel({
   name: "binary_vec4",
-  bindings: { a: VEC4_READ, b: VEC4_READ, out: { access: "write", type: "vec4<f32>" } },
+  bindings: { a: VEC4_READ, b: VEC4_READ, out: VEC4_WRITE },
   uniforms: { n4: "u32", op: "u32" },
   overrides: { WG: 256 },
   grid: ({ n4 }, { WG }) => grid1d(n4, WG),
@@ -104,7 +102,7 @@ export const binaryVec4 = defineKernel({
  */
 export const binaryTailVec4 = defineKernel({
   name: "binary_tail_vec4",
-  bindings: { a: VEC4_READ, b: VEC4_READ, out: { access: "write", type: "vec4<f32>" } },
+  bindings: { a: VEC4_READ, b: VEC4_READ, out: VEC4_WRITE },
   uniforms: { n4: "u32", an4: "u32", bn4: "u32", op: "u32" },
   overrides: { WG: 256 },
   grid: ({ n4 }, { WG }) => grid1d(n4, WG),

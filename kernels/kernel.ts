@@ -24,6 +24,11 @@ export type ElementType =
   | "atomic<u32>";
 /** A storage binding: its access, or access plus element type (default `f32`). */
 export type BindingSpec = Access | { access: Access; type: ElementType };
+
+/** A storage binding read as `vec4<f32>`. */
+export const VEC4_READ = { access: "read", type: "vec4<f32>" } as const;
+/** A storage binding written as `vec4<f32>`. */
+export const VEC4_WRITE = { access: "write", type: "vec4<f32>" } as const;
 /** WGSL scalar type of a uniform field. */
 export type UniformType = "u32" | "i32" | "f32";
 

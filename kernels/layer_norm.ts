@@ -27,7 +27,7 @@
  * @module
  */
 
-import { defineKernel, grid1d, type KernelCost } from "./kernel.ts";
+import { defineKernel, grid1d, type KernelCost, VEC4_READ, VEC4_WRITE } from "./kernel.ts";
 import { FLAT_INDEX } from "./_wgsl.ts";
 import { ROW_OF, TREE_SUM2 } from "./_reduce_wgsl.ts";
 
@@ -168,7 +168,6 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
 
 // One row per invocation, as vec4 (the `…_lanes` kernels): for adapters that run invocations as
 // SIMD lanes on a CPU, where workgroup barriers cost more than the arithmetic.
-const VEC4_READ = { access: "read", type: "vec4<f32>" } as const;
 const SUM4 = /* wgsl */ `
 fn sum4(v: vec4f) -> f32 { return v.x + v.y + v.z + v.w; }
 `;
@@ -183,7 +182,7 @@ export const layerNormForwardLanes = defineKernel({
     x: VEC4_READ,
     gain: VEC4_READ,
     bias: VEC4_READ,
-    out: { access: "write", type: "vec4<f32>" },
+    out: VEC4_WRITE,
     mean: "write",
     rstd: "write",
   },
@@ -229,7 +228,7 @@ export const layerNormBackwardLanes = defineKernel({
     mean: "read",
     rstd: "read",
     dout: VEC4_READ,
-    dx: { access: "write", type: "vec4<f32>" },
+    dx: VEC4_WRITE,
   },
   uniforms: { rows: "u32", c: "u32", t: "u32" },
   overrides: { WG: 64 },

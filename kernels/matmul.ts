@@ -36,13 +36,11 @@
  * @module
  */
 
-import { ceilDiv, defineKernel, type KernelCost } from "./kernel.ts";
+import { ceilDiv, defineKernel, type KernelCost, VEC4_READ, VEC4_WRITE } from "./kernel.ts";
+import { range } from "./_wgsl.ts";
 
 /** Rows and columns of `c` that one invocation of a tiled kernel computes. */
 export const TILE = 16;
-
-const VEC4_READ = { access: "read", type: "vec4<f32>" } as const;
-const VEC4_WRITE = { access: "write", type: "vec4<f32>" } as const;
 
 /** Uniforms of the tiled kernels (and of `matmul_nt_lanes`), in struct order. */
 export const TILED_UNIFORMS = {
@@ -101,7 +99,6 @@ fn offsets(z: u32) -> vec3u {
 // rows of `a` when c has only 64 columns (attention's head size), where S = 4 would leave the
 // workgroup 4 wide. On lavapipe the narrow kernels ran attention's [32 × 128×128]·[128×64]
 // products about 1.5–2× faster than the 4-wide 16×16 kernels.
-const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 
 /** `let nJ = min(col0 + J, n4 - 1u);` for J < S: the clamped vec4 columns. */
 function clampedColumns(S: number): string {

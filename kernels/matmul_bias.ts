@@ -13,7 +13,7 @@
  * @module
  */
 
-import { ceilDiv, defineKernel, type KernelCost } from "./kernel.ts";
+import { ceilDiv, defineKernel, type KernelCost, VEC4_READ, VEC4_WRITE } from "./kernel.ts";
 
 /** `out[j] = Σ_r inp[r·cols + j]` for any `cols`. */
 export const columnSum = defineKernel({
@@ -37,8 +37,8 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
 export const columnSumVec4 = defineKernel({
   name: "column_sum_vec4",
   bindings: {
-    inp: { access: "read", type: "vec4<f32>" },
-    out: { access: "write", type: "vec4<f32>" },
+    inp: VEC4_READ,
+    out: VEC4_WRITE,
   },
   uniforms: { rows: "u32", cols4: "u32" },
   overrides: { WG: 32 },

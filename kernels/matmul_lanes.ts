@@ -15,7 +15,8 @@
  * @module
  */
 
-import { ceilDiv, defineKernel, type Kernel } from "./kernel.ts";
+import { ceilDiv, defineKernel, type Kernel, VEC4_READ } from "./kernel.ts";
+import { range } from "./_wgsl.ts";
 import { OFFSETS, TILED_UNIFORMS } from "./matmul.ts";
 
 /** Rows of `c` per invocation. */
@@ -23,15 +24,11 @@ const ROWS = 4;
 /** Invocations per workgroup: one SIMD group of lavapipe's 256-bit vectors. */
 const LANES = 8;
 
-const VEC4_READ = { access: "read", type: "vec4<f32>" } as const;
-
 /** The kernel for contraction length `k`, built on first use. */
 export type LanesNtKernel = Kernel<
   typeof TILED_UNIFORMS,
   Record<"a" | "b" | "c", typeof VEC4_READ | "write">
 >;
-
-const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 
 function build(k: number): LanesNtKernel {
   const k4 = k / 4;

@@ -20,13 +20,11 @@
 
 import { CLIP_COEF } from "./global_norm.ts";
 import { type BindingSpec, defineKernel, grid1d, type Kernel, type UniformType } from "./kernel.ts";
-import { FLAT_INDEX } from "./_wgsl.ts";
+import { FLAT_INDEX, range } from "./_wgsl.ts";
 import { TREE_SUM } from "./_reduce_wgsl.ts";
 
 /** The most tensors one multi-tensor dispatch takes. */
 export const MAX_GROUP = 8;
-
-const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 
 /** `offj` uniforms for j = 0..g. */
 function offsetUniforms(g: number): Record<string, UniformType> {

@@ -26,12 +26,9 @@
  * @module
  */
 
-import { defineKernel, grid1d, type KernelCost } from "./kernel.ts";
+import { defineKernel, grid1d, type KernelCost, VEC4_READ, VEC4_WRITE } from "./kernel.ts";
 import { FLAT_INDEX } from "./_wgsl.ts";
 import { ROW_OF, TREE_SUM } from "./_reduce_wgsl.ts";
-
-const VEC4_READ = { access: "read", type: "vec4<f32>" } as const;
-const VEC4_WRITE = { access: "write", type: "vec4<f32>" } as const;
 
 /**
  * Forward. Uniforms: `rows` R = B·NH·Tq, `n` N = Tk, `nh` NH and `tq` Tq (used only to index
